@@ -1,0 +1,60 @@
+import { z } from 'zod';
+
+/** Empty means unset (API.md): `DATABASE_URL=""` selects PGlite. */
+const optionalString = z.preprocess((v) => (v === '' ? undefined : v), z.string().optional());
+const bool = (dflt: boolean) =>
+  z.preprocess((v) => (v === '' || v === undefined ? dflt : v), z.union([z.boolean(), z.enum(['1', 'true', '0', 'false'])]).transform((v) => v === true || v === '1' || v === 'true'));
+const int = (dflt: number, minimum: number, maximum: number) =>
+  z.preprocess((v) => (v === '' || v === undefined ? dflt : v), z.coerce.number().int().min(minimum).max(maximum));
+
+const schema = z.object({
+  PORT: int(3000, 0, 65535),
+  HOST: optionalString.transform((v) => v ?? '127.0.0.1'),
+  DATABASE_URL: optionalString.refine((v) => v === undefined || /^postgres(ql)?:\/\//.test(v), 'must be a postgres:// URL'),
+  SAIFU_DATA_DIR: optionalString.transform((v) => v ?? './.saifu'),
+  SAIFU_ENV: z.preprocess((v) => (v === '' ? undefined : v), z.enum(['development', 'test', 'production']).default('development')),
+  SAIFU_SANDBOX: z.preprocess((v) => (v === '' ? undefined : v), z.union([z.enum(['1', 'true', '0', 'false']), z.undefined()])),
+  SAIFU_TRUST_PROXY: bool(false),
+  SAIFU_LOG_LEVEL: z.preprocess((v) => (v === '' ? undefined : v), z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info')),
+  SAIFU_INQUIRY_INTERVAL_MS: int(5000, 100, 3_600_000),
+});
+
+export interface Config {
+  port: number;
+  host: string;
+  databaseUrl: string | undefined;
+  dataDir: string;
+  env: 'development' | 'test' | 'production';
+  /** Sandbox routes and the sandbox bank: on by default outside production, off unless enabled in production. */
+  sandbox: boolean;
+  trustProxy: boolean;
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  inquiryIntervalMs: number;
+}
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+/** Parses the environment once. A bad value throws a ConfigError whose message is one line naming the variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = schema.safeParse(env);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const name = String(issue?.path[0] ?? 'environment');
+    throw new ConfigError(`invalid ${name}=${JSON.stringify(env[name] ?? '')}: ${issue?.message ?? 'invalid value'}`);
+  }
+  const v = parsed.data;
+  const sandbox = v.SAIFU_SANDBOX === undefined ? v.SAIFU_ENV !== 'production' : v.SAIFU_SANDBOX === '1' || v.SAIFU_SANDBOX === 'true';
+  return {
+    port: v.PORT,
+    host: v.HOST,
+    databaseUrl: v.DATABASE_URL,
+    dataDir: v.SAIFU_DATA_DIR,
+    env: v.SAIFU_ENV,
+    sandbox,
+    trustProxy: v.SAIFU_TRUST_PROXY,
+    logLevel: v.SAIFU_LOG_LEVEL,
+    inquiryIntervalMs: v.SAIFU_INQUIRY_INTERVAL_MS,
+  };
+}

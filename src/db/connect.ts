@@ -1,0 +1,72 @@
+import { mkdirSync } from 'node:fs';
+import { PGlite } from '@electric-sql/pglite';
+import { Kysely, PGliteDialect, PostgresDialect } from 'kysely';
+import { Migrator, type Migration, type MigrationProvider } from 'kysely/migration';
+import pg from 'pg';
+import * as m0001 from './migrations/0001_ledger.ts';
+import * as m0002 from './migrations/0002_wallet.ts';
+import * as m0003 from './migrations/0003_sandbox.ts';
+import type { DB } from './schema.ts';
+
+const INT8_OID = 20;
+const NUMERIC_OID = 1700;
+const DATE_OID = 1082;
+
+/** int8 as a JS number: every amount and sum is far inside the safe-integer range; anything outside is a bug. */
+function parseInt8(value: string): number {
+  const n = Number(value);
+  if (!Number.isSafeInteger(n)) throw new Error(`int8 out of safe range: ${value}`);
+  return n;
+}
+/** Dates stay 'YYYY-MM-DD' strings on both drivers: a birth date is not an instant. */
+const keepDate = (value: string): string => value;
+
+pg.types.setTypeParser(INT8_OID, parseInt8);
+pg.types.setTypeParser(NUMERIC_OID, parseInt8);
+pg.types.setTypeParser(DATE_OID, keepDate);
+
+export interface Database {
+  db: Kysely<DB>;
+  kind: 'pglite' | 'postgres';
+  close(): Promise<void>;
+}
+
+export interface DatabaseOptions {
+  /** A postgres:// URL; absent = embedded PGlite. */
+  url?: string | undefined;
+  /** PGlite data directory; absent = in memory. */
+  dataDir?: string | undefined;
+  /** PostgreSQL pool size. */
+  poolSize?: number;
+}
+
+export async function openDatabase(options: DatabaseOptions): Promise<Database> {
+  if (options.url) {
+    const pool = new pg.Pool({ connectionString: options.url, max: options.poolSize ?? 20 });
+    const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
+    return { db, kind: 'postgres', close: () => db.destroy() };
+  }
+  if (options.dataDir) mkdirSync(options.dataDir, { recursive: true });
+  const pglite = new PGlite(options.dataDir ? `${options.dataDir}/pgdata` : undefined, {
+    parsers: { [INT8_OID]: parseInt8, [NUMERIC_OID]: parseInt8, [DATE_OID]: keepDate },
+  });
+  await pglite.waitReady;
+  const db = new Kysely<DB>({ dialect: new PGliteDialect({ pglite }) });
+  return { db, kind: 'pglite', close: () => db.destroy() };
+}
+
+const migrations: Record<string, Migration> = {
+  '0001_ledger': m0001,
+  '0002_wallet': m0002,
+  '0003_sandbox': m0003,
+};
+
+const provider: MigrationProvider = { getMigrations: async () => migrations };
+
+/** Applies every migration not yet applied; throws with the failing migration's error. */
+export async function migrate(db: Kysely<DB>): Promise<string[]> {
+  const migrator = new Migrator({ db, provider });
+  const { error, results } = await migrator.migrateToLatest();
+  if (error) throw error instanceof Error ? error : new Error(String(error));
+  return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+}

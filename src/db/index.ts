@@ -1,0 +1,8 @@
+/**
+ * db: Kysely over PostgreSQL (pg) and PGlite, one code path for both; schema types and versioned migrations.
+ * Invariant: both drivers return int8 as JS numbers and dates as 'YYYY-MM-DD' strings, so repositories see
+ * the same values whichever database runs.
+ */
+export { openDatabase, migrate, type Database, type DatabaseOptions } from './connect.ts';
+export type * from './schema.ts';
+export type { Kysely, Transaction } from 'kysely';

@@ -1,0 +1,231 @@
+import type { ColumnType, Generated } from 'kysely';
+
+/** bigint columns: both drivers are set to return JS numbers (see connect.ts); repositories brand them as Yen. */
+type Int8 = ColumnType<number, number | bigint, number | bigint>;
+/** An int8 column with a database default. */
+type Int8Default = ColumnType<number, number | bigint | undefined, number | bigint>;
+type Ts = ColumnType<Date, Date | string, Date | string>;
+
+export interface LedgerAccountsTable {
+  id: string;
+  kind: 'wallet' | 'merchant' | 'bank_clearing' | 'compensation' | 'fee' | 'suspense';
+  owner_id: string | null;
+  bank_code: string | null;
+  slots: number;
+  must_not_overdraw: boolean;
+  created_at: Ts;
+}
+export interface LedgerBalancesTable {
+  account_id: string;
+  slot: number;
+  must_not_overdraw: boolean;
+  debits_posted: Int8Default;
+  credits_posted: Int8Default;
+  debits_pending: Int8Default;
+  credits_pending: Int8Default;
+}
+export interface LedgerTransfersTable {
+  id: string;
+  debit_account_id: string;
+  credit_account_id: string;
+  debit_slot: number;
+  credit_slot: number;
+  amount: Int8;
+  phase: 'single' | 'pending' | 'post' | 'void';
+  pending_id: string | null;
+  reverses_id: string | null;
+  code: string;
+  ref_id: string | null;
+  created_at: Ts;
+}
+export interface UsersTable {
+  id: string;
+  email: string;
+  phone: string;
+  password_hash: string;
+  phone_confirmed_at: Ts | null;
+  verification: 'unverified' | 'pending' | 'verified' | 'rejected';
+  frozen_at: Ts | null;
+  created_at: Ts;
+}
+export interface SessionsTable {
+  id: string;
+  user_id: string;
+  token_hash: string;
+  created_at: Ts;
+  expires_at: Ts;
+  revoked_at: Ts | null;
+}
+export interface PhoneCodesTable {
+  user_id: string;
+  code_hash: string;
+  attempts: number;
+  expires_at: Ts;
+}
+export interface WalletsTable {
+  user_id: string;
+  account_id: string;
+  created_at: Ts;
+}
+export interface MerchantsTable {
+  id: string;
+  name: string;
+  account_id: string;
+  api_key_hash: string;
+  created_at: Ts;
+}
+export type AccountType = 'ordinary' | 'current' | 'savings';
+export type LinkStatus = 'pending_authorization' | 'active' | 'failed' | 'frozen' | 'unlinked';
+export interface BankLinksTable {
+  id: string;
+  user_id: string;
+  bank_code: string;
+  branch_code: string;
+  account_type: AccountType;
+  account_number: string;
+  status: LinkStatus;
+  activated_at: Ts | null;
+  created_at: Ts;
+}
+export type MoneyStatus = 'succeeded' | 'pending' | 'requires_action' | 'in_review' | 'failed' | 'reversed';
+export interface ChargesTable {
+  id: string;
+  user_id: string;
+  bank_link_id: string;
+  bank_code: string;
+  amount: Int8;
+  status: MoneyStatus;
+  failure_code: string | null;
+  hold_id: string | null;
+  bank_reference: string;
+  bank_called_at: Ts | null;
+  created_at: Ts;
+  updated_at: Ts;
+}
+export type WithdrawalsTable = ChargesTable;
+export interface PaymentsTable {
+  id: string;
+  user_id: string;
+  merchant_id: string;
+  amount: Int8;
+  refunded: ColumnType<number, number | undefined, number>;
+  status: MoneyStatus;
+  description: string | null;
+  reference: string | null;
+  transfer_id: string;
+  created_at: Ts;
+}
+export interface WalletTransfersTable {
+  id: string;
+  from_user_id: string;
+  to_user_id: string;
+  amount: Int8;
+  status: MoneyStatus;
+  message: string | null;
+  transfer_id: string;
+  created_at: Ts;
+}
+export interface RefundsTable {
+  id: string;
+  payment_id: string;
+  merchant_id: string;
+  user_id: string;
+  amount: Int8;
+  status: MoneyStatus;
+  transfer_id: string;
+  created_at: Ts;
+}
+export interface IdempotencyKeysTable {
+  scope: string;
+  key: string;
+  request_hash: string;
+  state: 'in_flight' | 'done';
+  response_status: number | null;
+  response_body: string | null;
+  created_at: Ts;
+}
+export interface BankSettingsTable {
+  bank_code: string;
+  participating: boolean;
+  auth_method: string | null;
+  linking: boolean;
+  charging: boolean;
+  registration_changes: boolean;
+  per_charge_limit: Int8 | null;
+  monthly_limit: Int8 | null;
+  updated_at: Ts;
+}
+export interface SandboxBankAccountsTable {
+  bank_code: string;
+  branch_code: string;
+  account_number: string;
+  account_type: AccountType;
+  holder_name_kana: string;
+  birth_date: ColumnType<string, string, string>;
+  pin_hash: string;
+  phone: string;
+  balance: Int8;
+  pin_failures: ColumnType<number, number | undefined, number>;
+  locked_at: Ts | null;
+  created_at: Ts;
+}
+export interface SandboxBankOperationsTable {
+  reference: string;
+  bank_code: string;
+  branch_code: string;
+  account_number: string;
+  kind: 'debit' | 'credit';
+  amount: Int8;
+  outcome: 'succeeded' | 'declined' | 'cancelled';
+  decline_code: string | null;
+  created_at: Ts;
+}
+export interface SandboxStatementLinesTable {
+  id: Generated<number>;
+  bank_code: string;
+  branch_code: string;
+  account_number: string;
+  reference: string;
+  descriptor: string;
+  amount: Int8;
+  balance_after: Int8;
+  created_at: Ts;
+}
+export type FaultKind = 'timeout' | 'decline' | 'duplicate' | 'down';
+export interface SandboxFaultsTable {
+  bank_code: string;
+  kind: FaultKind;
+  rate: number;
+}
+export interface SandboxMessagesTable {
+  id: string;
+  recipient: string;
+  channel: 'sms' | 'email' | 'bank_notice';
+  body: string;
+  code: string | null;
+  created_at: Ts;
+}
+
+export interface DB {
+  ledger_accounts: LedgerAccountsTable;
+  ledger_balances: LedgerBalancesTable;
+  ledger_transfers: LedgerTransfersTable;
+  users: UsersTable;
+  sessions: SessionsTable;
+  phone_codes: PhoneCodesTable;
+  wallets: WalletsTable;
+  merchants: MerchantsTable;
+  bank_links: BankLinksTable;
+  charges: ChargesTable;
+  payments: PaymentsTable;
+  wallet_transfers: WalletTransfersTable;
+  withdrawals: WithdrawalsTable;
+  refunds: RefundsTable;
+  idempotency_keys: IdempotencyKeysTable;
+  bank_settings: BankSettingsTable;
+  sandbox_bank_accounts: SandboxBankAccountsTable;
+  sandbox_bank_operations: SandboxBankOperationsTable;
+  sandbox_statement_lines: SandboxStatementLinesTable;
+  sandbox_faults: SandboxFaultsTable;
+  sandbox_messages: SandboxMessagesTable;
+}

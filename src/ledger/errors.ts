@@ -1,0 +1,41 @@
+/**
+ * Ledger error codes (a subset of the platform's closed union). Database constraint failures are translated
+ * here so callers see a code, never a driver error.
+ */
+import { AppError } from '../platform/index.ts';
+
+export type LedgerErrorCode = 'insufficient_funds' | 'invalid_state' | 'not_found' | 'ledger_conflict';
+
+interface PgLikeError {
+  code?: string;
+  constraint?: string;
+  message?: string;
+}
+
+const asPg = (e: unknown): PgLikeError => (typeof e === 'object' && e !== null ? (e as PgLikeError) : {});
+
+/** Serialization failures and deadlocks are safe to retry: the transaction did nothing. */
+export function isRetryable(e: unknown): boolean {
+  const code = asPg(e).code;
+  return code === '40001' || code === '40P01';
+}
+
+export function isUniqueViolation(e: unknown, constraint?: string): boolean {
+  const pg = asPg(e);
+  if (pg.code !== '23505') return false;
+  return constraint === undefined || pg.constraint === constraint || (pg.message ?? '').includes(constraint);
+}
+
+/** Turns constraint violations the ledger expects into AppErrors; anything else passes through unchanged. */
+export function translateLedgerError(e: unknown): unknown {
+  const pg = asPg(e);
+  if (pg.code === '23514' && (pg.constraint === 'balance_not_overdrawn' || (pg.message ?? '').includes('balance_not_overdrawn'))) {
+    return new AppError('insufficient_funds', 'the account does not hold enough money for this movement');
+  }
+  // A second resolution of the same hold trips either the unique index or a pending column's >= 0 check,
+  // whichever the database reaches first.
+  if (isUniqueViolation(e, 'ledger_transfers_resolves') || (pg.code === '23514' && /_pending_check/.test(`${pg.constraint ?? ''} ${pg.message ?? ''}`))) {
+    return new AppError('invalid_state', 'the pending transfer has already been posted or voided');
+  }
+  return e;
+}

@@ -1,0 +1,64 @@
+/**
+ * The one error type. Domain code throws `AppError` with a stable code; `http/` maps codes to statuses in one
+ * exhaustive table, so adding a code makes the compiler ask for its status.
+ */
+export const ERROR_CODES = [
+  // input
+  'invalid_request',
+  'invalid_amount',
+  'invalid_json',
+  'payload_too_large',
+  'not_found',
+  'unknown_merchant',
+  'unknown_bank_link',
+  'unknown_recipient',
+  'unknown_bank',
+  'unknown_branch',
+  'invalid_account_number',
+  'account_type_not_supported',
+  // auth
+  'unauthorized',
+  'invalid_credentials',
+  'forbidden',
+  'email_taken',
+  'phone_taken',
+  'phone_not_confirmed',
+  'invalid_code',
+  'too_many_attempts',
+  // idempotency
+  'idempotency_key_required',
+  'idempotency_key_reused',
+  'idempotency_key_in_use',
+  // money rules
+  'limit_exceeded',
+  'insufficient_funds',
+  'balance_cap_exceeded',
+  'self_transfer',
+  'refund_exceeds_payment',
+  'link_not_active',
+  'wallet_frozen',
+  'invalid_state',
+  // banks
+  'bank_unavailable',
+  'bank_declined',
+  'charging_suspended',
+  // ledger internals surfaced as conflicts
+  'ledger_conflict',
+  'sandbox_disabled',
+  'internal_error',
+] as const;
+
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
+export class AppError extends Error {
+  override readonly name = 'AppError';
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly details: Record<string, unknown> = {},
+  ) {
+    super(message);
+  }
+}
+
+export const isAppError = (e: unknown): e is AppError => e instanceof AppError;
