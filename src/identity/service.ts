@@ -1,0 +1,144 @@
+import { createHash, randomBytes, randomInt, timingSafeEqual } from 'node:crypto';
+import { hash, verify } from '@node-rs/argon2';
+import type { Kysely } from 'kysely';
+import type { DB } from '../db/index.ts';
+import { isUniqueViolation } from '../ledger/index.ts';
+import { type Notifier, isJapanesePhone, normalizePhone } from '../notify/index.ts';
+import { AppError, type Clock, type NewId } from '../platform/index.ts';
+
+export interface IdentityDeps {
+  db: Kysely<DB>;
+  clock: Clock;
+  newId: NewId;
+  notifier: Notifier;
+  /** Called inside sign-up's transaction to open the user's wallet, so a user never exists without one. */
+  openWallet: (trx: import('kysely').Transaction<DB>, userId: string) => Promise<void>;
+  sessionTtlMs?: number;
+}
+
+export interface User {
+  id: string;
+  email: string;
+  phone: string;
+  phoneConfirmed: boolean;
+  verification: 'unverified' | 'pending' | 'verified' | 'rejected';
+  frozen: boolean;
+  createdAt: string;
+}
+
+const CODE_TTL_MS = 10 * 60 * 1000;
+const MAX_CODE_ATTEMPTS = 5;
+
+/** Tokens and codes are stored as SHA-256: high-entropy secrets need no slow hash, only never being in clear. */
+export const sha256 = (s: string): string => createHash('sha256').update(s).digest('hex');
+
+export type Identity = ReturnType<typeof createIdentity>;
+
+/** Sign-up, phone confirmation and sessions. Passwords are argon2id; tokens and codes are stored hashed. */
+export function createIdentity(deps: IdentityDeps) {
+  const { db, clock } = deps;
+  const ttl = deps.sessionTtlMs ?? 12 * 60 * 60 * 1000;
+
+  async function signup(input: { email: string; phone: string; password: string }): Promise<{ user: User; token: string }> {
+    const email = input.email.trim().toLowerCase();
+    const phone = normalizePhone(input.phone);
+    if (!isJapanesePhone(phone)) throw new AppError('invalid_request', 'phone must be a Japanese number such as 09012345678 or +819012345678', { field: 'phone' });
+    const passwordHash = await hash(input.password);
+    const id = deps.newId('usr');
+    try {
+      await db.transaction().execute(async (trx) => {
+        await trx.insertInto('users').values({ id, email, phone, password_hash: passwordHash, created_at: clock.now() }).execute();
+        await deps.openWallet(trx, id);
+      });
+    } catch (e) {
+      if (isUniqueViolation(e, 'users_email_key')) throw new AppError('email_taken', 'an account with this email exists');
+      if (isUniqueViolation(e, 'users_phone_key')) throw new AppError('phone_taken', 'this phone number belongs to another account');
+      throw e;
+    }
+    await sendPhoneCode(id, phone);
+    const token = await openSession(id);
+    return { user: await getUser(id), token };
+  }
+
+  async function sendPhoneCode(userId: string, phone: string): Promise<void> {
+    const code = String(randomInt(1_000_000)).padStart(6, '0');
+    const expires = new Date(clock.now().getTime() + CODE_TTL_MS);
+    await db
+      .insertInto('phone_codes')
+      .values({ user_id: userId, code_hash: sha256(`${userId}:${code}`), attempts: 0, expires_at: expires })
+      .onConflict((oc) => oc.column('user_id').doUpdateSet({ code_hash: sha256(`${userId}:${code}`), attempts: 0, expires_at: expires }))
+      .execute();
+    await deps.notifier.send({ to: phone, channel: 'sms', body: `Saifu: your confirmation code is ${code}. It expires in 10 minutes.`, code });
+  }
+
+  async function confirmPhone(userId: string, code: string): Promise<User> {
+    const row = await db.selectFrom('phone_codes').selectAll().where('user_id', '=', userId).executeTakeFirst();
+    if (!row || new Date(row.expires_at) < clock.now()) throw new AppError('invalid_code', 'the code has expired: ask for a new one');
+    if (row.attempts >= MAX_CODE_ATTEMPTS) throw new AppError('too_many_attempts', 'too many wrong codes: ask for a new one');
+    const ok = timingSafeEqual(Buffer.from(row.code_hash), Buffer.from(sha256(`${userId}:${code}`)));
+    if (!ok) {
+      await db.updateTable('phone_codes').set({ attempts: row.attempts + 1 }).where('user_id', '=', userId).execute();
+      throw new AppError('invalid_code', 'the code is not correct', { attemptsLeft: MAX_CODE_ATTEMPTS - row.attempts - 1 });
+    }
+    await db.transaction().execute(async (trx) => {
+      await trx.updateTable('users').set({ phone_confirmed_at: clock.now() }).where('id', '=', userId).execute();
+      await trx.deleteFrom('phone_codes').where('user_id', '=', userId).execute();
+    });
+    return getUser(userId);
+  }
+
+  async function login(email: string, password: string): Promise<{ user: User; token: string }> {
+    const row = await db.selectFrom('users').select(['id', 'password_hash']).where('email', '=', email.trim().toLowerCase()).executeTakeFirst();
+    // Verify against a fixed hash when the email is unknown so timing does not tell which emails exist.
+    const ok = await verify(row?.password_hash ?? DUMMY_HASH, password);
+    if (!row || !ok) throw new AppError('invalid_credentials', 'email or password is not correct');
+    return { user: await getUser(row.id), token: await openSession(row.id) };
+  }
+
+  async function openSession(userId: string): Promise<string> {
+    const token = `ses_${randomBytes(32).toString('base64url')}`;
+    const now = clock.now();
+    await db.insertInto('sessions').values({ id: deps.newId('ses'), user_id: userId, token_hash: sha256(token), created_at: now, expires_at: new Date(now.getTime() + ttl) }).execute();
+    return token;
+  }
+
+  async function revokeSession(token: string): Promise<void> {
+    await db.updateTable('sessions').set({ revoked_at: clock.now() }).where('token_hash', '=', sha256(token)).where('revoked_at', 'is', null).execute();
+  }
+
+  /** The user behind a live session token, or undefined. One indexed query: this runs on every request. */
+  async function authenticate(token: string): Promise<User | undefined> {
+    const row = await db
+      .selectFrom('sessions as s')
+      .innerJoin('users as u', 'u.id', 's.user_id')
+      .select(['u.id', 'u.email', 'u.phone', 'u.phone_confirmed_at', 'u.verification', 'u.frozen_at', 'u.created_at', 's.expires_at', 's.revoked_at'])
+      .where('s.token_hash', '=', sha256(token))
+      .executeTakeFirst();
+    if (!row || row.revoked_at || new Date(row.expires_at) <= clock.now()) return undefined;
+    return toUser(row);
+  }
+
+  async function getUser(id: string): Promise<User> {
+    const row = await db.selectFrom('users').select(['id', 'email', 'phone', 'phone_confirmed_at', 'verification', 'frozen_at', 'created_at']).where('id', '=', id).executeTakeFirst();
+    if (!row) throw new AppError('not_found', 'no such user');
+    return toUser(row);
+  }
+
+  async function findUserIdByPhone(phone: string): Promise<string | undefined> {
+    return (await db.selectFrom('users').select('id').where('phone', '=', normalizePhone(phone)).executeTakeFirst())?.id;
+  }
+
+  /** For tests, seeds and operators: marks a phone confirmed without a code. */
+  async function markPhoneConfirmed(userId: string): Promise<void> {
+    await db.updateTable('users').set({ phone_confirmed_at: clock.now() }).where('id', '=', userId).execute();
+  }
+
+  return { signup, confirmPhone, sendPhoneCode, login, openSession, revokeSession, authenticate, getUser, findUserIdByPhone, markPhoneConfirmed };
+}
+
+function toUser(r: { id: string; email: string; phone: string; phone_confirmed_at: Date | string | null; verification: User['verification']; frozen_at: Date | string | null; created_at: Date | string }): User {
+  return { id: r.id, email: r.email, phone: r.phone, phoneConfirmed: r.phone_confirmed_at !== null, verification: r.verification, frozen: r.frozen_at !== null, createdAt: new Date(r.created_at).toISOString() };
+}
+
+// argon2id hash of a random string nobody knows; only used to spend the same time on unknown emails.
+const DUMMY_HASH = '$argon2id$v=19$m=19456,t=2,p=1$FVwp+k9VH0MIZcEq60lDnw$Fys5jWe2vdzq2EsOiN0FMddjLx4+2+qmq0S7iajS4wY';

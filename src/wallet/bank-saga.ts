@@ -1,0 +1,85 @@
+import type { Transaction } from 'kysely';
+import { type BankOutcome, BankTimeoutError, BankUnavailableError, type InquiryOutcome } from '../banks/gateway.ts';
+import type { DB } from '../db/index.ts';
+import { inTransaction } from '../ledger/index.ts';
+import { AppError } from '../platform/index.ts';
+import type { WalletDeps } from './context.ts';
+
+/** Charges and withdrawals share one shape: a ledger hold, a bank call, then post or void. */
+export type SagaTable = 'charges' | 'withdrawals';
+
+export type Settlement = { outcome: 'post' } | { outcome: 'void'; failureCode: string };
+
+/**
+ * The middle and last steps of a bank saga. The hold is already committed; the bank is called outside any
+ * transaction; the answer posts or voids the hold. A timeout leaves the object `pending` for the inquiry job.
+ * Post and void are guarded twice: the status moves from `pending` only once (conditional UPDATE), and the
+ * ledger refuses a second resolution of the hold (unique index).
+ */
+export function createBankSaga(deps: WalletDeps) {
+  async function callBank(table: SagaTable, id: string, call: () => Promise<BankOutcome>): Promise<'settled' | 'in_flight'> {
+    let outcome: BankOutcome;
+    try {
+      outcome = await call();
+    } catch (e) {
+      if (e instanceof BankTimeoutError) return 'in_flight';
+      if (e instanceof BankUnavailableError) {
+        await settle(table, id, { outcome: 'void', failureCode: 'bank_unavailable' });
+        throw new AppError('bank_unavailable', 'the bank is not reachable right now; nothing was moved, try again later', { [table === 'charges' ? 'chargeId' : 'withdrawalId']: id });
+      }
+      // Anything else is an unknown outcome too: leave it to the inquiry, which asks the bank what happened.
+      deps.alert?.('bank call failed unexpectedly', { table, id, error: String(e) });
+      return 'in_flight';
+    }
+    await settle(table, id, outcome.outcome === 'succeeded' ? { outcome: 'post' } : { outcome: 'void', failureCode: outcome.code });
+    return 'settled';
+  }
+
+  /** Moves a pending object to its final state and resolves its hold, in one transaction. Idempotent. */
+  async function settle(table: SagaTable, id: string, s: Settlement): Promise<boolean> {
+    return inTransaction(deps.db, async (trx) => {
+      const row = await claimPending(trx, table, id, s);
+      if (!row?.hold_id) return false;
+      await deps.ledger.resolvePending(trx, row.hold_id, s.outcome);
+      return true;
+    });
+  }
+
+  async function claimPending(trx: Transaction<DB>, table: SagaTable, id: string, s: Settlement) {
+    return trx
+      .updateTable(table)
+      .set({ status: s.outcome === 'post' ? 'succeeded' : 'failed', failure_code: s.outcome === 'void' ? s.failureCode : null, updated_at: deps.clock.now() })
+      .where('id', '=', id)
+      .where('status', '=', 'pending')
+      .returning(['hold_id'])
+      .executeTakeFirst();
+  }
+
+  /**
+   * The inquiry job: asks the bank about every movement still pending after `graceMs` and settles it. Several
+   * workers may run it at once; settle() lets exactly one of them win each object.
+   */
+  async function settleInFlight(table: SagaTable, graceMs = 30_000, batch = 100): Promise<{ posted: number; voided: number; unknown: number }> {
+    const cutoff = new Date(deps.clock.now().getTime() - graceMs);
+    const rows = await deps.db.selectFrom(table).select(['id', 'bank_code', 'bank_reference']).where('status', '=', 'pending').where('bank_called_at', '<=', cutoff).orderBy('bank_called_at').limit(batch).execute();
+    const tally = { posted: 0, voided: 0, unknown: 0 };
+    for (const r of rows) {
+      let answer: InquiryOutcome;
+      try {
+        answer = await deps.bank.inquire(r.bank_code, r.bank_reference);
+      } catch {
+        tally.unknown++;
+        continue;
+      }
+      const s: Settlement =
+        answer.outcome === 'succeeded' ? { outcome: 'post' }
+        : answer.outcome === 'declined' ? { outcome: 'void', failureCode: answer.code }
+        : { outcome: 'void', failureCode: 'bank_timeout' };
+      if (await settle(table, r.id, s)) tally[s.outcome === 'post' ? 'posted' : 'voided']++;
+    }
+    return tally;
+  }
+
+  return { callBank, settle, settleInFlight };
+}
+export type BankSaga = ReturnType<typeof createBankSaga>;

@@ -1,0 +1,62 @@
+import type { Kysely, Transaction } from 'kysely';
+import type { BankGateway } from '../banks/gateway.ts';
+import type { DB } from '../db/index.ts';
+import type { Ledger } from '../ledger/index.ts';
+import { AppError, type Clock, type NewId } from '../platform/index.ts';
+import type { LimitPolicy } from './policy.ts';
+import type { Actor } from './types.ts';
+
+export interface WalletDeps {
+  db: Kysely<DB>;
+  ledger: Ledger;
+  bank: BankGateway;
+  clock: Clock;
+  newId: NewId;
+  policy: LimitPolicy;
+  /** Where failures that need a person go (a compensation that failed, a bank answer that makes no sense). */
+  alert?: (message: string, details: Record<string, unknown>) => void;
+}
+
+/** Ledger account ids of wallets and merchants: looked up once, then cached (they never change). */
+export function createAccountDirectory(deps: WalletDeps) {
+  const wallets = new Map<string, string>();
+  const merchants = new Map<string, string>();
+
+  async function openWallet(trx: Transaction<DB>, userId: string): Promise<string> {
+    const accountId = await deps.ledger.createAccount(trx, { kind: 'wallet', ownerId: userId });
+    await trx.insertInto('wallets').values({ user_id: userId, account_id: accountId, created_at: deps.clock.now() }).execute();
+    return accountId;
+  }
+
+  async function walletAccountOf(userId: string): Promise<string> {
+    const cached = wallets.get(userId);
+    if (cached) return cached;
+    const row = await deps.db.selectFrom('wallets').select('account_id').where('user_id', '=', userId).executeTakeFirst();
+    if (!row) throw new AppError('not_found', 'this user has no wallet');
+    wallets.set(userId, row.account_id);
+    return row.account_id;
+  }
+
+  async function merchantAccountOf(merchantId: string): Promise<string> {
+    const cached = merchants.get(merchantId);
+    if (cached) return cached;
+    const row = await deps.db.selectFrom('merchants').select('account_id').where('id', '=', merchantId).executeTakeFirst();
+    if (!row) throw new AppError('unknown_merchant', `no merchant ${merchantId}`, { merchantId });
+    merchants.set(merchantId, row.account_id);
+    return row.account_id;
+  }
+
+  return { openWallet, walletAccountOf, merchantAccountOf };
+}
+export type AccountDirectory = ReturnType<typeof createAccountDirectory>;
+
+/** Money leaves a wallet only when its phone is confirmed and it is not frozen. */
+export function assertMayMoveMoney(actor: Actor): void {
+  if (!actor.phoneConfirmed) throw new AppError('phone_not_confirmed', 'confirm your phone number before moving money');
+  if (actor.frozen) throw new AppError('wallet_frozen', 'this wallet is frozen: contact support');
+}
+
+/** Takes the wallet's row lock: charges and incoming transfers on one wallet see each other's holds. */
+export async function lockWallet(trx: Transaction<DB>, userId: string): Promise<void> {
+  await trx.selectFrom('wallets').select('user_id').where('user_id', '=', userId).forUpdate().executeTakeFirst();
+}

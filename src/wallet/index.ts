@@ -1,0 +1,36 @@
+/**
+ * wallet: the money use cases: charge, payment, transfer, withdrawal, refund; the wallet summary and history.
+ * Invariants: every movement goes through the ledger in one short transaction; limits are checked under the
+ * wallet's row lock and count held charges; a bank is only ever called between a committed hold and its
+ * post/void, never inside a transaction. Never import HTTP types here.
+ */
+import { createBankLinks } from './bank-links.ts';
+import { createBankSaga } from './bank-saga.ts';
+import { createCharges } from './charges.ts';
+import { createAccountDirectory, type WalletDeps } from './context.ts';
+import { createHistory } from './history.ts';
+import { createPayments } from './payments.ts';
+import { createTransfers } from './transfers.ts';
+import { createWithdrawals } from './withdrawals.ts';
+
+export function createWallet(deps: WalletDeps) {
+  const accounts = createAccountDirectory(deps);
+  const links = createBankLinks(deps);
+  const saga = createBankSaga(deps);
+  const charges = createCharges(deps, accounts, links, saga);
+  const payments = createPayments(deps, accounts);
+  const transfers = createTransfers(deps, accounts);
+  const withdrawals = createWithdrawals(deps, accounts, links, saga);
+  const history = createHistory(deps, accounts, charges);
+  /** The inquiry job's one pass: settles every charge and withdrawal whose bank call outlived `graceMs`. */
+  async function settleInFlight(graceMs?: number) {
+    return { charges: await saga.settleInFlight('charges', graceMs), withdrawals: await saga.settleInFlight('withdrawals', graceMs) };
+  }
+  return { accounts, links, charges, payments, transfers, withdrawals, history, settleInFlight };
+}
+export type Wallet = ReturnType<typeof createWallet>;
+
+export type { WalletDeps } from './context.ts';
+export { DEFAULT_POLICY, type LimitPolicy } from './policy.ts';
+export type * from './types.ts';
+export type { BankLink, BankLinkInput } from './bank-links.ts';

@@ -1,0 +1,85 @@
+import { createHash, randomBytes } from 'node:crypto';
+import type { Selectable } from 'kysely';
+import type { PaymentsTable, RefundsTable } from '../db/index.ts';
+import { inTransaction } from '../ledger/index.ts';
+import { type Yen, yen } from '../money/index.ts';
+import { AppError } from '../platform/index.ts';
+import { type AccountDirectory, type WalletDeps, assertMayMoveMoney } from './context.ts';
+import type { Actor, Payment, Refund } from './types.ts';
+
+const hashKey = (key: string): string => createHash('sha256').update(key).digest('hex');
+
+/** Merchants, payments (wallet → merchant) and refunds (merchant → wallet). */
+export function createPayments(deps: WalletDeps, accounts: AccountDirectory) {
+  async function createMerchant(name: string): Promise<{ id: string; name: string; apiKey: string }> {
+    const id = deps.newId('mer');
+    const apiKey = `sk_${randomBytes(24).toString('base64url')}`;
+    await deps.db.transaction().execute(async (trx) => {
+      const accountId = await deps.ledger.createAccount(trx, { kind: 'merchant', ownerId: id });
+      await trx.insertInto('merchants').values({ id, name, account_id: accountId, api_key_hash: hashKey(apiKey), created_at: deps.clock.now() }).execute();
+    });
+    return { id, name, apiKey };
+  }
+
+  async function authenticateMerchant(apiKey: string): Promise<{ id: string; name: string } | undefined> {
+    return deps.db.selectFrom('merchants').select(['id', 'name']).where('api_key_hash', '=', hashKey(apiKey)).executeTakeFirst();
+  }
+
+  async function getMerchant(id: string): Promise<{ id: string; name: string }> {
+    const m = await deps.db.selectFrom('merchants').select(['id', 'name']).where('id', '=', id).executeTakeFirst();
+    if (!m) throw new AppError('unknown_merchant', `no merchant ${id}`, { merchantId: id });
+    return m;
+  }
+
+  async function createPayment(actor: Actor, input: { merchantId: string; amount: Yen; description?: string; reference?: string }): Promise<Payment> {
+    assertMayMoveMoney(actor);
+    const merchant = await accounts.merchantAccountOf(input.merchantId);
+    const wallet = await accounts.walletAccountOf(actor.id);
+    const id = deps.newId('pay');
+    const now = deps.clock.now();
+    // One transaction, no lock taken by hand: the wallet's balance row is the lock, and its CHECK the rule.
+    await inTransaction(deps.db, async (trx) => {
+      const [t] = await deps.ledger.transfer(trx, [{ debitAccountId: wallet, creditAccountId: merchant, amount: input.amount, code: 'payment', refId: id }]);
+      await trx
+        .insertInto('payments')
+        .values({ id, user_id: actor.id, merchant_id: input.merchantId, amount: input.amount, status: 'succeeded', description: input.description ?? null, reference: input.reference ?? null, transfer_id: t!.id, created_at: now })
+        .execute();
+    });
+    return { id, object: 'payment', status: 'succeeded', amount: input.amount, amountRefunded: yen(0), merchantId: input.merchantId, ...(input.description ? { description: input.description } : {}), ...(input.reference ? { reference: input.reference } : {}), createdAt: now.toISOString() };
+  }
+
+  /** A payment as its payer or its merchant sees it. */
+  async function getPayment(viewer: { userId?: string; merchantId?: string }, id: string): Promise<Payment> {
+    let q = deps.db.selectFrom('payments').selectAll().where('id', '=', id);
+    if (viewer.userId) q = q.where('user_id', '=', viewer.userId);
+    if (viewer.merchantId) q = q.where('merchant_id', '=', viewer.merchantId);
+    const row = await q.executeTakeFirst();
+    if (!row) throw new AppError('not_found', `no payment ${id}`);
+    return toPayment(row);
+  }
+
+  async function refund(merchantId: string, paymentId: string, amount: Yen): Promise<Refund> {
+    const id = deps.newId('rfd');
+    const now = deps.clock.now();
+    await inTransaction(deps.db, async (trx) => {
+      const p = await trx.selectFrom('payments').selectAll().where('id', '=', paymentId).where('merchant_id', '=', merchantId).forUpdate().executeTakeFirst();
+      if (!p) throw new AppError('not_found', `no payment ${paymentId} for this merchant`);
+      const refundable = p.amount - p.refunded;
+      if (amount > refundable) throw new AppError('refund_exceeds_payment', `at most ${refundable} yen of this payment can still be refunded`, { refundable });
+      const t = await deps.ledger.reverse(trx, p.transfer_id, amount, 'refund', id);
+      await trx.updateTable('payments').set({ refunded: p.refunded + amount }).where('id', '=', paymentId).execute();
+      await trx.insertInto('refunds').values({ id, payment_id: paymentId, merchant_id: merchantId, user_id: p.user_id, amount, status: 'succeeded', transfer_id: t.id, created_at: now }).execute();
+    });
+    return { id, object: 'refund', status: 'succeeded', amount, paymentId, createdAt: now.toISOString() };
+  }
+
+  return { createMerchant, authenticateMerchant, getMerchant, createPayment, getPayment, refund };
+}
+export type Payments = ReturnType<typeof createPayments>;
+
+export function toPayment(r: Selectable<PaymentsTable>): Payment {
+  return { id: r.id, object: 'payment', status: r.status, amount: yen(r.amount), amountRefunded: yen(r.refunded), merchantId: r.merchant_id, ...(r.description ? { description: r.description } : {}), ...(r.reference ? { reference: r.reference } : {}), createdAt: new Date(r.created_at).toISOString() };
+}
+export function toRefund(r: Selectable<RefundsTable>): Refund {
+  return { id: r.id, object: 'refund', status: r.status, amount: yen(r.amount), paymentId: r.payment_id, createdAt: new Date(r.created_at).toISOString() };
+}

@@ -1,0 +1,91 @@
+import type { MoneyStatus } from '../db/index.ts';
+import type { Yen } from '../money/index.ts';
+
+export interface RiskVerdict {
+  decision: 'allow' | 'challenge' | 'review' | 'deny';
+  score: number;
+  reasons: string[];
+}
+
+export interface Charge {
+  id: string;
+  object: 'charge';
+  status: MoneyStatus;
+  amount: Yen;
+  bankLinkId: string;
+  failureCode?: string;
+  risk: RiskVerdict;
+  createdAt: string;
+}
+
+export interface Payment {
+  id: string;
+  object: 'payment';
+  status: MoneyStatus;
+  amount: Yen;
+  amountRefunded: Yen;
+  merchantId: string;
+  description?: string;
+  reference?: string;
+  createdAt: string;
+}
+
+export interface WalletTransfer {
+  id: string;
+  object: 'transfer';
+  status: MoneyStatus;
+  amount: Yen;
+  from: { userId: string };
+  to: { userId: string };
+  message?: string;
+  createdAt: string;
+}
+
+export interface Withdrawal {
+  id: string;
+  object: 'withdrawal';
+  status: MoneyStatus;
+  amount: Yen;
+  bankLinkId: string;
+  failureCode?: string;
+  createdAt: string;
+}
+
+export interface Refund {
+  id: string;
+  object: 'refund';
+  status: MoneyStatus;
+  amount: Yen;
+  paymentId: string;
+  createdAt: string;
+}
+
+export interface WalletSummary {
+  balance: Yen;
+  pending: { incoming: Yen; outgoing: Yen };
+  limits: {
+    perCharge: Yen;
+    monthly: { limit: Yen; used: Yen; remaining: Yen };
+    newLinkDaily?: { limit: Yen; used: Yen; remaining: Yen };
+    balanceCap: Yen;
+  };
+}
+
+export interface TransactionItem {
+  id: string;
+  type: 'charge' | 'payment' | 'transfer_in' | 'transfer_out' | 'withdrawal' | 'refund';
+  status: MoneyStatus;
+  amount: Yen;
+  /** Signed effect on the wallet once final: + in, − out. */
+  direction: 'in' | 'out';
+  counterparty?: string;
+  createdAt: string;
+}
+
+/** Who is acting: enough of the user for money rules, resolved once per request by authentication. */
+export interface Actor {
+  id: string;
+  phoneConfirmed: boolean;
+  verification: 'unverified' | 'pending' | 'verified' | 'rejected';
+  frozen: boolean;
+}

@@ -1,0 +1,48 @@
+import { randomInt } from 'node:crypto';
+import { amount } from '../../src/money/index.ts';
+import { ManualClock } from '../../src/platform/index.ts';
+import { type ServiceOptions, type Services, createServices } from '../../src/services.ts';
+import type { Actor, BankLink } from '../../src/wallet/index.ts';
+import { freshDatabase } from './databases.ts';
+
+export interface World extends Services {
+  clock: ManualClock;
+  close(): Promise<void>;
+}
+
+/** A fresh database with the services wired over it and a hand-moved clock. */
+export async function createWorld(kind: 'pglite' | 'postgres', options: Partial<ServiceOptions> & { poolSize?: number } = {}): Promise<World> {
+  const database = await freshDatabase(kind, options.poolSize);
+  const clock = new ManualClock('2026-11-10T03:00:00Z');
+  const services = createServices({ ...options, database, clock });
+  return { ...services, clock, close: () => database.close() };
+}
+
+let phoneSeq = randomInt(10_000_000);
+export const newPhone = (): string => `090${String(phoneSeq++ % 100_000_000).padStart(8, '0')}`;
+
+export interface Customer {
+  actor: Actor;
+  token: string;
+  phone: string;
+  link: BankLink;
+  bankAccount: { bankCode: string; branchCode: string; accountNumber: string };
+}
+
+/**
+ * A signed-up user with a confirmed phone, a sandbox bank account holding `bankBalance` and an active link to it
+ * that is past its cooling-off period (unless `coolingOff`).
+ */
+export async function customer(w: World, opts: { bankCode?: string; bankBalance?: number; coolingOff?: boolean; verified?: boolean } = {}): Promise<Customer> {
+  const phone = newPhone();
+  const { user, token } = await w.identity.signup({ email: `${phone}@example.test`, phone, password: 'correct horse battery staple' });
+  await w.identity.markPhoneConfirmed(user.id);
+  if (opts.verified !== false) await w.db.updateTable('users').set({ verification: 'verified' }).where('id', '=', user.id).execute();
+  const bankCode = opts.bankCode ?? '0001';
+  const branchCode = '001';
+  const { accountNumber } = await w.sandbox.bank.openAccount({ bankCode, branchCode, accountType: 'ordinary', holderNameKana: 'ﾔﾏﾀﾞ ﾊﾅｺ', birthDate: '1985-04-12', pin: '4821', phone, balance: amount(opts.bankBalance ?? 2_000_000) });
+  const activatedAt = opts.coolingOff ? w.clock.now() : new Date(w.clock.now().getTime() - 30 * 24 * 3600 * 1000);
+  const link = await w.wallet.links.createActiveLink(user.id, { bankCode, branchCode, accountType: 'ordinary', accountNumber }, activatedAt);
+  const u = await w.identity.getUser(user.id);
+  return { actor: u, token, phone, link, bankAccount: { bankCode, branchCode, accountNumber } };
+}
