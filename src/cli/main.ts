@@ -1,0 +1,94 @@
+import { Command } from 'commander';
+import { type Config, ConfigError, loadConfig } from '../config.ts';
+import { migrate, openDatabase } from '../db/index.ts';
+import { verifyLedger } from '../ledger/index.ts';
+import { startPlatform } from '../main.ts';
+import { seedSandbox } from '../sandbox/seed.ts';
+import { createServices } from '../services.ts';
+
+function config(): Config {
+  try {
+    return loadConfig();
+  } catch (e) {
+    if (e instanceof ConfigError) {
+      process.stderr.write(`saifu: ${e.message}\n`);
+      process.exit(2);
+    }
+    throw e;
+  }
+}
+
+const where = (c: Config) => (c.databaseUrl ? `PostgreSQL (${new URL(c.databaseUrl).host}${new URL(c.databaseUrl).pathname})` : `embedded PGlite, data in ${c.dataDir}/pgdata`);
+
+const program = new Command('saifu').description('Saifu e-money wallet core').showHelpAfterError();
+
+program
+  .command('serve')
+  .description('run the API (migrates and, in the sandbox, seeds first)')
+  .action(async () => {
+    const c = config();
+    const started = Date.now();
+    const p = await startPlatform(c);
+    const base = `http://${c.host === '127.0.0.1' || c.host === '0.0.0.0' ? 'localhost' : c.host}:${c.port}`;
+    const lines = [
+      `Saifu is running (${where(c)}, ${c.env}${c.sandbox ? ', sandbox on' : ''}) in ${((Date.now() - started) / 1000).toFixed(1)} s`,
+      `  API          ${base}/v1`,
+      `  API docs     ${base}/docs`,
+      `  OpenAPI      ${base}/openapi.json`,
+      `  Health       ${base}/healthz   Metrics ${base}/metrics`,
+    ];
+    if (p.seed) {
+      lines.push(`  Sandbox      ${base}/sandbox/messages?to=<phone>  (mailbox), POST ${base}/sandbox/bank-accounts`);
+      lines.push(`  Demo merchant ${p.seed.merchant.id}${p.seed.merchant.apiKey ? `  API key ${p.seed.merchant.apiKey} (shown once)` : ''}`);
+    }
+    process.stdout.write(`${lines.join('\n')}\n`);
+    const stop = async () => {
+      await p.close();
+      process.exit(0);
+    };
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+
+program
+  .command('migrate')
+  .description('apply pending database migrations')
+  .action(async () => {
+    const c = config();
+    const d = await openDatabase({ url: c.databaseUrl, dataDir: c.dataDir });
+    const applied = await migrate(d.db);
+    await d.close();
+    process.stdout.write(applied.length ? `applied ${applied.join(', ')}\n` : 'database is up to date\n');
+  });
+
+program
+  .command('seed')
+  .description('seed the sandbox (demo merchant); safe to repeat')
+  .action(async () => {
+    const c = config();
+    const d = await openDatabase({ url: c.databaseUrl, dataDir: c.dataDir });
+    await migrate(d.db);
+    const r = await seedSandbox(createServices({ database: d }));
+    await d.close();
+    process.stdout.write(`demo merchant ${r.merchant.id}${r.merchant.apiKey ? ` API key ${r.merchant.apiKey}` : ' (exists)'}\n`);
+  });
+
+const ledger = program.command('ledger').description('ledger tools');
+ledger
+  .command('verify')
+  .description('check every transfer, every account balance, the zero sum and wallet non-negativity; exit 1 on the first violation')
+  .action(async () => {
+    const c = config();
+    const d = await openDatabase({ url: c.databaseUrl, dataDir: c.dataDir });
+    await migrate(d.db);
+    const violations = await verifyLedger(d.db);
+    const counts = await d.db.selectFrom('ledger_transfers').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+    await d.close();
+    if (violations.length > 0) {
+      process.stderr.write(`ledger verify FAILED: ${violations[0]!.check}: ${violations[0]!.message}${violations.length > 1 ? ` (+${violations.length - 1} more)` : ''}\n`);
+      process.exit(1);
+    }
+    process.stdout.write(`ledger ok: ${Number(counts.n)} transfers verified\n`);
+  });
+
+await program.parseAsync(process.argv);

@@ -1,0 +1,81 @@
+import { randomBytes } from 'node:crypto';
+import rateLimit from '@fastify/rate-limit';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import Fastify, { type FastifyInstance } from 'fastify';
+import { type ZodTypeProvider, jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
+import { sql } from 'kysely';
+import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { Services } from '../services.ts';
+import { errorBody, handleError } from './errors.ts';
+import { idempotency } from './idempotency.ts';
+import { bankLinkRoutes } from './routes/bank-links.ts';
+import { moneyRoutes } from './routes/money.ts';
+import { sandboxRoutes } from './routes/sandbox.ts';
+import { userRoutes } from './routes/users.ts';
+
+export interface HttpOptions {
+  sandbox: boolean;
+  trustProxy: boolean;
+  logLevel: string;
+  version?: string;
+}
+
+/** Builds the HTTP face of the platform. Nothing here decides about money: routes parse, call a use case, present. */
+export async function buildApp(s: Services, o: HttpOptions): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: { level: o.logLevel, redact: ['req.headers.authorization', 'req.headers["idempotency-key"]'] },
+    bodyLimit: 64 * 1024,
+    trustProxy: o.trustProxy,
+    genReqId: () => `req_${randomBytes(8).toString('hex')}`,
+    requestIdHeader: false,
+    disableRequestLogging: o.logLevel !== 'debug' && o.logLevel !== 'trace',
+  }).withTypeProvider<ZodTypeProvider>();
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  app.setErrorHandler(handleError);
+  app.setNotFoundHandler((req, reply) => void reply.code(404).send(errorBody('not_found', `no route ${req.method} ${req.url.split('?')[0]}`)));
+
+  const metrics = new Registry();
+  collectDefaultMetrics({ register: metrics });
+  const duration = new Histogram({ name: 'saifu_http_request_duration_seconds', help: 'HTTP request duration', labelNames: ['method', 'route', 'status'], buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1], registers: [metrics] });
+  const moneyErrors = new Counter({ name: 'saifu_http_errors_total', help: 'Error responses by code', labelNames: ['code'], registers: [metrics] });
+  app.addHook('onRequest', async (req, reply) => {
+    void reply.header('x-request-id', req.id);
+  });
+  app.addHook('onResponse', async (req, reply) => {
+    duration.observe({ method: req.method, route: req.routeOptions.url ?? 'unknown', status: String(reply.statusCode) }, reply.elapsedTime / 1000);
+    if (reply.statusCode >= 400) moneyErrors.inc({ code: String(reply.statusCode) });
+  });
+
+  await app.register(rateLimit, { global: false, keyGenerator: (req) => `${req.ip}|${String(req.headers['x-device-id'] ?? '')}`, errorResponseBuilder: (_req, ctx) => ({ statusCode: 429, ...errorBody('too_many_attempts', `too many attempts: retry after ${Math.ceil(ctx.ttl / 1000)} s`, { retryAfterSeconds: Math.ceil(ctx.ttl / 1000) }) }) });
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: { title: 'Saifu API', version: o.version ?? '0.1.0', description: 'E-money wallet core: bank linking, charges, payments, transfers, withdrawals. Errors: {"error":{"code","message","details"}}. Money POSTs need Idempotency-Key.' },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'User session token, or merchant API key (sk_…)' } } },
+      security: [{ bearer: [] }],
+    },
+    transform: jsonSchemaTransform,
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  app.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }));
+  app.get('/readyz', { schema: { hide: true } }, async (_req, reply) => {
+    try {
+      await sql`SELECT 1`.execute(s.db);
+      return { status: 'ready', database: s.database.kind };
+    } catch {
+      return reply.code(503).send(errorBody('internal_error', 'database not reachable'));
+    }
+  });
+  app.get('/metrics', { schema: { hide: true } }, async (_req, reply) => reply.header('content-type', metrics.contentType).send(await metrics.metrics()));
+
+  const idem = idempotency(s.db, s.clock);
+  await app.register(userRoutes(s));
+  await app.register(moneyRoutes(s, idem));
+  await app.register(bankLinkRoutes(s));
+  if (o.sandbox) await app.register(sandboxRoutes(s));
+  return app;
+}

@@ -1,0 +1,135 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { amount as toAmount } from '../../money/index.ts';
+import { AppError } from '../../platform/index.ts';
+import type { Services } from '../../services.ts';
+import { authHandlers } from '../auth.ts';
+import type { idempotency } from '../idempotency.ts';
+import * as S from '../schemas.ts';
+
+type Idem = ReturnType<typeof idempotency>;
+
+const actorOf = (req: { user?: import('../../identity/index.ts').User }) => {
+  if (!req.user) throw new AppError('unauthorized', 'not signed in');
+  return req.user;
+};
+
+/** Money routes: every POST that moves money claims its Idempotency-Key first. */
+export function moneyRoutes(s: Services, idem: Idem): FastifyPluginAsyncZod {
+  const auth = authHandlers(s);
+  const money = { preValidation: auth.requireUser, preHandler: idem.claim, onSend: idem.record };
+  return async (app) => {
+    app.post('/v1/charges', {
+      ...money,
+      schema: {
+        tags: ['money'],
+        summary: 'Charge the wallet from a linked bank account (direct debit)',
+        description: 'Holds the amount against every limit (per charge, Asia/Tokyo month, cooling-off day, balance cap; held charges count), debits the bank, then credits the wallet. `pending` while the bank has not answered; `failed` with `failureCode` when the bank declined.',
+        headers: S.IdempotencyHeaders,
+        body: z.object({ bankLinkId: S.Id('lnk'), amount: S.Amount }),
+        response: { 201: S.Charge, ...S.errors(400, 401, 403, 404, 409, 422, 429, 503) },
+      },
+      handler: async (req, reply) => reply.code(201).send(await s.wallet.charges.createCharge(actorOf(req), { bankLinkId: req.body.bankLinkId, amount: toAmount(req.body.amount) })),
+    });
+
+    app.get('/v1/charges/:id', {
+      preValidation: auth.requireUser,
+      schema: { tags: ['money'], summary: 'A charge', params: z.object({ id: z.string() }), response: { 200: S.Charge, ...S.errors(401, 404) } },
+      handler: async (req) => s.wallet.charges.getCharge(actorOf(req).id, req.params.id),
+    });
+
+    app.post('/v1/payments', {
+      ...money,
+      schema: {
+        tags: ['money'],
+        summary: 'Pay a merchant from the wallet',
+        headers: S.IdempotencyHeaders,
+        body: z.object({ merchantId: S.Id('mer'), amount: S.Amount, description: z.string().max(500).optional(), reference: z.string().max(255).optional() }),
+        response: { 201: S.Payment, ...S.errors(400, 401, 403, 404, 409, 422) },
+      },
+      handler: async (req, reply) => {
+        const { merchantId, description, reference } = req.body;
+        const payment = await s.wallet.payments.createPayment(actorOf(req), { merchantId, amount: toAmount(req.body.amount), ...(description ? { description } : {}), ...(reference ? { reference } : {}) });
+        return reply.code(201).send(payment);
+      },
+    });
+
+    app.get('/v1/payments/:id', {
+      preValidation: auth.requireUserOrMerchant,
+      schema: { tags: ['money'], summary: 'A payment, as its payer or its merchant sees it', params: z.object({ id: z.string() }), response: { 200: S.Payment, ...S.errors(401, 404) } },
+      handler: async (req) => s.wallet.payments.getPayment(req.merchant ? { merchantId: req.merchant.id } : { userId: actorOf(req).id }, req.params.id),
+    });
+
+    app.post('/v1/payments/:id/refunds', {
+      preValidation: auth.requireMerchant,
+      preHandler: idem.claim,
+      onSend: idem.record,
+      schema: {
+        tags: ['money'],
+        summary: 'Refund (part of) a payment to the payer’s wallet (merchant API key)',
+        headers: S.IdempotencyHeaders,
+        params: z.object({ id: z.string() }),
+        body: z.object({ amount: S.Amount }),
+        response: { 201: S.Refund, ...S.errors(400, 401, 403, 404, 409, 422) },
+      },
+      handler: async (req, reply) => {
+        if (!req.merchant) throw new AppError('unauthorized', 'merchant key required');
+        return reply.code(201).send(await s.wallet.payments.refund(req.merchant.id, req.params.id, toAmount(req.body.amount)));
+      },
+    });
+
+    app.post('/v1/transfers', {
+      ...money,
+      schema: {
+        tags: ['money'],
+        summary: 'Send money to another wallet, by user id or phone number',
+        headers: S.IdempotencyHeaders,
+        body: z.object({ to: z.union([z.object({ userId: S.Id('usr') }).strict(), z.object({ phone: z.string().min(10).max(20) }).strict()]), amount: S.Amount, message: z.string().max(200).optional() }),
+        response: { 201: S.Transfer, ...S.errors(400, 401, 403, 404, 409, 422) },
+      },
+      handler: async (req, reply) => {
+        const { to, message } = req.body;
+        return reply.code(201).send(await s.wallet.transfers.createTransfer(actorOf(req), { to, amount: toAmount(req.body.amount), ...(message ? { message } : {}) }));
+      },
+    });
+
+    app.post('/v1/withdrawals', {
+      ...money,
+      schema: {
+        tags: ['money'],
+        summary: 'Withdraw to the user’s own linked bank account',
+        headers: S.IdempotencyHeaders,
+        body: z.object({ bankLinkId: S.Id('lnk'), amount: S.Amount }),
+        response: { 201: S.Withdrawal, ...S.errors(400, 401, 403, 404, 409, 422, 503) },
+      },
+      handler: async (req, reply) => reply.code(201).send(await s.wallet.withdrawals.createWithdrawal(actorOf(req), { bankLinkId: req.body.bankLinkId, amount: toAmount(req.body.amount) })),
+    });
+
+    app.get('/v1/withdrawals/:id', {
+      preValidation: auth.requireUser,
+      schema: { tags: ['money'], summary: 'A withdrawal', params: z.object({ id: z.string() }), response: { 200: S.Withdrawal, ...S.errors(401, 404) } },
+      handler: async (req) => s.wallet.withdrawals.getWithdrawal(actorOf(req).id, req.params.id),
+    });
+
+    app.get('/v1/wallet', {
+      preValidation: auth.requireUser,
+      schema: { tags: ['money'], summary: 'Balance, money in flight and limits', response: { 200: S.Wallet, ...S.errors(401) } },
+      handler: async (req) => s.wallet.history.summary(actorOf(req)),
+    });
+
+    app.get('/v1/transactions', {
+      preValidation: auth.requireUser,
+      schema: { tags: ['money'], summary: 'The user’s movements, newest first', querystring: S.ListQuery, response: { 200: z.object({ data: z.array(S.TransactionItem), has_more: z.boolean() }), ...S.errors(400, 401) } },
+      handler: async (req) => {
+        const page = await s.wallet.history.transactions(actorOf(req), { limit: req.query.limit, ...(req.query.starting_after ? { startingAfter: req.query.starting_after } : {}) });
+        return { data: page.data, has_more: page.hasMore };
+      },
+    });
+
+    app.get('/v1/merchants/:id', {
+      preValidation: auth.requireUserOrMerchant,
+      schema: { tags: ['money'], summary: 'What the wallet shows before paying', params: z.object({ id: z.string() }), response: { 200: z.object({ id: z.string(), name: z.string() }), ...S.errors(401, 404) } },
+      handler: async (req) => s.wallet.payments.getMerchant(req.params.id),
+    });
+  };
+}

@@ -1,0 +1,108 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { yen } from '../../money/index.ts';
+import { normalizePhone } from '../../notify/index.ts';
+import { AppError } from '../../platform/index.ts';
+import type { Services } from '../../services.ts';
+import * as S from '../schemas.ts';
+
+const BankCode = z.string().regex(/^\d{4}$/, 'a 4-digit bank code');
+const BranchCode = z.string().regex(/^\d{3}$/, 'a 3-digit branch code');
+const AccountNumber = z.string().regex(/^\d{7}$/, 'exactly 7 digits');
+const BirthDate = z.iso.date();
+
+/** The simulated world: banks, their customers' accounts, the mailbox, fault injection, merchants. */
+export function sandboxRoutes(s: Services): FastifyPluginAsyncZod {
+  const bank = s.sandbox.bank;
+  return async (app) => {
+    app.post('/sandbox/bank-accounts', {
+      schema: {
+        tags: ['sandbox'],
+        summary: 'Open a sandbox bank account',
+        body: z.object({
+          bankCode: BankCode,
+          branchCode: BranchCode,
+          accountType: z.enum(['ordinary', 'current', 'savings']).default('ordinary'),
+          accountNumber: AccountNumber.optional(),
+          holderNameKana: z.string().min(1).max(30),
+          birthDate: BirthDate,
+          pin: z.string().regex(/^\d{4}$/, 'a 4-digit PIN'),
+          phone: z.string().min(10).max(20),
+          balance: z.number().int().min(0).max(9_999_999_999).default(0),
+        }),
+        response: { 201: z.object({ bankCode: z.string(), branchCode: z.string(), accountType: z.string(), accountNumber: z.string() }), ...S.errors(400, 409) },
+      },
+      handler: async (req, reply) => {
+        const b = req.body;
+        const { accountNumber } = await bank.openAccount({ ...b, phone: normalizePhone(b.phone), balance: yen(b.balance) });
+        return reply.code(201).send({ bankCode: b.bankCode, branchCode: b.branchCode, accountType: b.accountType, accountNumber });
+      },
+    });
+
+    app.get('/sandbox/bank-accounts/:bankCode/:branchCode/:accountNumber', {
+      schema: {
+        tags: ['sandbox'],
+        summary: 'A sandbox account: balance, statement, notices sent to the holder',
+        params: z.object({ bankCode: BankCode, branchCode: BranchCode, accountNumber: AccountNumber }),
+        response: {
+          200: z.object({
+            bankCode: z.string(),
+            branchCode: z.string(),
+            accountNumber: z.string(),
+            accountType: z.string(),
+            holderNameKana: z.string(),
+            balance: z.number().int(),
+            locked: z.boolean(),
+            statement: z.array(z.object({ reference: z.string(), descriptor: z.string(), amount: z.number().int(), balanceAfter: z.number().int(), createdAt: z.string() })),
+            notices: z.array(z.object({ id: z.string(), channel: z.string(), body: z.string(), createdAt: z.string() })),
+          }),
+          ...S.errors(400, 404),
+        },
+      },
+      handler: async (req) => {
+        const a = await bank.findAccount(req.params);
+        if (!a) throw new AppError('not_found', 'no such sandbox account');
+        const notices = (await s.sandbox.mailbox.messagesTo(a.phone)).filter((m) => m.channel === 'bank_notice');
+        return {
+          bankCode: a.bank_code,
+          branchCode: a.branch_code,
+          accountNumber: a.account_number,
+          accountType: a.account_type,
+          holderNameKana: a.holder_name_kana,
+          balance: a.balance,
+          locked: a.locked_at !== null,
+          statement: await bank.statement(req.params),
+          notices: notices.map((n) => ({ id: n.id, channel: n.channel, body: n.body, createdAt: n.createdAt })),
+        };
+      },
+    });
+
+    app.get('/sandbox/messages', {
+      schema: {
+        tags: ['sandbox'],
+        summary: 'SMS, email and bank notices sent to a phone or email, oldest first',
+        querystring: z.object({ to: z.string().min(3).max(254) }),
+        response: { 200: z.object({ data: z.array(z.object({ id: z.string(), to: z.string(), channel: z.enum(['sms', 'email', 'bank_notice']), body: z.string(), code: z.string().optional(), createdAt: z.string() })) }), ...S.errors(400) },
+      },
+      handler: async (req) => ({ data: await s.sandbox.mailbox.messagesTo(req.query.to) }),
+    });
+
+    app.post('/sandbox/faults', {
+      schema: {
+        tags: ['sandbox'],
+        summary: 'Inject bank faults at a rate (0 removes the fault)',
+        body: z.object({ bankCode: BankCode, kind: z.enum(['timeout', 'decline', 'duplicate', 'down']), rate: z.number().min(0).max(1) }),
+        response: { 200: z.object({ bankCode: z.string(), kind: z.string(), rate: z.number() }), ...S.errors(400) },
+      },
+      handler: async (req) => {
+        await bank.setFault(req.body.bankCode, req.body.kind, req.body.rate);
+        return req.body;
+      },
+    });
+
+    app.post('/sandbox/merchants', {
+      schema: { tags: ['sandbox'], summary: 'Create a merchant; returns its API key once', body: z.object({ name: z.string().min(1).max(100) }), response: { 201: z.object({ id: z.string(), name: z.string(), apiKey: z.string() }), ...S.errors(400) } },
+      handler: async (req, reply) => reply.code(201).send(await s.wallet.payments.createMerchant(req.body.name)),
+    });
+  };
+}

@@ -1,0 +1,62 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { AppError } from '../../platform/index.ts';
+import type { Services } from '../../services.ts';
+import { authHandlers } from '../auth.ts';
+import * as S from '../schemas.ts';
+
+/** Guessable secrets (passwords, SMS codes) are rate limited per client address and device. */
+const secretLimit = { max: 10, timeWindow: '1 minute' };
+
+export function userRoutes(s: Services): FastifyPluginAsyncZod {
+  const auth = authHandlers(s);
+  return async (app) => {
+    app.post('/v1/signup', {
+      config: { rateLimit: { max: 20, timeWindow: '1 minute' } },
+      schema: {
+        tags: ['users'],
+        summary: 'Create a wallet user; an SMS code is sent to confirm the phone',
+        body: z.object({ email: z.email().max(254), phone: z.string().min(10).max(20), password: z.string().min(10).max(200) }),
+        response: { 201: z.object({ user: S.User, token: z.string() }), ...S.errors(400, 409, 429) },
+      },
+      handler: async (req, reply) => reply.code(201).send(await s.identity.signup(req.body)),
+    });
+
+    app.post('/v1/me/phone/confirm', {
+      preValidation: auth.requireUser,
+      config: { rateLimit: secretLimit },
+      schema: { tags: ['users'], summary: 'Confirm the phone with the SMS code', body: z.object({ code: z.string().regex(/^\d{6}$/) }), response: { 200: z.object({ user: S.User }), ...S.errors(400, 401, 429) } },
+      handler: async (req) => ({ user: await s.identity.confirmPhone(req.user!.id, req.body.code) }),
+    });
+
+    app.post('/v1/sessions', {
+      config: { rateLimit: secretLimit },
+      schema: {
+        tags: ['users'],
+        summary: 'Sign in',
+        body: z.object({ email: z.string().max(254), password: z.string().max(200), otp: z.string().optional() }),
+        response: { 201: z.object({ token: z.string(), user: S.User }), ...S.errors(400, 401, 429) },
+      },
+      handler: async (req, reply) => {
+        const { token, user } = await s.identity.login(req.body.email, req.body.password);
+        return reply.code(201).send({ token, user });
+      },
+    });
+
+    app.delete('/v1/sessions/current', {
+      preValidation: auth.requireUser,
+      schema: { tags: ['users'], summary: 'Sign out (revokes the token)', response: { 204: z.null(), ...S.errors(401) } },
+      handler: async (req, reply) => {
+        if (!req.sessionToken) throw new AppError('unauthorized', 'not signed in');
+        await s.identity.revokeSession(req.sessionToken);
+        return reply.code(204).send(null);
+      },
+    });
+
+    app.get('/v1/me', {
+      preValidation: auth.requireUser,
+      schema: { tags: ['users'], summary: 'The signed-in user', response: { 200: S.User, ...S.errors(401) } },
+      handler: async (req) => req.user!,
+    });
+  };
+}

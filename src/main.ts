@@ -1,0 +1,55 @@
+import type { FastifyInstance } from 'fastify';
+import type { Config } from './config.ts';
+import { type Database, migrate, openDatabase } from './db/index.ts';
+import { buildApp } from './http/app.ts';
+import { seedSandbox, type SeedReport } from './sandbox/seed.ts';
+import { type Services, createServices } from './services.ts';
+
+export interface Platform {
+  services: Services;
+  database: Database;
+  app: FastifyInstance;
+  seed: SeedReport | undefined;
+  close(): Promise<void>;
+}
+
+/** Composition root: config → database (migrated) → services → HTTP, plus the inquiry job. */
+export async function startPlatform(config: Config, opts: { listen?: boolean } = {}): Promise<Platform> {
+  const database = await openDatabase({ url: config.databaseUrl, dataDir: config.dataDir });
+  await migrate(database.db);
+  let app: FastifyInstance | undefined;
+  const services = createServices({ database, alert: (message, details) => app?.log.error(details, message) });
+  const seed = config.sandbox ? await seedSandbox(services) : undefined;
+  app = await buildApp(services, { sandbox: config.sandbox, trustProxy: config.trustProxy, logLevel: config.logLevel });
+  if (opts.listen !== false) await app.listen({ port: config.port, host: config.host });
+
+  // The inquiry job: settles charges and withdrawals whose bank call timed out. One pass at a time.
+  let running = false;
+  const timer = setInterval(() => {
+    if (running) return;
+    running = true;
+    services.wallet
+      .settleInFlight()
+      .then((r) => {
+        const n = r.charges.posted + r.charges.voided + r.withdrawals.posted + r.withdrawals.voided;
+        if (n > 0) app?.log.info(r, 'inquiry settled bank movements');
+      })
+      .catch((e: unknown) => app?.log.error({ err: e }, 'inquiry pass failed'))
+      .finally(() => {
+        running = false;
+      });
+  }, config.inquiryIntervalMs);
+  timer.unref();
+
+  return {
+    services,
+    database,
+    app,
+    seed,
+    close: async () => {
+      clearInterval(timer);
+      await app?.close();
+      await database.close();
+    },
+  };
+}
