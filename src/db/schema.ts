@@ -43,9 +43,9 @@ export interface UsersTable {
   email: string;
   phone: string;
   password_hash: string;
-  phone_confirmed_at: Ts | null;
-  verification: 'unverified' | 'pending' | 'verified' | 'rejected';
-  frozen_at: Ts | null;
+  phone_confirmed_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  verification: ColumnType<'unverified' | 'pending' | 'verified' | 'rejected', 'unverified' | 'pending' | 'verified' | 'rejected' | undefined>;
+  frozen_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
   created_at: Ts;
 }
 export interface SessionsTable {
@@ -54,7 +54,7 @@ export interface SessionsTable {
   token_hash: string;
   created_at: Ts;
   expires_at: Ts;
-  revoked_at: Ts | null;
+  revoked_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
 }
 export interface PhoneCodesTable {
   user_id: string;
