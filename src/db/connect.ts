@@ -6,6 +6,9 @@ import pg from 'pg';
 import * as m0001 from './migrations/0001_ledger.ts';
 import * as m0002 from './migrations/0002_wallet.ts';
 import * as m0003 from './migrations/0003_sandbox.ts';
+import * as m0004 from './migrations/0004_identity.ts';
+import * as m0005 from './migrations/0005_linking.ts';
+import * as m0006 from './migrations/0006_ops.ts';
 import type { DB } from './schema.ts';
 
 const INT8_OID = 20;
@@ -59,6 +62,9 @@ const migrations: Record<string, Migration> = {
   '0001_ledger': m0001,
   '0002_wallet': m0002,
   '0003_sandbox': m0003,
+  '0004_identity': m0004,
+  '0005_linking': m0005,
+  '0006_ops': m0006,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

@@ -55,6 +55,8 @@ export interface SessionsTable {
   created_at: Ts;
   expires_at: Ts;
   revoked_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  /** Until when the session may do sensitive actions (set by step-up). */
+  elevated_until: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
 }
 export interface PhoneCodesTable {
   user_id: string;
@@ -84,6 +86,7 @@ export interface BankLinksTable {
   account_type: AccountType;
   account_number: string;
   status: LinkStatus;
+  failure_code: ColumnType<string | null, string | null | undefined, string | null>;
   activated_at: Ts | null;
   created_at: Ts;
 }
@@ -206,7 +209,8 @@ export interface SandboxMessagesTable {
   created_at: Ts;
 }
 
-export interface DB {
+/** Core tables (ledger, wallet, sandbox bank). Other areas' tables are declared in schema-*.ts files. */
+export interface CoreTables {
   ledger_accounts: LedgerAccountsTable;
   ledger_balances: LedgerBalancesTable;
   ledger_transfers: LedgerTransfersTable;
@@ -229,3 +233,12 @@ export interface DB {
   sandbox_faults: SandboxFaultsTable;
   sandbox_messages: SandboxMessagesTable;
 }
+
+export type { IdentityTables } from './schema-identity.ts';
+export type { LinkingTables } from './schema-linking.ts';
+export type { OpsTables } from './schema-ops.ts';
+import type { IdentityTables } from './schema-identity.ts';
+import type { LinkingTables } from './schema-linking.ts';
+import type { OpsTables } from './schema-ops.ts';
+
+export interface DB extends CoreTables, IdentityTables, LinkingTables, OpsTables {}

@@ -9,7 +9,10 @@ import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client
 import type { Services } from '../services.ts';
 import { errorBody, handleError } from './errors.ts';
 import { idempotency } from './idempotency.ts';
+import { adminRoutes } from './routes/admin.ts';
 import { bankLinkRoutes } from './routes/bank-links.ts';
+import { bankRoutes } from './routes/banks.ts';
+import { identityRoutes } from './routes/identity.ts';
 import { moneyRoutes } from './routes/money.ts';
 import { sandboxRoutes } from './routes/sandbox.ts';
 import { userRoutes } from './routes/users.ts';
@@ -76,6 +79,9 @@ export async function buildApp(s: Services, o: HttpOptions): Promise<FastifyInst
   await app.register(userRoutes(s));
   await app.register(moneyRoutes(s, idem));
   await app.register(bankLinkRoutes(s));
+  await app.register(identityRoutes(s));
+  await app.register(bankRoutes(s));
+  await app.register(adminRoutes(s));
   if (o.sandbox) await app.register(sandboxRoutes(s));
   return app;
 }

@@ -46,6 +46,27 @@ export const ERROR_CODES = [
   'ledger_conflict',
   'sandbox_disabled',
   'internal_error',
+  // identity (issue: identity, eKYC and linking)
+  'mfa_required',
+  'step_up_required',
+  'verification_required',
+  'verification_failed',
+  'already_verified',
+  'invalid_otp',
+  'mfa_not_enrolled',
+  'passkey_failed',
+  // linking
+  'bank_not_participating',
+  'linking_suspended',
+  'auth_method_not_allowed',
+  'account_already_linked',
+  'name_mismatch',
+  'bank_auth_failed',
+  'authorization_expired',
+  'bank_account_locked',
+  // operators
+  'operator_forbidden',
+  'reason_required',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];
