@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { Config } from './config.ts';
+import { seedParticipatingBanks } from './banks/seed.ts';
 import { type Database, migrate, openDatabase } from './db/index.ts';
 import { buildApp } from './http/app.ts';
 import { seedSandbox, type SeedReport } from './sandbox/seed.ts';
@@ -19,6 +20,7 @@ export async function startPlatform(config: Config, opts: { listen?: boolean } =
   await migrate(database.db);
   let app: FastifyInstance | undefined;
   const services = createServices({ database, alert: (message, details) => app?.log.error(details, message) });
+  await seedParticipatingBanks(database.db, services.clock);
   const seed = config.sandbox ? await seedSandbox(services) : undefined;
   app = await buildApp(services, { sandbox: config.sandbox, trustProxy: config.trustProxy, logLevel: config.logLevel });
   if (opts.listen !== false) await app.listen({ port: config.port, host: config.host });

@@ -1,8 +1,13 @@
 import type { BankGateway } from './banks/gateway.ts';
+import { type LinkUser, type VerifiedIdentity, createLinking } from './banks/linking.ts';
+import { createPinGuard } from './banks/pin-guard.ts';
+import { DEFAULT_LINKING_POLICY, type LinkingPolicy } from './banks/policy.ts';
+import { openCase, reportUnauthorized } from './banks/reports.ts';
+import { createSandboxBankAuth } from './sandbox/bank-auth.ts';
 import type { Database } from './db/index.ts';
 import { createIdentity } from './identity/index.ts';
 import { createLedger } from './ledger/index.ts';
-import { type Clock, type NewId, systemClock, ulidIds } from './platform/index.ts';
+import { AppError, type Clock, type NewId, systemClock, ulidIds } from './platform/index.ts';
 import { createSandboxBank } from './sandbox/bank.ts';
 import { createSandboxMailbox } from './sandbox/mailbox.ts';
 import { DEFAULT_POLICY, type LimitPolicy, createWallet } from './wallet/index.ts';
@@ -16,6 +21,10 @@ export interface ServiceOptions {
   /** A real bank connection; absent = the sandbox bank. */
   bank?: BankGateway;
   alert?: (message: string, details: Record<string, unknown>) => void;
+  linkingPolicy?: LinkingPolicy;
+  /** Server secret: keys the hashes of PIN values counted across accounts. */
+  secretKey?: string;
+  operatorName?: string;
 }
 
 /** Wires the areas together over one database: the same graph serves HTTP, the CLI, tests and benches. */
@@ -29,6 +38,42 @@ export function createServices(o: ServiceOptions) {
   const sandboxBank = createSandboxBank({ db, clock, newId, random, operatorName: 'Saifu' });
   const wallet = createWallet({ db, ledger, bank: o.bank ?? sandboxBank.gateway, clock, newId, policy: o.policy ?? DEFAULT_POLICY, ...(o.alert ? { alert: o.alert } : {}) });
   const identity = createIdentity({ db, clock, newId, notifier: mailbox.notifier, openWallet: async (trx, userId) => void (await wallet.accounts.openWallet(trx, userId)) });
-  return { database: o.database, db, clock, newId, ledger, wallet, identity, sandbox: { bank: sandboxBank, mailbox } };
+  const operatorName = o.operatorName ?? 'Saifu';
+  // Held in a variable so tests and the simulator can switch the whole set of defences at run time.
+  let linkingPolicy = o.linkingPolicy ?? DEFAULT_LINKING_POLICY;
+  const policy = () => linkingPolicy;
+  const bankAuth = createSandboxBankAuth({ db, clock, newId, notifier: mailbox.notifier });
+  const guard = createPinGuard({ db, clock, pepper: o.secretKey ?? 'saifu-development-secret', policy });
+  const linking = createLinking({
+    db,
+    clock,
+    newId,
+    bank: bankAuth,
+    notifier: mailbox.notifier,
+    guard,
+    policy,
+    operatorName,
+    verifiedIdentity: (userId) => verifiedIdentityOf(db, userId),
+    assertSteppedUp: (user) => assertElevated(user, clock.now()),
+    activate: (linkId, account, maxLinks) => wallet.links.activate(linkId, account, maxLinks),
+    openCase: (kind, account, details) => openCase({ db, clock, newId }, kind, account, details),
+  });
+  const reports = { reportUnauthorized: (account: { bankCode: string; branchCode: string; accountNumber: string }) => reportUnauthorized({ db, clock, newId }, account) };
+  const setLinkingPolicy = (p: LinkingPolicy) => {
+    linkingPolicy = p;
+  };
+  return { database: o.database, db, clock, newId, ledger, wallet, identity, linking, reports, setLinkingPolicy, linkingPolicy: policy, sandbox: { bank: sandboxBank, bankAuth, mailbox } };
 }
 export type Services = ReturnType<typeof createServices>;
+
+/** A session is elevated for 5 minutes after a step-up (identity sets elevatedUntil on the session). */
+function assertElevated(user: LinkUser, now: Date): void {
+  const until = (user as { session?: { elevatedUntil: string | null } }).session?.elevatedUntil;
+  if (!until || new Date(until) <= now) throw new AppError('step_up_required', 'confirm with a second factor first (POST /v1/sessions/current/step-up)');
+}
+
+async function verifiedIdentityOf(db: import('kysely').Kysely<import('./db/index.ts').DB>, userId: string): Promise<VerifiedIdentity | undefined> {
+  void db;
+  void userId;
+  return undefined;
+}

@@ -87,6 +87,13 @@ export interface BankLinksTable {
   account_number: string;
   status: LinkStatus;
   failure_code: ColumnType<string | null, string | null | undefined, string | null>;
+  auth_method: ColumnType<string | null, string | null | undefined, string | null>;
+  auth_step: ColumnType<string | null, string | null | undefined, string | null>;
+  attempts_left: ColumnType<number, number | undefined, number>;
+  expires_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  name_match_score: ColumnType<number | null, number | null | undefined, number | null>;
+  device_id: ColumnType<string | null, string | null | undefined, string | null>;
+  ip: ColumnType<string | null, string | null | undefined, string | null>;
   activated_at: Ts | null;
   created_at: Ts;
 }
@@ -156,6 +163,8 @@ export interface BankSettingsTable {
   registration_changes: boolean;
   per_charge_limit: Int8 | null;
   monthly_limit: Int8 | null;
+  cooling_off_days: ColumnType<number | null, number | null | undefined, number | null>;
+  new_link_daily_limit: ColumnType<number | null, number | null | undefined, number | null>;
   updated_at: Ts;
 }
 export interface SandboxBankAccountsTable {

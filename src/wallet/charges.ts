@@ -1,22 +1,26 @@
-import { type Selectable, type Transaction, sql } from 'kysely';
+import { type ExpressionBuilder, type Selectable, type Transaction, sql } from 'kysely';
 import { descriptorFor } from '../banks/gateway.ts';
 import type { ChargesTable, DB } from '../db/index.ts';
 import { inTransaction } from '../ledger/index.ts';
-import { type ChargeLimits, type ChargeUsage, type Yen, refuseCharge, tokyoDayStart, tokyoMonthStart, yen } from '../money/index.ts';
+import { type ChargeLimits, type ChargeUsage, type Yen, addTokyoDays, refuseCharge, tokyoDayStart, tokyoMonthStart, yen } from '../money/index.ts';
 import { AppError } from '../platform/index.ts';
 import type { BankSaga } from './bank-saga.ts';
 import type { BankLink, BankLinks } from './bank-links.ts';
-import { type AccountDirectory, type WalletDeps, assertMayMoveMoney, lockWallet } from './context.ts';
+import { type AccountDirectory, type WalletDeps, assertMayMoveMoney, isElevated, lockWallet } from './context.ts';
 import { limitsFor } from './policy.ts';
 import type { Actor, Charge } from './types.ts';
 
-/** Charge statuses that count against limits: the money is in, or may still come in. */
-export const COUNTED_STATUSES = ['succeeded', 'pending', 'requires_action', 'in_review'] as const;
+/** A charge waiting for its second factor expires (and stops counting against limits) after 15 minutes. */
+const CONFIRM_TTL_MS = 15 * 60 * 1000;
+
+/** Charges that use up limits: final or in flight, and awaiting confirmation only while it can still come. */
+const countsAgainstLimits = (now: Date) => (eb: ExpressionBuilder<DB, 'charges'>) =>
+  eb.or([eb('status', 'in', ['succeeded', 'pending', 'in_review']), eb.and([eb('status', '=', 'requires_action'), eb('created_at', '>', new Date(now.getTime() - CONFIRM_TTL_MS))])]);
 
 /** Charges: bank debit → wallet, as a saga (hold limits and a pending credit, debit the bank, post or void). */
 export function createCharges(deps: WalletDeps, accounts: AccountDirectory, links: BankLinks, saga: BankSaga) {
   async function createCharge(actor: Actor, input: { bankLinkId: string; amount: Yen }): Promise<Charge> {
-    assertMayMoveMoney(actor);
+    assertMayMoveMoney(actor, deps.policy.requirePhoneConfirmed);
     const link = await links.getLink(actor.id, input.bankLinkId);
     if (link.status !== 'active') throw new AppError('link_not_active', `bank link is ${link.status}`, { status: link.status });
     if (link.accountType === 'savings') throw new AppError('account_type_not_supported', 'savings accounts cannot be debited');
@@ -25,29 +29,74 @@ export function createCharges(deps: WalletDeps, accounts: AccountDirectory, link
     const clearing = await deps.ledger.bankClearingAccount(deps.db, link.bankCode);
     const wallet = await accounts.walletAccountOf(actor.id);
     const id = deps.newId('chg');
+    // The first charge on a new link is a sensitive action: without a fresh second factor it waits for one.
+    const cooling = await coolingOffOf(link);
+    const needsConfirmation = deps.policy.stepUp.firstChargeOnLink && !isElevated(actor, deps.clock.now()) && !(await hasChargedBefore(link.id));
 
     await inTransaction(deps.db, async (trx) => {
       await lockWallet(trx, actor.id);
-      const limits = limitsFor(deps.policy, actor.verification, bank && { perCharge: bank.per_charge_limit, monthly: bank.monthly_limit }, isCoolingOff(link));
+      const limits = limitsFor(deps.policy, actor.verification, bank && { perCharge: bank.per_charge_limit, monthly: bank.monthly_limit }, cooling?.daily);
       const usage = await usageOf(trx, actor.id, link, wallet);
       const refusal = refuseCharge(input.amount, limits, usage);
       if (refusal) throw new AppError('limit_exceeded', `the charge exceeds the ${refusal.limit.replaceAll('_', ' ')} limit`, refusal);
-      const [hold] = await deps.ledger.transfer(trx, [{ debitAccountId: clearing, creditAccountId: wallet, amount: input.amount, code: 'charge', refId: id }], 'pending');
       const now = deps.clock.now();
+      const hold = needsConfirmation ? undefined : (await deps.ledger.transfer(trx, [{ debitAccountId: clearing, creditAccountId: wallet, amount: input.amount, code: 'charge', refId: id }], 'pending'))[0];
       await trx
         .insertInto('charges')
-        .values({ id, user_id: actor.id, bank_link_id: link.id, bank_code: link.bankCode, amount: input.amount, status: 'pending', failure_code: null, hold_id: hold?.id ?? null, bank_reference: id, bank_called_at: now, created_at: now, updated_at: now })
+        .values({ id, user_id: actor.id, bank_link_id: link.id, bank_code: link.bankCode, amount: input.amount, status: needsConfirmation ? 'requires_action' : 'pending', failure_code: null, hold_id: hold?.id ?? null, bank_reference: id, bank_called_at: needsConfirmation ? null : now, created_at: now, updated_at: now })
         .execute();
     });
-
-    const account = { bankCode: link.bankCode, branchCode: link.branchCode, accountType: link.accountType, accountNumber: link.accountNumber };
-    await saga.callBank('charges', id, () => deps.bank.debit({ account, amount: input.amount, reference: id, descriptor: descriptorFor(id) }));
+    if (needsConfirmation) return getCharge(actor.id, id);
+    await debitBank(link, id, input.amount);
     return getCharge(actor.id, id);
   }
 
-  function isCoolingOff(link: BankLink): boolean {
-    const until = links.coolingOffUntil(link);
-    return until !== null && deps.clock.now() < until;
+  /**
+   * Completes a `requires_action` charge once the caller has confirmed a second factor: the limits were
+   * reserved when it was created (it counted as used), so this writes the hold and calls the bank.
+   */
+  async function confirmCharge(actor: Actor, id: string): Promise<Charge> {
+    assertMayMoveMoney(actor, deps.policy.requirePhoneConfirmed);
+    const row = await deps.db.selectFrom('charges').selectAll().where('id', '=', id).where('user_id', '=', actor.id).executeTakeFirst();
+    if (!row) throw new AppError('not_found', `no charge ${id}`);
+    if (row.status !== 'requires_action') throw new AppError('invalid_state', `the charge is ${row.status}`, { status: row.status });
+    if (new Date(row.created_at).getTime() + CONFIRM_TTL_MS < deps.clock.now().getTime()) {
+      await deps.db.updateTable('charges').set({ status: 'failed', failure_code: 'confirmation_expired', updated_at: deps.clock.now() }).where('id', '=', id).where('status', '=', 'requires_action').execute();
+      return getCharge(actor.id, id);
+    }
+    const link = await links.getLink(actor.id, row.bank_link_id);
+    if (link.status !== 'active') throw new AppError('link_not_active', `bank link is ${link.status}`, { status: link.status });
+    const clearing = await deps.ledger.bankClearingAccount(deps.db, link.bankCode);
+    const wallet = await accounts.walletAccountOf(actor.id);
+    const claimed = await inTransaction(deps.db, async (trx) => {
+      const now = deps.clock.now();
+      const hold = (await deps.ledger.transfer(trx, [{ debitAccountId: clearing, creditAccountId: wallet, amount: yen(row.amount), code: 'charge', refId: id }], 'pending'))[0];
+      const done = await trx.updateTable('charges').set({ status: 'pending', hold_id: hold?.id ?? null, bank_called_at: now, updated_at: now }).where('id', '=', id).where('status', '=', 'requires_action').returning('id').executeTakeFirst();
+      // Lost a race with another confirmation: throwing rolls this hold back.
+      if (!done) throw new AppError('invalid_state', 'the charge was confirmed already');
+      return true;
+    });
+    if (claimed) await debitBank(link, id, yen(row.amount));
+    return getCharge(actor.id, id);
+  }
+
+  async function debitBank(link: BankLink, id: string, amount: Yen): Promise<void> {
+    const account = { bankCode: link.bankCode, branchCode: link.branchCode, accountType: link.accountType, accountNumber: link.accountNumber };
+    await saga.callBank('charges', id, () => deps.bank.debit({ account, amount, reference: id, descriptor: descriptorFor(id) }));
+  }
+
+  async function hasChargedBefore(linkId: string): Promise<boolean> {
+    const r = await deps.db.selectFrom('charges').select('id').where('bank_link_id', '=', linkId).where('status', 'in', ['succeeded', 'pending', 'in_review']).limit(1).executeTakeFirst();
+    return r !== undefined;
+  }
+
+  /** The link's cooling-off period, if it is in one: per bank, else the platform's days and daily cap. */
+  async function coolingOffOf(link: BankLink): Promise<{ until: Date; daily: Yen } | null> {
+    const bank = await bankSettings(link.bankCode);
+    const days = bank?.cooling_off_days ?? deps.policy.coolingOffDays;
+    if (!link.activatedAt || days <= 0) return null;
+    const until = addTokyoDays(link.activatedAt, days);
+    return deps.clock.now() < until ? { until, daily: yen(bank?.new_link_daily_limit ?? deps.policy.newLinkDaily) } : null;
   }
 
   async function usageOf(trx: Transaction<DB>, userId: string, link: BankLink, wallet: string): Promise<ChargeUsage> {
@@ -59,7 +108,7 @@ export function createCharges(deps: WalletDeps, accounts: AccountDirectory, link
         sql<number>`coalesce(sum(amount) FILTER (WHERE bank_link_id = ${link.id} AND created_at >= ${tokyoDayStart(now)}), 0)::int8`.as('today'),
       ])
       .where('user_id', '=', userId)
-      .where('status', 'in', COUNTED_STATUSES)
+      .where(countsAgainstLimits(deps.clock.now()))
       .where('created_at', '>=', tokyoMonthStart(now) < tokyoDayStart(now) ? tokyoMonthStart(now) : tokyoDayStart(now))
       .executeTakeFirstOrThrow();
     const a = await deps.ledger.available(trx, wallet);
@@ -69,28 +118,44 @@ export function createCharges(deps: WalletDeps, accounts: AccountDirectory, link
   /** The limits a user sees on GET /v1/wallet, figured exactly as a charge would figure them. */
   async function limitsView(actor: Actor): Promise<{ limits: ChargeLimits; monthlyUsed: Yen; newLinkDaily?: { used: Yen; limit: Yen } }> {
     const now = deps.clock.now();
-    const base = limitsFor(deps.policy, actor.verification, undefined, false);
+    const base = limitsFor(deps.policy, actor.verification, undefined, undefined);
     const month = await deps.db
       .selectFrom('charges')
       .select(sql<number>`coalesce(sum(amount), 0)::int8`.as('used'))
       .where('user_id', '=', actor.id)
-      .where('status', 'in', COUNTED_STATUSES)
+      .where(countsAgainstLimits(deps.clock.now()))
       .where('created_at', '>=', tokyoMonthStart(now))
       .executeTakeFirstOrThrow();
     // The link in cooling-off with the least room today (API.md).
     let newLinkDaily: { used: Yen; limit: Yen } | undefined;
     for (const link of await links.listLinks(actor.id)) {
-      if (link.status !== 'active' || !isCoolingOff(link)) continue;
+      const cooling = link.status === 'active' ? await coolingOffOf(link) : null;
+      if (!cooling) continue;
       const today = await deps.db
         .selectFrom('charges')
         .select(sql<number>`coalesce(sum(amount), 0)::int8`.as('used'))
         .where('bank_link_id', '=', link.id)
-        .where('status', 'in', COUNTED_STATUSES)
+        .where(countsAgainstLimits(deps.clock.now()))
         .where('created_at', '>=', tokyoDayStart(now))
         .executeTakeFirstOrThrow();
-      if (!newLinkDaily || today.used > newLinkDaily.used) newLinkDaily = { used: yen(today.used), limit: deps.policy.newLinkDaily };
+      if (!newLinkDaily || cooling.daily - today.used < newLinkDaily.limit - newLinkDaily.used) newLinkDaily = { used: yen(today.used), limit: cooling.daily };
     }
     return { limits: base, monthlyUsed: yen(month.used), ...(newLinkDaily ? { newLinkDaily } : {}) };
+  }
+
+  /** A link's cooling-off figures (GET /v1/bank-links/{id}): today's use against the daily cap, and until when. */
+  async function linkLimits(link: BankLink): Promise<{ daily?: { limit: Yen; used: Yen; remaining: Yen }; coolingOffUntil?: string }> {
+    const cooling = await coolingOffOf(link);
+    if (!cooling) return {};
+    const today = await deps.db
+      .selectFrom('charges')
+      .select(sql<number>`coalesce(sum(amount), 0)::int8`.as('used'))
+      .where('bank_link_id', '=', link.id)
+      .where(countsAgainstLimits(deps.clock.now()))
+      .where('created_at', '>=', tokyoDayStart(deps.clock.now()))
+      .executeTakeFirstOrThrow();
+    const limit = cooling.daily;
+    return { daily: { limit, used: yen(today.used), remaining: yen(Math.max(0, limit - today.used)) }, coolingOffUntil: cooling.until.toISOString() };
   }
 
   async function getCharge(userId: string, id: string): Promise<Charge> {
@@ -103,7 +168,7 @@ export function createCharges(deps: WalletDeps, accounts: AccountDirectory, link
     return deps.db.selectFrom('bank_settings').selectAll().where('bank_code', '=', bankCode).executeTakeFirst();
   }
 
-  return { createCharge, getCharge, limitsView };
+  return { createCharge, confirmCharge, getCharge, limitsView, linkLimits };
 }
 export type Charges = ReturnType<typeof createCharges>;
 
@@ -117,6 +182,7 @@ export function toCharge(r: Selectable<ChargesTable>): Charge {
     ...(r.failure_code ? { failureCode: r.failure_code } : {}),
     // The risk engine is a later issue: until it exists every charge that passes the limits is allowed.
     risk: { decision: 'allow', score: 0, reasons: [] },
+    ...(r.status === 'requires_action' ? { nextAction: { type: 'confirm' as const, methods: ['otp' as const, 'passkey' as const], confirmUrl: `/v1/charges/${r.id}/confirm` } } : {}),
     createdAt: new Date(r.created_at).toISOString(),
   };
 }

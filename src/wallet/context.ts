@@ -51,12 +51,22 @@ export function createAccountDirectory(deps: WalletDeps) {
 export type AccountDirectory = ReturnType<typeof createAccountDirectory>;
 
 /** Money leaves a wallet only when its phone is confirmed and it is not frozen. */
-export function assertMayMoveMoney(actor: Actor): void {
-  if (!actor.phoneConfirmed) throw new AppError('phone_not_confirmed', 'confirm your phone number before moving money');
+export function assertMayMoveMoney(actor: Actor, requirePhone = true): void {
+  if (requirePhone && !actor.phoneConfirmed) throw new AppError('phone_not_confirmed', 'confirm your phone number before moving money');
   if (actor.frozen) throw new AppError('wallet_frozen', 'this wallet is frozen: contact support');
 }
 
 /** Takes the wallet's row lock: charges and incoming transfers on one wallet see each other's holds. */
 export async function lockWallet(trx: Transaction<DB>, userId: string): Promise<void> {
   await trx.selectFrom('wallets').select('user_id').where('user_id', '=', userId).forUpdate().executeTakeFirst();
+}
+
+/** Whether the actor's session holds a fresh second factor (step-up, 5 minutes). */
+export function isElevated(actor: Actor, now: Date): boolean {
+  const until = actor.session?.elevatedUntil;
+  return until != null && new Date(until) > now;
+}
+
+export function assertElevated(actor: Actor, now: Date, why: string): void {
+  if (!isElevated(actor, now)) throw new AppError('step_up_required', `${why}: confirm with a second factor first (POST /v1/sessions/current/step-up)`);
 }

@@ -31,6 +31,6 @@ export function createWallet(deps: WalletDeps) {
 export type Wallet = ReturnType<typeof createWallet>;
 
 export type { WalletDeps } from './context.ts';
-export { DEFAULT_POLICY, type LimitPolicy } from './policy.ts';
+export { DEFAULT_POLICY, WALLET_POLICY_2020, type LimitPolicy } from './policy.ts';
 export type * from './types.ts';
 export type { BankLink, BankLinkInput } from './bank-links.ts';

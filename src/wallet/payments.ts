@@ -32,7 +32,7 @@ export function createPayments(deps: WalletDeps, accounts: AccountDirectory) {
   }
 
   async function createPayment(actor: Actor, input: { merchantId: string; amount: Yen; description?: string; reference?: string }): Promise<Payment> {
-    assertMayMoveMoney(actor);
+    assertMayMoveMoney(actor, deps.policy.requirePhoneConfirmed);
     const merchant = await accounts.merchantAccountOf(input.merchantId);
     const wallet = await accounts.walletAccountOf(actor.id);
     const id = deps.newId('pay');

@@ -12,6 +12,10 @@ export interface LimitPolicy {
   coolingOffDays: number;
   /** Transfers an unverified wallet may receive, per transfer. */
   unverifiedReceiveCap: Yen;
+  /** Money moves only from wallets whose phone number is confirmed. */
+  requirePhoneConfirmed: boolean;
+  /** Sensitive money actions that need a fresh second factor. */
+  stepUp: { firstChargeOnLink: boolean; firstWithdrawalToLink: boolean; transfersFrom: Yen };
 }
 
 export const DEFAULT_POLICY: LimitPolicy = {
@@ -21,6 +25,16 @@ export const DEFAULT_POLICY: LimitPolicy = {
   newLinkDaily: yen(10_000),
   coolingOffDays: 7,
   unverifiedReceiveCap: yen(100_000),
+  requirePhoneConfirmed: true,
+  stepUp: { firstChargeOnLink: true, firstWithdrawalToLink: true, transfersFrom: yen(50_000) },
+};
+
+/** The 2020 service's money rules: no cooling-off, no step-up, no phone needed. For tests and the simulator. */
+export const WALLET_POLICY_2020: LimitPolicy = {
+  ...DEFAULT_POLICY,
+  coolingOffDays: 0,
+  requirePhoneConfirmed: false,
+  stepUp: { firstChargeOnLink: false, firstWithdrawalToLink: false, transfersFrom: yen(Number.MAX_SAFE_INTEGER) },
 };
 
 /** A bank's own limits (int8 columns, absent = no own limit). */
@@ -29,9 +43,9 @@ export interface BankLimitOverride {
   monthly: number | null;
 }
 
-/** The limits for one charge: the level's figures, lowered (never raised) by the bank's own. */
-export function limitsFor(policy: LimitPolicy, level: VerificationLevel, bank: BankLimitOverride | undefined, coolingOff: boolean): ChargeLimits {
+/** The limits for one charge: the level's figures, lowered (never raised) by the bank's own; `newLinkDaily` while cooling off. */
+export function limitsFor(policy: LimitPolicy, level: VerificationLevel, bank: BankLimitOverride | undefined, newLinkDaily: Yen | undefined): ChargeLimits {
   const perCharge = bank?.perCharge != null ? yen(Math.min(bank.perCharge, policy.perCharge[level])) : policy.perCharge[level];
   const monthly = bank?.monthly != null ? yen(Math.min(bank.monthly, policy.monthly[level])) : policy.monthly[level];
-  return { perCharge, monthly, balanceCap: policy.balanceCap, ...(coolingOff ? { newLinkDaily: policy.newLinkDaily } : {}) };
+  return { perCharge, monthly, balanceCap: policy.balanceCap, ...(newLinkDaily !== undefined ? { newLinkDaily } : {}) };
 }

@@ -2,15 +2,16 @@ import { inTransaction } from '../ledger/index.ts';
 import { type Yen, yen } from '../money/index.ts';
 import { normalizePhone } from '../notify/index.ts';
 import { AppError } from '../platform/index.ts';
-import { type AccountDirectory, type WalletDeps, assertMayMoveMoney, lockWallet } from './context.ts';
+import { type AccountDirectory, type WalletDeps, assertElevated, assertMayMoveMoney, lockWallet } from './context.ts';
 import type { Actor, WalletTransfer } from './types.ts';
 
 /** Wallet-to-wallet transfers. */
 export function createTransfers(deps: WalletDeps, accounts: AccountDirectory) {
   async function createTransfer(actor: Actor, input: { to: { userId: string } | { phone: string }; amount: Yen; message?: string }): Promise<WalletTransfer> {
-    assertMayMoveMoney(actor);
+    assertMayMoveMoney(actor, deps.policy.requirePhoneConfirmed);
     const recipient = await findRecipient(input.to);
     if (recipient.id === actor.id) throw new AppError('self_transfer', 'you cannot send money to yourself');
+    if (input.amount >= deps.policy.stepUp.transfersFrom) assertElevated(actor, deps.clock.now(), `a transfer of ${deps.policy.stepUp.transfersFrom} yen or more is a sensitive action`);
     if (recipient.verification !== 'verified' && input.amount > deps.policy.unverifiedReceiveCap) {
       throw new AppError('limit_exceeded', 'the recipient is not identity-verified and cannot receive this much', { limit: 'recipient_unverified', limitAmount: deps.policy.unverifiedReceiveCap });
     }

@@ -15,6 +15,8 @@ export interface Charge {
   bankLinkId: string;
   failureCode?: string;
   risk: RiskVerdict;
+  /** For `requires_action`: what the client must do (confirm with a second factor). */
+  nextAction?: { type: 'confirm'; methods: Array<'otp' | 'passkey'>; confirmUrl: string };
   createdAt: string;
 }
 
@@ -88,4 +90,6 @@ export interface Actor {
   phoneConfirmed: boolean;
   verification: 'unverified' | 'pending' | 'verified' | 'rejected';
   frozen: boolean;
+  /** The session acting, when the actor came through a session: step-up state lives there. */
+  session?: { id: string; elevatedUntil: string | null };
 }

@@ -6,15 +6,16 @@ import { type Yen, yen } from '../money/index.ts';
 import { AppError } from '../platform/index.ts';
 import type { BankSaga } from './bank-saga.ts';
 import type { BankLinks } from './bank-links.ts';
-import { type AccountDirectory, type WalletDeps, assertMayMoveMoney, lockWallet } from './context.ts';
+import { type AccountDirectory, type WalletDeps, assertElevated, assertMayMoveMoney, lockWallet } from './context.ts';
 import type { Actor, Withdrawal } from './types.ts';
 
 /** Withdrawals: wallet → the user's own linked bank account; a charge's saga mirrored (hold, bank credit, post/void). */
 export function createWithdrawals(deps: WalletDeps, accounts: AccountDirectory, links: BankLinks, saga: BankSaga) {
   async function createWithdrawal(actor: Actor, input: { bankLinkId: string; amount: Yen }): Promise<Withdrawal> {
-    assertMayMoveMoney(actor);
+    assertMayMoveMoney(actor, deps.policy.requirePhoneConfirmed);
     const link = await links.getLink(actor.id, input.bankLinkId);
     if (link.status !== 'active') throw new AppError('link_not_active', `bank link is ${link.status}`, { status: link.status });
+    if (deps.policy.stepUp.firstWithdrawalToLink && !(await hasWithdrawnTo(link.id))) assertElevated(actor, deps.clock.now(), 'the first withdrawal to a bank account is a sensitive action');
     const clearing = await deps.ledger.bankClearingAccount(deps.db, link.bankCode);
     const wallet = await accounts.walletAccountOf(actor.id);
     const id = deps.newId('wdr');
@@ -30,6 +31,11 @@ export function createWithdrawals(deps: WalletDeps, accounts: AccountDirectory, 
     const account = { bankCode: link.bankCode, branchCode: link.branchCode, accountType: link.accountType, accountNumber: link.accountNumber };
     await saga.callBank('withdrawals', id, () => deps.bank.credit({ account, amount: input.amount, reference: id, descriptor: descriptorFor(id) }));
     return getWithdrawal(actor.id, id);
+  }
+
+  async function hasWithdrawnTo(linkId: string): Promise<boolean> {
+    const r = await deps.db.selectFrom('withdrawals').select('id').where('bank_link_id', '=', linkId).where('status', '=', 'succeeded').limit(1).executeTakeFirst();
+    return r !== undefined;
   }
 
   async function getWithdrawal(userId: string, id: string): Promise<Withdrawal> {

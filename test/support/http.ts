@@ -3,8 +3,8 @@ import { sql } from 'kysely';
 import { buildApp } from '../../src/http/app.ts';
 import type { World } from './world.ts';
 
-export async function httpApp(w: World): Promise<FastifyInstance> {
-  const app = await buildApp(w, { sandbox: true, trustProxy: false, logLevel: 'silent' });
+export async function httpApp(w: World, o: { trustProxy?: boolean } = {}): Promise<FastifyInstance> {
+  const app = await buildApp(w, { sandbox: true, trustProxy: o.trustProxy ?? false, logLevel: 'silent' });
   await app.ready();
   return app;
 }

@@ -1,4 +1,5 @@
 import { randomInt } from 'node:crypto';
+import { seedParticipatingBanks } from '../../src/banks/seed.ts';
 import { amount } from '../../src/money/index.ts';
 import { ManualClock } from '../../src/platform/index.ts';
 import { type ServiceOptions, type Services, createServices } from '../../src/services.ts';
@@ -15,6 +16,7 @@ export async function createWorld(kind: 'pglite' | 'postgres', options: Partial<
   const database = await freshDatabase(kind, options.poolSize);
   const clock = new ManualClock('2026-11-10T03:00:00Z');
   const services = createServices({ ...options, database, clock });
+  await seedParticipatingBanks(database.db, clock);
   return { ...services, clock, close: () => database.close() };
 }
 
@@ -33,7 +35,7 @@ export interface Customer {
  * A signed-up user with a confirmed phone, a sandbox bank account holding `bankBalance` and an active link to it
  * that is past its cooling-off period (unless `coolingOff`).
  */
-export async function customer(w: World, opts: { bankCode?: string; bankBalance?: number; coolingOff?: boolean; verified?: boolean } = {}): Promise<Customer> {
+export async function customer(w: World, opts: { bankCode?: string; bankBalance?: number; coolingOff?: boolean; verified?: boolean; elevated?: boolean } = {}): Promise<Customer> {
   const phone = newPhone();
   const { user, token } = await w.identity.signup({ email: `${phone}@example.test`, phone, password: 'correct horse battery staple' });
   await w.identity.markPhoneConfirmed(user.id);
@@ -44,5 +46,9 @@ export async function customer(w: World, opts: { bankCode?: string; bankBalance?
   const activatedAt = opts.coolingOff ? w.clock.now() : new Date(w.clock.now().getTime() - 30 * 24 * 3600 * 1000);
   const link = await w.wallet.links.createActiveLink(user.id, { bankCode, branchCode, accountType: 'ordinary', accountNumber }, activatedAt);
   const u = await w.identity.getUser(user.id);
-  return { actor: u, token, phone, link, bankAccount: { bankCode, branchCode, accountNumber } };
+  // Most money tests are not about step-up: the customer's session holds a second factor for the whole test.
+  const elevatedUntil = opts.elevated === false ? null : new Date(w.clock.now().getTime() + 365 * 24 * 3600 * 1000);
+  await w.db.updateTable('sessions').set({ elevated_until: elevatedUntil }).where('user_id', '=', user.id).execute();
+  const session = await w.db.selectFrom('sessions').select('id').where('user_id', '=', user.id).executeTakeFirstOrThrow();
+  return { actor: { ...u, session: { id: session.id, elevatedUntil: elevatedUntil?.toISOString() ?? null } }, token, phone, link, bankAccount: { bankCode, branchCode, accountNumber } };
 }

@@ -1,46 +1,94 @@
-import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import type { FastifyRequest } from 'fastify';
+import type { FastifyPluginAsyncZod as Plugin } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import type { LinkView } from '../../banks/linking.ts';
 import type { Services } from '../../services.ts';
-import type { BankLink } from '../../wallet/index.ts';
 import { authHandlers } from '../auth.ts';
 import * as S from '../schemas.ts';
 
-/** Full account numbers never leave the server: a link shows the last 4 digits. */
-export function presentLink(link: BankLink, coolingOffUntil: Date | null) {
-  return {
-    id: link.id,
-    status: link.status,
-    bankCode: link.bankCode,
-    branchCode: link.branchCode,
-    accountType: link.accountType,
-    accountNumberLast4: link.accountNumber.slice(-4),
-    createdAt: link.createdAt.toISOString(),
-    ...(link.activatedAt ? { activatedAt: link.activatedAt.toISOString() } : {}),
-    ...(coolingOffUntil ? { limits: { coolingOffUntil: coolingOffUntil.toISOString() } } : {}),
-  };
-}
+export const Authorization = z.object({ method: z.enum(['otp', 'app', 'legacy_pin']), step: z.enum(['pin', 'otp', 'app']), attemptsLeft: z.number().int(), expiresAt: S.Timestamp });
+export const LinkSchema = z.object({
+  id: z.string(),
+  status: z.enum(['pending_authorization', 'active', 'failed', 'frozen', 'unlinked']),
+  bankCode: z.string(),
+  branchCode: z.string(),
+  accountType: z.enum(['ordinary', 'current', 'savings']),
+  accountNumberLast4: z.string().describe('Full account numbers never leave the server'),
+  failureCode: z.string().optional(),
+  nameMatch: z.object({ score: z.number().int() }).optional(),
+  authorization: Authorization.optional(),
+  details: z.record(z.string(), z.unknown()).optional(),
+  limits: z.object({ daily: S.LimitUse.optional(), coolingOffUntil: S.Timestamp.optional() }).optional(),
+  createdAt: S.Timestamp,
+  activatedAt: S.Timestamp.optional(),
+});
 
-export function bankLinkRoutes(s: Services): FastifyPluginAsyncZod {
+/** Where a request comes from, for per-device and per-IP defences (API.md: X-Device-Id, client IP). */
+export const sourceOf = (req: FastifyRequest) => ({ deviceId: typeof req.headers['x-device-id'] === 'string' ? req.headers['x-device-id'].slice(0, 128) : undefined, ip: req.ip });
+
+const secretLimit = { max: 20, timeWindow: '1 minute' };
+
+export function bankLinkRoutes(s: Services): Plugin {
   const auth = authHandlers(s);
-  const links = s.wallet.links;
+  const withLimits = async (userId: string, v: LinkView) => {
+    if (v.status !== 'active') return v;
+    const limits = await s.wallet.charges.linkLimits(await s.wallet.links.getLink(userId, v.id));
+    return Object.keys(limits).length > 0 ? { ...v, limits } : v;
+  };
   return async (app) => {
+    app.post('/v1/bank-links', {
+      preValidation: auth.requireUser,
+      config: { rateLimit: secretLimit },
+      schema: {
+        tags: ['bank links'],
+        summary: 'Start linking a bank account (needs a verified identity, a confirmed phone and a fresh step-up)',
+        description: 'Give branch + account number, or for Japan Post Bank (9900) the 記号 `jpSymbol` and 番号 `jpNumber`. The bank then authenticates its customer by its method: see POST /v1/bank-links/{id}/authorize.',
+        body: z.object({
+          bankCode: z.string().regex(/^\d{4}$/, 'a 4-digit bank code'),
+          branchCode: z.string().optional(),
+          accountType: z.enum(['ordinary', 'current', 'savings']).optional(),
+          accountNumber: z.string().optional(),
+          jpSymbol: z.string().optional(),
+          jpNumber: z.string().optional(),
+        }),
+        response: { 201: LinkSchema, ...S.errors(400, 401, 403, 404, 409, 422, 429) },
+      },
+      handler: async (req, reply) => reply.code(201).send(await s.linking.startLink(req.user!, req.body, sourceOf(req))),
+    });
+
+    app.post('/v1/bank-links/:id/authorize', {
+      preValidation: auth.requireUser,
+      config: { rateLimit: secretLimit },
+      schema: {
+        tags: ['bank links'],
+        summary: 'Authenticate with the bank: PIN, then the one-time code the bank sent to the holder (otp banks); app banks wait for the holder’s approval',
+        params: z.object({ id: z.string() }),
+        body: z.object({ pin: z.string().regex(/^\d{4}$/, 'the 4-digit cash-card PIN').optional(), birthDate: z.iso.date().optional(), otp: z.string().regex(/^\d{6}$/, 'the 6-digit code').optional() }),
+        response: { 200: LinkSchema, ...S.errors(400, 401, 404, 409, 429) },
+      },
+      handler: async (req) => withLimits(req.user!.id, await s.linking.authorize(req.user!, req.params.id, req.body, sourceOf(req))),
+    });
+
     app.get('/v1/bank-links', {
       preValidation: auth.requireUser,
-      schema: { tags: ['bank links'], summary: 'The user’s bank links', response: { 200: z.object({ data: z.array(S.BankLink), has_more: z.boolean() }), ...S.errors(401) } },
-      handler: async (req) => ({ data: (await links.listLinks(req.user!.id)).map((l) => presentLink(l, links.coolingOffUntil(l))), has_more: false }),
+      schema: { tags: ['bank links'], summary: 'The user’s bank links', response: { 200: z.object({ data: z.array(LinkSchema), has_more: z.boolean() }), ...S.errors(401) } },
+      handler: async (req) => {
+        const links = await s.wallet.links.listLinks(req.user!.id);
+        return { data: await Promise.all(links.map(async (l) => withLimits(req.user!.id, await s.linking.getLink(req.user!.id, l.id)))), has_more: false };
+      },
     });
     app.get('/v1/bank-links/:id', {
       preValidation: auth.requireUser,
-      schema: { tags: ['bank links'], summary: 'A bank link', params: z.object({ id: z.string() }), response: { 200: S.BankLink, ...S.errors(401, 404) } },
-      handler: async (req) => {
-        const l = await links.getLink(req.user!.id, req.params.id);
-        return presentLink(l, links.coolingOffUntil(l));
-      },
+      schema: { tags: ['bank links'], summary: 'A bank link (polling an app approval settles it)', params: z.object({ id: z.string() }), response: { 200: LinkSchema, ...S.errors(401, 404) } },
+      handler: async (req) => withLimits(req.user!.id, await s.linking.getLink(req.user!.id, req.params.id)),
     });
     app.delete('/v1/bank-links/:id', {
       preValidation: auth.requireUser,
-      schema: { tags: ['bank links'], summary: 'Unlink a bank account', params: z.object({ id: z.string() }), response: { 200: S.BankLink, ...S.errors(401, 404) } },
-      handler: async (req) => presentLink(await links.unlink(req.user!.id, req.params.id), null),
+      schema: { tags: ['bank links'], summary: 'Unlink a bank account', params: z.object({ id: z.string() }), response: { 200: LinkSchema, ...S.errors(401, 404, 409) } },
+      handler: async (req) => {
+        await s.wallet.links.unlink(req.user!.id, req.params.id);
+        return s.linking.getLink(req.user!.id, req.params.id);
+      },
     });
   };
 }

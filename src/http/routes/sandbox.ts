@@ -77,6 +77,34 @@ export function sandboxRoutes(s: Services): FastifyPluginAsyncZod {
       },
     });
 
+    app.post('/sandbox/bank-accounts/:bankCode/:branchCode/:accountNumber/report-unauthorized', {
+      schema: {
+        tags: ['sandbox'],
+        summary: '"This wasn\u2019t me": the holder reports a link or debit; freezes every link to the account, holds pending charges, freezes the wallets and opens a case',
+        params: z.object({ bankCode: BankCode, branchCode: BranchCode, accountNumber: AccountNumber }),
+        response: { 200: z.object({ caseId: z.string(), frozenLinks: z.array(z.string()), frozenWallets: z.array(z.string()), heldCharges: z.array(z.string()) }), ...S.errors(400, 404) },
+      },
+      handler: async (req) => {
+        if (!(await bank.findAccount(req.params))) throw new AppError('not_found', 'no such sandbox account');
+        return s.reports.reportUnauthorized(req.params);
+      },
+    });
+
+    app.post('/sandbox/approvals/:id/approve', {
+      schema: {
+        tags: ['sandbox'],
+        summary: 'The holder approves a link in the bank\u2019s app (the approval id is in the holder\u2019s bank notice)',
+        params: z.object({ id: z.string().min(1).max(64) }),
+        response: { 200: z.object({ id: z.string(), status: z.literal('approved') }), ...S.errors(404, 409) },
+      },
+      handler: async (req) => {
+        const r = await s.sandbox.bankAuth.approve(req.params.id);
+        if (r === 'not_found') throw new AppError('not_found', 'no such approval request');
+        if (r !== 'approved') throw new AppError('invalid_state', `the approval request is ${r}`);
+        return { id: req.params.id, status: 'approved' as const };
+      },
+    });
+
     app.get('/sandbox/messages', {
       schema: {
         tags: ['sandbox'],

@@ -1,0 +1,284 @@
+import type { Kysely, Selectable } from 'kysely';
+import type { AccountType, BankLinksTable, DB } from '../db/index.ts';
+import type { Notifier } from '../notify/index.ts';
+import { AppError, type Clock, type NewId } from '../platform/index.ts';
+import type { AuthMethod, BankAuthenticator } from './authenticator.ts';
+import type { BankAccountRef } from './gateway.ts';
+import { scoreNameMatch } from './names/index.ts';
+import type { PinGuard, Source } from './pin-guard.ts';
+import type { LinkingPolicy } from './policy.ts';
+import { findBank, findBranch, japanPostToZengin } from './registry/index.ts';
+
+export interface LinkUser {
+  id: string;
+  phone: string;
+  phoneConfirmed: boolean;
+  verification: string;
+  frozen: boolean;
+}
+
+export interface VerifiedIdentity {
+  familyNameKana: string;
+  givenNameKana: string;
+  birthDate: string;
+}
+
+export interface LinkingDeps {
+  db: Kysely<DB>;
+  clock: Clock;
+  newId: NewId;
+  bank: BankAuthenticator;
+  notifier: Notifier;
+  guard: PinGuard;
+  policy: () => LinkingPolicy;
+  operatorName: string;
+  verifiedIdentity: (userId: string) => Promise<VerifiedIdentity | undefined>;
+  /** Throws step_up_required unless the user's session holds a fresh second factor. */
+  assertSteppedUp: (user: LinkUser) => void;
+  /** Marks the link active and counts it against the bank account's wallet limit (throws account_already_linked). */
+  activate: (linkId: string, account: BankAccountRef, maxLinks: number) => Promise<void>;
+  /** Security events for operators (reverse brute force detected…). */
+  openCase: (kind: string, account: BankAccountRef | undefined, details: Record<string, unknown>) => Promise<string>;
+}
+
+export interface LinkRequest {
+  bankCode: string;
+  branchCode?: string | undefined;
+  accountType?: AccountType | undefined;
+  accountNumber?: string | undefined;
+  jpSymbol?: string | undefined;
+  jpNumber?: string | undefined;
+}
+
+export interface Authorization {
+  method: AuthMethod;
+  step: 'pin' | 'otp' | 'app';
+  attemptsLeft: number;
+  expiresAt: string;
+}
+
+export interface LinkView {
+  id: string;
+  status: Selectable<BankLinksTable>['status'];
+  bankCode: string;
+  branchCode: string;
+  accountType: AccountType;
+  accountNumberLast4: string;
+  failureCode?: string;
+  nameMatch?: { score: number };
+  authorization?: Authorization;
+  createdAt: string;
+  activatedAt?: string;
+}
+
+type LinkRow = Selectable<BankLinksTable>;
+
+/** The public linking flow: create a pending link, let the bank authenticate its customer, match names, activate. */
+export function createLinking(deps: LinkingDeps) {
+  const { db, clock } = deps;
+  const ref = (l: LinkRow): BankAccountRef => ({ bankCode: l.bank_code, branchCode: l.branch_code, accountType: l.account_type, accountNumber: l.account_number });
+
+  async function startLink(user: LinkUser, req: LinkRequest, source: Source): Promise<LinkView> {
+    const policy = deps.policy();
+    if (policy.requirePhoneConfirmed && !user.phoneConfirmed) throw new AppError('phone_not_confirmed', 'confirm your phone number before linking a bank account');
+    if (policy.requireVerifiedIdentity && user.verification !== 'verified') throw new AppError('verification_required', 'verify your identity (eKYC) before linking a bank account');
+    if (user.frozen) throw new AppError('wallet_frozen', 'this wallet is frozen: contact support');
+    const account = resolveAccount(req);
+    const settings = await db.selectFrom('bank_settings').selectAll().where('bank_code', '=', account.bankCode).executeTakeFirst();
+    if (!settings?.participating) throw new AppError('bank_not_participating', `bank ${account.bankCode} does not take part in Saifu`, { bankCode: account.bankCode });
+    if (!settings.linking) throw new AppError('linking_suspended', 'this bank has suspended new links', { bankCode: account.bankCode });
+    const method = (settings.auth_method ?? 'otp') as AuthMethod;
+    if (method === 'legacy_pin' && !policy.allowLegacyPin) throw new AppError('auth_method_not_allowed', 'this bank authenticates links with a PIN alone, which Saifu does not accept', { bankCode: account.bankCode, authMethod: method });
+    if (account.accountType === 'savings') throw new AppError('account_type_not_supported', 'savings accounts (貯蓄預金) cannot be debited for charges');
+    if (policy.requireStepUp) deps.assertSteppedUp(user);
+    const id = deps.newId('lnk');
+    const now = clock.now();
+    await db
+      .insertInto('bank_links')
+      .values({
+        id,
+        user_id: user.id,
+        bank_code: account.bankCode,
+        branch_code: account.branchCode,
+        account_type: account.accountType,
+        account_number: account.accountNumber,
+        status: 'pending_authorization',
+        auth_method: method,
+        auth_step: method === 'app' ? 'app' : 'pin',
+        attempts_left: policy.attempts,
+        expires_at: new Date(now.getTime() + policy.authorizationTtlMs),
+        device_id: source.deviceId ?? null,
+        ip: source.ip ?? null,
+        activated_at: null,
+        created_at: now,
+      })
+      .execute();
+    return view(await load(user.id, id));
+  }
+
+  /** Turns the request into a Zengin account: bank and branch must exist; Japan Post symbol/number converted. */
+  function resolveAccount(req: LinkRequest): BankAccountRef {
+    if (!findBank(req.bankCode)) throw new AppError('unknown_bank', `no bank with code ${req.bankCode}`, { bankCode: req.bankCode });
+    let { branchCode, accountNumber } = req;
+    let accountType: AccountType = req.accountType ?? 'ordinary';
+    if (req.jpSymbol !== undefined || req.jpNumber !== undefined) {
+      if (req.bankCode !== '9900') throw new AppError('invalid_request', 'jpSymbol/jpNumber are for Japan Post Bank (9900) only');
+      try {
+        const z = japanPostToZengin(req.jpSymbol ?? '', req.jpNumber ?? '');
+        ({ branchCode, accountNumber } = z);
+        accountType = z.accountType;
+      } catch (e) {
+        throw new AppError('invalid_account_number', e instanceof Error ? e.message : 'invalid Japan Post symbol/number');
+      }
+    }
+    if (!branchCode || !/^\d{3}$/.test(branchCode)) throw new AppError('invalid_request', 'branchCode must be 3 digits', { field: 'branchCode' });
+    if (!accountNumber || !/^\d{7}$/.test(accountNumber)) throw new AppError('invalid_account_number', 'account numbers are exactly 7 digits (pad shorter ones with leading zeros)', { field: 'accountNumber' });
+    if (!findBranch(req.bankCode, branchCode)) throw new AppError('unknown_branch', `bank ${req.bankCode} has no branch ${branchCode}`, { bankCode: req.bankCode, branchCode });
+    return { bankCode: req.bankCode, branchCode, accountType, accountNumber };
+  }
+
+  async function authorize(user: LinkUser, id: string, input: { pin?: string; birthDate?: string; otp?: string }, source: Source): Promise<LinkView> {
+    let link = await load(user.id, id);
+    if (link.status !== 'pending_authorization') throw new AppError('invalid_state', `the link is ${link.status}`, { status: link.status });
+    if (link.expires_at && new Date(link.expires_at) <= clock.now()) {
+      await fail(link, 'authorization_expired');
+      throw new AppError('authorization_expired', 'the authorization expired: start the link again');
+    }
+    const settings = await db.selectFrom('bank_settings').select(['linking']).where('bank_code', '=', link.bank_code).executeTakeFirst();
+    if (!settings?.linking) throw new AppError('linking_suspended', 'this bank has suspended new links');
+    if (link.auth_step === 'app') return view(await pollApproval(link, true));
+    if (link.auth_step === 'otp') {
+      if (!input.otp) throw new AppError('invalid_request', 'send the one-time code the bank sent to the account holder’s phone', { field: 'otp' });
+      const r = await deps.bank.checkOtp(link.id, input.otp);
+      if (r === 'ok') return view(await finish(link));
+      if (r === 'wrong') return view(await spendAttempt(link, 'invalid_otp'));
+      await fail(link, r === 'expired' ? 'authorization_expired' : 'bank_auth_failed');
+      return view(await load(user.id, id));
+    }
+    // step 'pin' (otp and legacy_pin banks)
+    if (!input.pin || !/^\d{4}$/.test(input.pin)) throw new AppError('invalid_request', 'pin must be the 4-digit cash-card PIN', { field: 'pin' });
+    const verdict = await deps.guard.check(input.pin, source);
+    if (verdict.blocked) {
+      await deps.openCase('reverse_brute_force', ref(link), { by: verdict.by, failures: verdict.failures, userId: user.id, linkId: link.id, deviceId: source.deviceId, ip: source.ip });
+      await fail(link, 'bank_auth_failed');
+      throw new AppError('too_many_attempts', 'too many failed PIN attempts: linking is blocked for a while', { retryAfterSeconds: Math.ceil(deps.policy().reverseBruteForce.windowMs / 1000) });
+    }
+    const birthDate = link.auth_method === 'legacy_pin' ? input.birthDate : undefined;
+    const pin = await deps.bank.checkPin(ref(link), input.pin, birthDate);
+    if (!pin.ok) {
+      await deps.guard.recordFailure(input.pin, ref(link), source, user.id);
+      if (pin.reason === 'locked') {
+        await fail(link, 'bank_account_locked');
+        return view(await load(user.id, id));
+      }
+      return view(await spendAttempt(link, 'bank_auth_failed'));
+    }
+    if (link.auth_method === 'otp') {
+      await deps.bank.sendOtp(ref(link), link.id, deps.operatorName);
+      link = await update(link, { auth_step: 'otp' });
+      if (input.otp) return authorize(user, id, { otp: input.otp }, source);
+      return view(link);
+    }
+    return view(await finish(link));
+  }
+
+  /** For `app` banks: asks the bank whether the holder approved; finishes the link when they have. */
+  async function pollApproval(link: LinkRow, request: boolean): Promise<LinkRow> {
+    if (request) await deps.bank.requestApproval(ref(link), link.id, deps.operatorName);
+    const state = await deps.bank.approvalState(link.id);
+    if (state === 'approved') return finish(link);
+    if (state === 'denied' || state === 'expired') {
+      await fail(link, state === 'denied' ? 'bank_auth_failed' : 'authorization_expired');
+      return load(link.user_id, link.id);
+    }
+    return link;
+  }
+
+  /** The bank has authenticated its customer: check birth date and name against the verified identity, then activate. */
+  async function finish(link: LinkRow): Promise<LinkRow> {
+    const policy = deps.policy();
+    const holder = await deps.bank.holder(ref(link));
+    const identity = await deps.verifiedIdentity(link.user_id);
+    if (!holder) return failAndLoad(link, 'bank_auth_failed');
+    if (policy.requireBirthDateMatch && (!identity || identity.birthDate !== holder.birthDate)) return failAndLoad(link, 'name_mismatch', { reason: 'birth_date_mismatch' });
+    let score: number | null = null;
+    if (policy.nameMatchThreshold > 0) {
+      if (!identity) return failAndLoad(link, 'name_mismatch', { reason: 'no_verified_name' });
+      const m = scoreNameMatch(holder.nameKana, identity);
+      score = m.score;
+      if (m.score < policy.nameMatchThreshold) return failAndLoad(link, 'name_mismatch', { reason: m.reason, score: m.score }, m.score);
+    }
+    try {
+      await deps.activate(link.id, ref(link), policy.maxWalletsPerAccount);
+    } catch (e) {
+      if (e instanceof AppError && e.code === 'account_already_linked') return failAndLoad(link, 'account_already_linked', {}, score);
+      throw e;
+    }
+    if (score !== null) await db.updateTable('bank_links').set({ name_match_score: score }).where('id', '=', link.id).execute();
+    if (policy.notifyHolder) await deps.bank.notifyHolder(ref(link), `ご本人様の口座が ${deps.operatorName} のウォレットに連携されました。お心当たりのない場合はすぐに銀行へご連絡ください。`);
+    const user = await db.selectFrom('users').select('phone').where('id', '=', link.user_id).executeTakeFirst();
+    if (user) await deps.notifier.send({ to: user.phone, channel: 'sms', body: `Saifu: your bank account (bank ${link.bank_code}, …${link.account_number.slice(-4)}) is now linked.` });
+    return load(link.user_id, link.id);
+  }
+
+  async function spendAttempt(link: LinkRow, code: string): Promise<LinkRow> {
+    const left = link.attempts_left - 1;
+    if (deps.policy().notifyHolder) await deps.bank.notifyHolder(ref(link), `${deps.operatorName} との口座連携で認証に失敗しました。お心当たりのない場合は銀行へご連絡ください。`);
+    if (left <= 0) {
+      await fail(link, code, false);
+      return load(link.user_id, link.id);
+    }
+    return update(link, { attempts_left: left });
+  }
+
+  async function failAndLoad(link: LinkRow, code: string, details: Record<string, unknown> = {}, score: number | null = null): Promise<LinkRow & { details?: Record<string, unknown> }> {
+    await fail(link, code, true, score);
+    return { ...(await load(link.user_id, link.id)), details };
+  }
+
+  async function fail(link: LinkRow, code: string, notify = true, score: number | null = null): Promise<void> {
+    await db.updateTable('bank_links').set({ status: 'failed', failure_code: code, attempts_left: 0, ...(score !== null ? { name_match_score: score } : {}) }).where('id', '=', link.id).where('status', '=', 'pending_authorization').execute();
+    if (notify && deps.policy().notifyHolder) await deps.bank.notifyHolder(ref(link), `${deps.operatorName} との口座連携が試みられましたが、完了しませんでした。お心当たりのない場合は銀行へご連絡ください。`);
+  }
+
+  async function update(link: LinkRow, set: Partial<Pick<LinkRow, 'auth_step' | 'attempts_left'>>): Promise<LinkRow> {
+    await db.updateTable('bank_links').set(set).where('id', '=', link.id).execute();
+    return load(link.user_id, link.id);
+  }
+
+  async function load(userId: string, id: string): Promise<LinkRow> {
+    const row = await db.selectFrom('bank_links').selectAll().where('id', '=', id).where('user_id', '=', userId).executeTakeFirst();
+    if (!row) throw new AppError('unknown_bank_link', `no bank link ${id}`, { bankLinkId: id });
+    return row;
+  }
+
+  /** GET of one link: a pending `app` link is checked against the bank on each poll. */
+  async function getLink(userId: string, id: string): Promise<LinkView> {
+    const link = await load(userId, id);
+    if (link.status === 'pending_authorization' && link.auth_step === 'app') return view(await pollApproval(link, false));
+    return view(link);
+  }
+
+  return { startLink, authorize, getLink, resolveAccount };
+}
+export type Linking = ReturnType<typeof createLinking>;
+
+export function view(l: LinkRow & { details?: Record<string, unknown> }): LinkView & { details?: Record<string, unknown> } {
+  const pending = l.status === 'pending_authorization';
+  return {
+    id: l.id,
+    status: l.status,
+    bankCode: l.bank_code,
+    branchCode: l.branch_code,
+    accountType: l.account_type,
+    accountNumberLast4: l.account_number.slice(-4),
+    ...(l.failure_code ? { failureCode: l.failure_code } : {}),
+    ...(l.name_match_score !== null ? { nameMatch: { score: l.name_match_score } } : {}),
+    ...(pending && l.auth_method && l.expires_at
+      ? { authorization: { method: l.auth_method as AuthMethod, step: (l.auth_step ?? 'pin') as Authorization['step'], attemptsLeft: l.attempts_left, expiresAt: new Date(l.expires_at).toISOString() } }
+      : {}),
+    ...(l.details && Object.keys(l.details).length > 0 ? { details: l.details } : {}),
+    createdAt: new Date(l.created_at).toISOString(),
+    ...(l.activated_at ? { activatedAt: new Date(l.activated_at).toISOString() } : {}),
+  };
+}
