@@ -12,8 +12,9 @@ export interface NameMatch {
 /**
  * Scores the bank's holder name against the wallet's verified kana name, 0–100. Honest variants (a missing
  * space, ｵｵ/ｵ-/ｵ, ぢ/じ and づ/ず, family and given name swapped) score 95+; anything else is scored by
- * Jaro–Winkler on family and given name separately, so one differing name (a maiden name, a sibling) falls below
- * the threshold.
+ * edit distance on family and given name separately (the weaker part decides), so one differing name (a maiden
+ * name, a sibling, a name one kana longer) falls below the threshold. Jaro–Winkler is kept for reference but
+ * rewards shared prefixes too much on names of three or four kana.
  */
 export function scoreNameMatch(bankName: string, wallet: { familyNameKana: string; givenNameKana: string }): NameMatch {
   const normalizedBank = normalizeZenginName(bankName);
@@ -36,17 +37,41 @@ export function scoreNameMatch(bankName: string, wallet: { familyNameKana: strin
   let best = 0;
   if (parts.length === 2) {
     const [b1, b2] = [compareKey(parts[0]!, jz), compareKey(parts[1]!, jz)];
-    best = Math.max(Math.min(jaroWinkler(b1, fk), jaroWinkler(b2, gk)), Math.min(jaroWinkler(b1, gk), jaroWinkler(b2, fk)));
+    best = Math.max(Math.min(similarity(b1, fk), similarity(b2, gk)), Math.min(similarity(b1, gk), similarity(b2, fk)));
   } else {
-    best = jaroWinkler(compareKey(bankName, jz), `${fk}${gk}`) * 0.9;
+    best = similarity(compareKey(bankName, jz), `${fk}${gk}`);
   }
   const score = Math.round(best * 100);
   return result(Math.min(score, 94), score >= DEFAULT_NAME_MATCH_THRESHOLD ? 'similar' : 'different');
 }
 
-/** ｵｵ, ｵｳ and ｵ- all write a long o; reduce runs of a vowel to one so the variants meet. */
+const ROWS: Record<string, string> = {};
+for (const [vowel, kana] of [
+  ['ｱ', 'ｱｶｻﾀﾅﾊﾏﾔﾗﾜ'],
+  ['ｲ', 'ｲｷｼﾁﾆﾋﾐﾘ'],
+  ['ｳ', 'ｳｸｽﾂﾇﾌﾑﾕﾙ'],
+  ['ｴ', 'ｴｹｾﾃﾈﾍﾒﾚ'],
+  ['ｵ', 'ｵｺｿﾄﾉﾎﾓﾖﾛ'],
+] as const) for (const k of kana) ROWS[k] = vowel;
+
+/**
+ * A long vowel is written ｵｵ, ｵｳ, ｵ- or not at all (ｻﾄｳ, ｻﾄ-, ｻﾄ): drop a vowel kana that only lengthens the
+ * kana before it (same vowel, ｳ after an o-row kana, ｲ after an e-row kana) so the spellings meet.
+ */
 function collapseVowels(s: string): string {
-  return s.replace(/([ｱｲｳｴｵ])\1+/g, '$1').replace(/ｵｳ/g, 'ｵ').replace(/ｴｲ/g, 'ｴ').replace(/ｳｳ/g, 'ｳ');
+  let out = '';
+  let prevVowel: string | undefined;
+  for (const ch of s) {
+    if (ch === 'ﾞ' || ch === 'ﾟ') {
+      out += ch;
+      continue;
+    }
+    const lengthens = prevVowel !== undefined && (ch === prevVowel || (ch === 'ｳ' && prevVowel === 'ｵ') || (ch === 'ｲ' && prevVowel === 'ｴ'));
+    if (lengthens) continue;
+    out += ch;
+    prevVowel = ROWS[ch];
+  }
+  return out;
 }
 
 export function jaroWinkler(a: string, b: string): number {
@@ -77,4 +102,20 @@ export function jaroWinkler(a: string, b: string): number {
   let prefix = 0;
   while (prefix < 4 && a[prefix] === b[prefix]) prefix++;
   return jaro + prefix * 0.1 * (1 - jaro);
+}
+
+/** 1 − Levenshtein distance / longer length. */
+export function similarity(a: string, b: string): number {
+  const n = Math.max(a.length, b.length);
+  return n === 0 ? 1 : 1 - levenshtein(a, b) / n;
+}
+
+function levenshtein(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const cur = [i];
+    for (let j = 1; j <= b.length; j++) cur[j] = Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    prev = cur;
+  }
+  return prev[b.length]!;
 }

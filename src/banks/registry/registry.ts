@@ -42,13 +42,18 @@ function data(): Map<string, { bank: Bank; branches: Branch[] }> {
   return cache;
 }
 
-/** Hiragana typed by a person matches the katakana of the data. */
-const toKatakana = (s: string) => s.replace(/[\u3041-\u3096]/g, (c) => String.fromCharCode(c.charCodeAt(0) + 0x60));
+const SMALL: Record<string, string> = { ァ: 'ア', ィ: 'イ', ゥ: 'ウ', ェ: 'エ', ォ: 'オ', ャ: 'ヤ', ュ: 'ユ', ョ: 'ヨ', ッ: 'ツ', ヮ: 'ワ' };
+/** Hiragana typed by a person matches the data's katakana, which writes small kana full-size (Zengin style). */
+const toKanaKey = (s: string) =>
+  s
+    .normalize('NFKC')
+    .replace(/[\u3041-\u3096]/g, (c) => String.fromCharCode(c.charCodeAt(0) + 0x60))
+    .replace(/[ァィゥェォャュョッヮ]/g, (c) => SMALL[c] ?? c);
 
 function matches(entry: { code: string; name: string; nameKana: string }, q: string | undefined): boolean {
-  if (!q) return true;
-  const k = toKatakana(q.trim());
-  return entry.code.startsWith(k) || entry.name.includes(k) || entry.nameKana.includes(k);
+  if (!q?.trim()) return true;
+  const raw = q.trim();
+  return entry.code.startsWith(raw) || entry.name.includes(raw) || toKanaKey(entry.nameKana).includes(toKanaKey(raw));
 }
 
 export function listBanks(q?: string): Bank[] {
