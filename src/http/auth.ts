@@ -1,11 +1,11 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { User } from '../identity/index.ts';
+import type { SessionUser } from '../identity/index.ts';
 import { AppError } from '../platform/index.ts';
 import type { Services } from '../services.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {
-    user?: User;
+    user?: SessionUser;
     sessionToken?: string;
     merchant?: { id: string; name: string };
   }

@@ -3,4 +3,4 @@
  * passwords stored as argon2id, session tokens and one-time codes only as hashes; a user always has a wallet.
  * Never log a password, token or code.
  */
-export { createIdentity, sha256, type Identity, type IdentityDeps, type User } from './service.ts';
+export { createIdentity, sha256, type Identity, type IdentityDeps, type User, type SessionUser } from './service.ts';

@@ -26,6 +26,11 @@ export interface User {
   createdAt: string;
 }
 
+/** A user as seen through one session: step-up state belongs to the session, not the user. */
+export interface SessionUser extends User {
+  session: { id: string; elevatedUntil: string | null };
+}
+
 const CODE_TTL_MS = 10 * 60 * 1000;
 const MAX_CODE_ATTEMPTS = 5;
 
@@ -107,15 +112,15 @@ export function createIdentity(deps: IdentityDeps) {
   }
 
   /** The user behind a live session token, or undefined. One indexed query: this runs on every request. */
-  async function authenticate(token: string): Promise<User | undefined> {
+  async function authenticate(token: string): Promise<SessionUser | undefined> {
     const row = await db
       .selectFrom('sessions as s')
       .innerJoin('users as u', 'u.id', 's.user_id')
-      .select(['u.id', 'u.email', 'u.phone', 'u.phone_confirmed_at', 'u.verification', 'u.frozen_at', 'u.created_at', 's.expires_at', 's.revoked_at'])
+      .select(['u.id', 'u.email', 'u.phone', 'u.phone_confirmed_at', 'u.verification', 'u.frozen_at', 'u.created_at', 's.id as session_id', 's.expires_at', 's.revoked_at', 's.elevated_until'])
       .where('s.token_hash', '=', sha256(token))
       .executeTakeFirst();
     if (!row || row.revoked_at || new Date(row.expires_at) <= clock.now()) return undefined;
-    return toUser(row);
+    return { ...toUser(row), session: { id: row.session_id, elevatedUntil: row.elevated_until ? new Date(row.elevated_until).toISOString() : null } };
   }
 
   async function getUser(id: string): Promise<User> {
