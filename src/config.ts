@@ -17,6 +17,8 @@ const schema = z.object({
   SAIFU_TRUST_PROXY: bool(false),
   SAIFU_LOG_LEVEL: z.preprocess((v) => (v === '' ? undefined : v), z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info')),
   SAIFU_INQUIRY_INTERVAL_MS: int(5000, 100, 3_600_000),
+  SAIFU_SECRET_KEY: optionalString.refine((v) => v === undefined || v.length >= 32, 'must be at least 32 characters (e.g. openssl rand -hex 32)'),
+  SAIFU_ALLOW_LEGACY_PIN: bool(false),
 });
 
 export interface Config {
@@ -30,6 +32,10 @@ export interface Config {
   trustProxy: boolean;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   inquiryIntervalMs: number;
+  /** Encrypts TOTP seeds and keys PIN-value hashes. Required in production; in development kept in the data dir. */
+  secretKey: string | undefined;
+  /** Accept `legacy_pin` banks (the 2020 weakness); off unless explicitly enabled, for the simulator. */
+  allowLegacyPin: boolean;
 }
 
 export class ConfigError extends Error {
@@ -45,6 +51,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError(`invalid ${name}=${JSON.stringify(env[name] ?? '')}: ${issue?.message ?? 'invalid value'}`);
   }
   const v = parsed.data;
+  if (v.SAIFU_ENV === 'production' && !v.SAIFU_SECRET_KEY) throw new ConfigError('invalid SAIFU_SECRET_KEY="": required in production (at least 32 characters)');
   const sandbox = v.SAIFU_SANDBOX === undefined ? v.SAIFU_ENV !== 'production' : v.SAIFU_SANDBOX === '1' || v.SAIFU_SANDBOX === 'true';
   return {
     port: v.PORT,
@@ -56,5 +63,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     trustProxy: v.SAIFU_TRUST_PROXY,
     logLevel: v.SAIFU_LOG_LEVEL,
     inquiryIntervalMs: v.SAIFU_INQUIRY_INTERVAL_MS,
+    secretKey: v.SAIFU_SECRET_KEY,
+    allowLegacyPin: v.SAIFU_ALLOW_LEGACY_PIN,
   };
 }

@@ -1,5 +1,9 @@
 import type { FastifyInstance } from 'fastify';
 import type { Config } from './config.ts';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { DEFAULT_LINKING_POLICY } from './banks/policy.ts';
 import { seedParticipatingBanks } from './banks/seed.ts';
 import { type Database, migrate, openDatabase } from './db/index.ts';
 import { buildApp } from './http/app.ts';
@@ -19,7 +23,9 @@ export async function startPlatform(config: Config, opts: { listen?: boolean } =
   const database = await openDatabase({ url: config.databaseUrl, dataDir: config.dataDir });
   await migrate(database.db);
   let app: FastifyInstance | undefined;
-  const services = createServices({ database, alert: (message, details) => app?.log.error(details, message) });
+  const secretKey = config.secretKey ?? developmentSecret(config);
+  const linkingPolicy = { ...DEFAULT_LINKING_POLICY, allowLegacyPin: config.allowLegacyPin };
+  const services = createServices({ database, secretKey, linkingPolicy, alert: (message, details) => app?.log.error(details, message) });
   await seedParticipatingBanks(database.db, services.clock);
   const seed = config.sandbox ? await seedSandbox(services) : undefined;
   app = await buildApp(services, { sandbox: config.sandbox, trustProxy: config.trustProxy, logLevel: config.logLevel });
@@ -54,4 +60,17 @@ export async function startPlatform(config: Config, opts: { listen?: boolean } =
       await database.close();
     },
   };
+}
+
+/**
+ * Outside production a missing SAIFU_SECRET_KEY is generated once and kept beside the data (mode 0600), so
+ * TOTP enrolments survive restarts of a development install.
+ */
+function developmentSecret(config: Config): string {
+  const file = join(config.dataDir, 'secret.key');
+  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
+  mkdirSync(config.dataDir, { recursive: true });
+  const key = randomBytes(32).toString('hex');
+  writeFileSync(file, `${key}\n`, { mode: 0o600 });
+  return key;
 }

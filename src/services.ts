@@ -1,11 +1,12 @@
 import type { BankGateway } from './banks/gateway.ts';
-import { type LinkUser, type VerifiedIdentity, createLinking } from './banks/linking.ts';
+import { type LinkUser, createLinking } from './banks/linking.ts';
 import { createPinGuard } from './banks/pin-guard.ts';
 import { DEFAULT_LINKING_POLICY, type LinkingPolicy } from './banks/policy.ts';
 import { openCase, reportUnauthorized } from './banks/reports.ts';
 import { createSandboxBankAuth } from './sandbox/bank-auth.ts';
 import type { Database } from './db/index.ts';
-import { createIdentity } from './identity/index.ts';
+import { type IdentityProvider, createEkyc, createIdentity, createMfa, createSecretBox } from './identity/index.ts';
+import { createSandboxIdentity } from './sandbox/identity.ts';
 import { createLedger } from './ledger/index.ts';
 import { AppError, type Clock, type NewId, systemClock, ulidIds } from './platform/index.ts';
 import { createSandboxBank } from './sandbox/bank.ts';
@@ -22,9 +23,11 @@ export interface ServiceOptions {
   bank?: BankGateway;
   alert?: (message: string, details: Record<string, unknown>) => void;
   linkingPolicy?: LinkingPolicy;
-  /** Server secret: keys the hashes of PIN values counted across accounts. */
+  /** Server secret: encrypts TOTP seeds and keys the hashes of PIN values counted across accounts. */
   secretKey?: string;
   operatorName?: string;
+  /** A real eKYC provider; absent = the sandbox registry. */
+  identityProvider?: IdentityProvider;
 }
 
 /** Wires the areas together over one database: the same graph serves HTTP, the CLI, tests and benches. */
@@ -37,13 +40,17 @@ export function createServices(o: ServiceOptions) {
   const mailbox = createSandboxMailbox({ db, clock, newId });
   const sandboxBank = createSandboxBank({ db, clock, newId, random, operatorName: 'Saifu' });
   const wallet = createWallet({ db, ledger, bank: o.bank ?? sandboxBank.gateway, clock, newId, policy: o.policy ?? DEFAULT_POLICY, ...(o.alert ? { alert: o.alert } : {}) });
-  const identity = createIdentity({ db, clock, newId, notifier: mailbox.notifier, openWallet: async (trx, userId) => void (await wallet.accounts.openWallet(trx, userId)) });
+  const secretKey = o.secretKey ?? 'saifu-development-secret';
+  const mfa = createMfa({ db, clock, box: createSecretBox(secretKey), notifier: mailbox.notifier });
+  const identity = createIdentity({ db, clock, newId, notifier: mailbox.notifier, mfa, openWallet: async (trx, userId) => void (await wallet.accounts.openWallet(trx, userId)) });
+  const sandboxIdentity = createSandboxIdentity({ db, clock, newId });
+  const ekyc = createEkyc({ db, clock, newId, provider: o.identityProvider ?? sandboxIdentity.provider });
   const operatorName = o.operatorName ?? 'Saifu';
   // Held in a variable so tests and the simulator can switch the whole set of defences at run time.
   let linkingPolicy = o.linkingPolicy ?? DEFAULT_LINKING_POLICY;
   const policy = () => linkingPolicy;
   const bankAuth = createSandboxBankAuth({ db, clock, newId, notifier: mailbox.notifier });
-  const guard = createPinGuard({ db, clock, pepper: o.secretKey ?? 'saifu-development-secret', policy });
+  const guard = createPinGuard({ db, clock, pepper: secretKey, policy });
   const linking = createLinking({
     db,
     clock,
@@ -53,7 +60,7 @@ export function createServices(o: ServiceOptions) {
     guard,
     policy,
     operatorName,
-    verifiedIdentity: (userId) => verifiedIdentityOf(db, userId),
+    verifiedIdentity: (userId) => ekyc.verifiedIdentityOf(userId),
     assertSteppedUp: (user) => assertElevated(user, clock.now()),
     activate: (linkId, account, maxLinks) => wallet.links.activate(linkId, account, maxLinks),
     openCase: (kind, account, details) => openCase({ db, clock, newId }, kind, account, details),
@@ -62,7 +69,7 @@ export function createServices(o: ServiceOptions) {
   const setLinkingPolicy = (p: LinkingPolicy) => {
     linkingPolicy = p;
   };
-  return { database: o.database, db, clock, newId, ledger, wallet, identity, linking, reports, setLinkingPolicy, linkingPolicy: policy, sandbox: { bank: sandboxBank, bankAuth, mailbox } };
+  return { database: o.database, db, clock, newId, ledger, wallet, identity, mfa, ekyc, linking, reports, setLinkingPolicy, linkingPolicy: policy, sandbox: { bank: sandboxBank, bankAuth, mailbox, identity: sandboxIdentity } };
 }
 export type Services = ReturnType<typeof createServices>;
 
@@ -70,10 +77,4 @@ export type Services = ReturnType<typeof createServices>;
 function assertElevated(user: LinkUser, now: Date): void {
   const until = (user as { session?: { elevatedUntil: string | null } }).session?.elevatedUntil;
   if (!until || new Date(until) <= now) throw new AppError('step_up_required', 'confirm with a second factor first (POST /v1/sessions/current/step-up)');
-}
-
-async function verifiedIdentityOf(db: import('kysely').Kysely<import('./db/index.ts').DB>, userId: string): Promise<VerifiedIdentity | undefined> {
-  void db;
-  void userId;
-  return undefined;
 }

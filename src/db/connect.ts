@@ -41,16 +41,22 @@ export interface DatabaseOptions {
   dataDir?: string | undefined;
   /** PostgreSQL pool size. */
   poolSize?: number;
+  onIdleError?: (err: Error) => void;
 }
 
 export async function openDatabase(options: DatabaseOptions): Promise<Database> {
   if (options.url) {
     const pool = new pg.Pool({ connectionString: options.url, max: options.poolSize ?? 20 });
+    // An idle client whose server connection drops (restart, failover, a dropped database) emits 'error'; the pool
+    // discards it and connects a new one on next use, so the event must not crash the process.
+    pool.on('error', (err) => options.onIdleError?.(err));
     const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
     return { db, kind: 'postgres', close: () => db.destroy() };
   }
   if (options.dataDir) mkdirSync(options.dataDir, { recursive: true });
-  const pglite = new PGlite(options.dataDir ? `${options.dataDir}/pgdata` : undefined, {
+  // The options-object form: with a positional undefined data dir, PGlite ignores the options.
+  const pglite = new PGlite({
+    ...(options.dataDir ? { dataDir: `${options.dataDir}/pgdata` } : {}),
     parsers: { [INT8_OID]: parseInt8, [NUMERIC_OID]: parseInt8, [DATE_OID]: keepDate },
   });
   await pglite.waitReady;

@@ -1,3 +1,47 @@
-/** Tables of the identity area (Kysely types). Add each table here as its migration creates it. */
+import type { ColumnType } from 'kysely';
 
-export interface IdentityTables {}
+type Ts = ColumnType<Date, Date | string, Date | string>;
+type Nullable<T> = ColumnType<T | null, T | null | undefined, T | null>;
+
+/** Tables of the identity area (Kysely types). */
+export interface IdentityTables {
+  login_throttle: {
+    key: string;
+    failures: ColumnType<number, number | undefined, number>;
+    lock_count: ColumnType<number, number | undefined, number>;
+    locked_until: Nullable<Date | string>;
+  };
+  step_up_codes: {
+    session_id: string;
+    code_hash: string;
+    attempts: ColumnType<number, number | undefined, number>;
+    expires_at: Ts;
+  };
+  identity_verifications: {
+    id: string;
+    user_id: string;
+    status: 'verified' | 'rejected';
+    reasons: string;
+    family_name: string;
+    given_name: string;
+    family_name_kana: string;
+    given_name_kana: string;
+    birth_date: string;
+    address: string;
+    document_type: string;
+    created_at: Ts;
+  };
+  sandbox_identities: {
+    id: string;
+    family_name: string;
+    given_name: string;
+    family_name_kana: string;
+    given_name_kana: string;
+    birth_date: string;
+    address: string;
+    document_type: string;
+    document_number: string;
+    face_token: string;
+    created_at: Ts;
+  };
+}

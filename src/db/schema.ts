@@ -46,6 +46,11 @@ export interface UsersTable {
   phone_confirmed_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
   verification: ColumnType<'unverified' | 'pending' | 'verified' | 'rejected', 'unverified' | 'pending' | 'verified' | 'rejected' | undefined>;
   frozen_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  /** TOTP secret, encrypted (AES-256-GCM) under the server key; pending until the first code confirms it. */
+  totp_secret: ColumnType<string | null, string | null | undefined, string | null>;
+  totp_pending_secret: ColumnType<string | null, string | null | undefined, string | null>;
+  /** The last TOTP time step accepted: a code is good once. */
+  totp_last_step: ColumnType<number | null, number | null | undefined, number | null>;
   created_at: Ts;
 }
 export interface SessionsTable {

@@ -12,7 +12,7 @@ import { idempotency } from './idempotency.ts';
 import { adminRoutes } from './routes/admin.ts';
 import { bankLinkRoutes } from './routes/bank-links.ts';
 import { bankRoutes } from './routes/banks.ts';
-import { identityRoutes } from './routes/identity.ts';
+import { identityRoutes, sandboxIdentityRoutes } from './routes/identity.ts';
 import { moneyRoutes } from './routes/money.ts';
 import { sandboxRoutes } from './routes/sandbox.ts';
 import { userRoutes } from './routes/users.ts';
@@ -82,6 +82,9 @@ export async function buildApp(s: Services, o: HttpOptions): Promise<FastifyInst
   await app.register(identityRoutes(s));
   await app.register(bankRoutes(s));
   await app.register(adminRoutes(s));
-  if (o.sandbox) await app.register(sandboxRoutes(s));
+  if (o.sandbox) {
+    await app.register(sandboxRoutes(s));
+    await app.register(sandboxIdentityRoutes(s));
+  }
   return app;
 }

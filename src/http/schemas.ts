@@ -33,6 +33,7 @@ export const Charge = z.object({
   bankLinkId: z.string(),
   failureCode: z.string().optional(),
   risk: Risk,
+  nextAction: z.object({ type: z.literal('confirm'), methods: z.array(z.enum(['otp', 'passkey'])), confirmUrl: z.string() }).optional().describe('For requires_action: confirm with a second factor'),
   createdAt: Timestamp,
 });
 export const Payment = z.object({

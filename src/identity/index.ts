@@ -1,6 +1,9 @@
 /**
- * identity: users, phone confirmation, sessions. Invariants: one account per email and per phone number;
+ * identity: users, phone confirmation, sessions, MFA (TOTP) and step-up, eKYC. Invariants: one account per email and per phone number;
  * passwords stored as argon2id, session tokens and one-time codes only as hashes; a user always has a wallet.
  * Never log a password, token or code.
  */
 export { createIdentity, sha256, type Identity, type IdentityDeps, type User, type SessionUser } from './service.ts';
+export { createMfa, ELEVATION_MS, type Mfa, type SecondFactor } from './mfa.ts';
+export { createSecretBox, type SecretBox } from './secret-box.ts';
+export { createEkyc, type Ekyc, type IdentityProvider, type IdentitySubmission, type DocumentType, type VerifiedIdentity } from './ekyc.ts';

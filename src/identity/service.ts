@@ -1,16 +1,20 @@
-import { createHash, randomBytes, randomInt, timingSafeEqual } from 'node:crypto';
+import { randomBytes, randomInt, timingSafeEqual } from 'node:crypto';
 import { hash, verify } from '@node-rs/argon2';
 import type { Kysely } from 'kysely';
 import type { DB } from '../db/index.ts';
 import { isUniqueViolation } from '../ledger/index.ts';
 import { type Notifier, isJapanesePhone, normalizePhone } from '../notify/index.ts';
 import { AppError, type Clock, type NewId } from '../platform/index.ts';
+import { createLoginThrottle } from './login-throttle.ts';
+import type { Mfa } from './mfa.ts';
+import { sha256 } from './tokens.ts';
 
 export interface IdentityDeps {
   db: Kysely<DB>;
   clock: Clock;
   newId: NewId;
   notifier: Notifier;
+  mfa: Mfa;
   /** Called inside sign-up's transaction to open the user's wallet, so a user never exists without one. */
   openWallet: (trx: import('kysely').Transaction<DB>, userId: string) => Promise<void>;
   sessionTtlMs?: number;
@@ -34,8 +38,7 @@ export interface SessionUser extends User {
 const CODE_TTL_MS = 10 * 60 * 1000;
 const MAX_CODE_ATTEMPTS = 5;
 
-/** Tokens and codes are stored as SHA-256: high-entropy secrets need no slow hash, only never being in clear. */
-export const sha256 = (s: string): string => createHash('sha256').update(s).digest('hex');
+export { sha256 };
 
 export type Identity = ReturnType<typeof createIdentity>;
 
@@ -43,6 +46,7 @@ export type Identity = ReturnType<typeof createIdentity>;
 export function createIdentity(deps: IdentityDeps) {
   const { db, clock } = deps;
   const ttl = deps.sessionTtlMs ?? 12 * 60 * 60 * 1000;
+  const throttle = createLoginThrottle({ db, clock });
 
   async function signup(input: { email: string; phone: string; password: string }): Promise<{ user: User; token: string }> {
     const email = input.email.trim().toLowerCase();
@@ -92,11 +96,26 @@ export function createIdentity(deps: IdentityDeps) {
     return getUser(userId);
   }
 
-  async function login(email: string, password: string): Promise<{ user: User; token: string }> {
-    const row = await db.selectFrom('users').select(['id', 'password_hash']).where('email', '=', email.trim().toLowerCase()).executeTakeFirst();
+  /**
+   * Sign-in: password, then TOTP when enrolled. Failures count per email (existing or not) and lock it after
+   * five; the answer never says which factor was wrong, and `mfa_required` comes only after a right password.
+   */
+  async function login(email: string, password: string, otp?: string): Promise<{ user: User; token: string }> {
+    await throttle.assertNotLocked(email);
+    const row = await db.selectFrom('users').select(['id', 'email', 'password_hash']).where('email', '=', email.trim().toLowerCase()).executeTakeFirst();
     // Verify against a fixed hash when the email is unknown so timing does not tell which emails exist.
-    const ok = await verify(row?.password_hash ?? DUMMY_HASH, password);
-    if (!row || !ok) throw new AppError('invalid_credentials', 'email or password is not correct');
+    const passwordOk = await verify(row?.password_hash ?? DUMMY_HASH, password);
+    let ok = Boolean(row) && passwordOk;
+    if (ok && row && (await deps.mfa.hasTotp(row.id))) {
+      if (!otp) throw new AppError('mfa_required', 'enter the code from your authenticator app');
+      ok = await deps.mfa.useTotp(row.id, otp);
+    }
+    if (!ok || !row) {
+      const locked = await throttle.recordFailure(email);
+      if (locked && row) await deps.notifier.send({ to: row.email, channel: 'email', body: 'Saifu: after 5 failed sign-ins your account is locked for a while. If this was not you, change your password.' });
+      throw new AppError('invalid_credentials', 'email, password or code is not correct');
+    }
+    await throttle.recordSuccess(email);
     return { user: await getUser(row.id), token: await openSession(row.id) };
   }
 

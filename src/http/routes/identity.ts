@@ -1,7 +1,87 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { AppError } from '../../platform/index.ts';
 import type { Services } from '../../services.ts';
+import { authHandlers } from '../auth.ts';
+import * as S from '../schemas.ts';
 
-/** Routes of this area are added here; the plugin is registered in http/app.ts. */
-export function identityRoutes(_s: Services): FastifyPluginAsyncZod {
-  return async (_app) => {};
+/** Kana fields accept hiragana, katakana (full or half width), the long-vowel mark, spaces and the middle dot. */
+export const Kana = z.string().min(1).max(40).regex(/^[\u3041-\u3096\u30A1-\u30FA\u30FC\uFF66-\uFF9F\s・ー]+$/u, 'kana only');
+export const PastDate = z.iso.date().refine((d) => d >= '1900-01-01' && d <= new Date().toISOString().slice(0, 10), 'a real date in the past');
+export const DocumentSchema = z.object({ type: z.enum(['drivers_license', 'my_number_card', 'passport', 'residence_card']), number: z.string().regex(/^[0-9A-Z]{6,20}$/, '6–20 digits or capital letters') });
+export const Factor = z.union([z.object({ otp: z.string().regex(/^\d{6}$/) }).strict(), z.object({ smsCode: z.string().regex(/^\d{6}$/) }).strict()]);
+
+/** Guessable codes are rate limited per client address and device. */
+const codeLimit = { max: 10, timeWindow: '1 minute' };
+
+export function identityRoutes(s: Services): FastifyPluginAsyncZod {
+  const auth = authHandlers(s);
+  return async (app) => {
+    app.post('/v1/me/mfa/totp', {
+      preValidation: auth.requireUser,
+      schema: { tags: ['users'], summary: 'Start TOTP enrolment: a secret for the authenticator app', response: { 200: z.object({ secret: z.string(), otpauthUrl: z.string() }), ...S.errors(401, 409) } },
+      handler: async (req) => s.mfa.beginTotp(req.user!.id),
+    });
+
+    app.post('/v1/me/mfa/totp/confirm', {
+      preValidation: auth.requireUser,
+      config: { rateLimit: codeLimit },
+      schema: { tags: ['users'], summary: 'Confirm TOTP enrolment with a first code', body: z.object({ otp: z.string().regex(/^\d{6}$/) }), response: { 200: z.object({ mfa: z.object({ totp: z.boolean() }) }), ...S.errors(400, 401, 409, 429) } },
+      handler: async (req) => {
+        await s.mfa.confirmTotp(req.user!.id, req.body.otp);
+        return { mfa: { totp: true } };
+      },
+    });
+
+    app.post('/v1/sessions/current/step-up/sms', {
+      preValidation: auth.requireUser,
+      config: { rateLimit: { max: 5, timeWindow: '1 minute' } },
+      schema: { tags: ['users'], summary: 'Send a step-up code by SMS to the confirmed phone', response: { 200: z.object({ sent: z.boolean() }), ...S.errors(401, 403, 429) } },
+      handler: async (req) => {
+        if (!req.user!.phoneConfirmed) throw new AppError('phone_not_confirmed', 'confirm your phone number first');
+        await s.mfa.sendStepUpSms(req.user!.session.id, req.user!.phone);
+        return { sent: true };
+      },
+    });
+
+    app.post('/v1/sessions/current/step-up', {
+      preValidation: auth.requireUser,
+      config: { rateLimit: codeLimit },
+      schema: {
+        tags: ['users'],
+        summary: 'Step up: a fresh second factor lets this session do sensitive actions for 5 minutes',
+        description: 'Send `{otp}` (TOTP) or `{smsCode}` (after POST /v1/sessions/current/step-up/sms). Codes are single-use.',
+        body: Factor,
+        response: { 200: z.object({ elevatedUntil: S.Timestamp }), ...S.errors(400, 401, 429) },
+      },
+      handler: async (req) => s.mfa.stepUp(req.user!, req.user!.session.id, req.body),
+    });
+
+    app.post('/v1/identity-verifications', {
+      preValidation: auth.requireUser,
+      config: { rateLimit: { max: 5, timeWindow: '1 minute' } },
+      schema: {
+        tags: ['users'],
+        summary: 'Verify identity (eKYC): names, kana, birth date, address, ID document and a selfie',
+        body: z.object({ familyName: z.string().min(1).max(40), givenName: z.string().min(1).max(40), familyNameKana: Kana, givenNameKana: Kana, birthDate: PastDate, address: z.string().min(1).max(200), document: DocumentSchema, selfie: z.string().min(1).max(200) }),
+        response: { 201: z.object({ id: z.string(), status: z.enum(['verified', 'rejected']), reasons: z.array(z.string()) }), ...S.errors(400, 401, 403, 409, 429) },
+      },
+      handler: async (req, reply) => reply.code(201).send(await s.ekyc.submit(req.user!, req.body)),
+    });
+  };
+}
+
+/** POST /sandbox/identities: registered with the other sandbox routes only when the sandbox is on. */
+export function sandboxIdentityRoutes(s: Services): FastifyPluginAsyncZod {
+  return async (app) => {
+    app.post('/sandbox/identities', {
+      schema: {
+        tags: ['sandbox'],
+        summary: 'Add a person to the sandbox identity registry; returns the selfie token that passes the face check',
+        body: z.object({ familyName: z.string().min(1).max(40), givenName: z.string().min(1).max(40), familyNameKana: Kana, givenNameKana: Kana, birthDate: PastDate, address: z.string().min(1).max(200), document: DocumentSchema }),
+        response: { 201: z.object({ id: z.string(), document: DocumentSchema, selfie: z.string() }), ...S.errors(400, 409) },
+      },
+      handler: async (req, reply) => reply.code(201).send(await s.sandbox.identity.register(req.body)),
+    });
+  };
 }

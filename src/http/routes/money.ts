@@ -6,6 +6,8 @@ import type { Services } from '../../services.ts';
 import { authHandlers } from '../auth.ts';
 import type { idempotency } from '../idempotency.ts';
 import * as S from '../schemas.ts';
+import { Factor } from './identity.ts';
+import type { SessionUser } from '../../identity/index.ts';
 
 type Idem = ReturnType<typeof idempotency>;
 
@@ -30,6 +32,24 @@ export function moneyRoutes(s: Services, idem: Idem): FastifyPluginAsyncZod {
         response: { 201: S.Charge, ...S.errors(400, 401, 403, 404, 409, 422, 429, 503) },
       },
       handler: async (req, reply) => reply.code(201).send(await s.wallet.charges.createCharge(actorOf(req), { bankLinkId: req.body.bankLinkId, amount: toAmount(req.body.amount) })),
+    });
+
+    app.post('/v1/charges/:id/confirm', {
+      ...money,
+      config: { rateLimit: { max: 10, timeWindow: '1 minute' } },
+      schema: {
+        tags: ['money'],
+        summary: 'Complete a requires_action charge with a second factor ({otp} or {smsCode})',
+        headers: S.IdempotencyHeaders,
+        params: z.object({ id: z.string() }),
+        body: Factor,
+        response: { 200: S.Charge, ...S.errors(400, 401, 403, 404, 409, 429, 503) },
+      },
+      handler: async (req) => {
+        const user = actorOf(req) as SessionUser;
+        const { elevatedUntil } = await s.mfa.stepUp(user, user.session.id, req.body);
+        return s.wallet.charges.confirmCharge({ ...user, session: { id: user.session.id, elevatedUntil } }, req.params.id);
+      },
     });
 
     app.get('/v1/charges/:id', {

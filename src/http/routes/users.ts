@@ -38,7 +38,7 @@ export function userRoutes(s: Services): FastifyPluginAsyncZod {
         response: { 201: z.object({ token: z.string(), user: S.User }), ...S.errors(400, 401, 429) },
       },
       handler: async (req, reply) => {
-        const { token, user } = await s.identity.login(req.body.email, req.body.password);
+        const { token, user } = await s.identity.login(req.body.email, req.body.password, req.body.otp);
         return reply.code(201).send({ token, user });
       },
     });
@@ -55,8 +55,11 @@ export function userRoutes(s: Services): FastifyPluginAsyncZod {
 
     app.get('/v1/me', {
       preValidation: auth.requireUser,
-      schema: { tags: ['users'], summary: 'The signed-in user', response: { 200: S.User, ...S.errors(401) } },
-      handler: async (req) => req.user!,
+      schema: { tags: ['users'], summary: 'The signed-in user', response: { 200: S.User.extend({ mfa: z.object({ totp: z.boolean(), passkeys: z.number().int() }) }), ...S.errors(401) } },
+      handler: async (req) => {
+        const { session: _session, ...user } = req.user!;
+        return { ...user, mfa: { totp: await s.mfa.hasTotp(user.id), passkeys: 0 } };
+      },
     });
   };
 }

@@ -1,0 +1,83 @@
+import { randomInt, timingSafeEqual } from 'node:crypto';
+import type { Kysely } from 'kysely';
+import type { DB } from '../db/index.ts';
+import type { Notifier } from '../notify/index.ts';
+import { AppError, type Clock } from '../platform/index.ts';
+import type { SecretBox } from './secret-box.ts';
+import { checkTotp, newTotpSecret, totpUri } from './totp.ts';
+import { sha256 } from './tokens.ts';
+
+/** How long a step-up lets a session do sensitive things. */
+export const ELEVATION_MS = 5 * 60 * 1000;
+const SMS_CODE_TTL_MS = 5 * 60 * 1000;
+const SMS_CODE_ATTEMPTS = 5;
+
+export type SecondFactor = { otp: string } | { smsCode: string };
+
+/** TOTP enrolment, second-factor checks and step-up (a session elevated for 5 minutes). */
+export function createMfa(deps: { db: Kysely<DB>; clock: Clock; box: SecretBox; notifier: Notifier }) {
+  const { db, clock } = deps;
+
+  async function beginTotp(userId: string): Promise<{ secret: string; otpauthUrl: string }> {
+    const user = await db.selectFrom('users').select(['email', 'totp_secret']).where('id', '=', userId).executeTakeFirstOrThrow();
+    if (user.totp_secret) throw new AppError('invalid_state', 'TOTP is already enrolled');
+    const secret = newTotpSecret();
+    await db.updateTable('users').set({ totp_pending_secret: deps.box.seal(secret) }).where('id', '=', userId).execute();
+    return { secret, otpauthUrl: totpUri(secret, user.email) };
+  }
+
+  async function confirmTotp(userId: string, otp: string): Promise<void> {
+    const user = await db.selectFrom('users').select(['totp_pending_secret']).where('id', '=', userId).executeTakeFirstOrThrow();
+    if (!user.totp_pending_secret) throw new AppError('mfa_not_enrolled', 'start TOTP enrolment first (POST /v1/me/mfa/totp)');
+    const step = await checkTotp(deps.box.open(user.totp_pending_secret), otp, clock.now(), null);
+    if (step === null) throw new AppError('invalid_otp', 'the code is not correct');
+    await db.updateTable('users').set({ totp_secret: user.totp_pending_secret, totp_pending_secret: null, totp_last_step: step }).where('id', '=', userId).execute();
+  }
+
+  async function hasTotp(userId: string): Promise<boolean> {
+    const u = await db.selectFrom('users').select('totp_secret').where('id', '=', userId).executeTakeFirst();
+    return Boolean(u?.totp_secret);
+  }
+
+  /** A TOTP code, good once: the accepted time step is stored with a guard so two racing uses cannot both pass. */
+  async function useTotp(userId: string, otp: string): Promise<boolean> {
+    const u = await db.selectFrom('users').select(['totp_secret', 'totp_last_step']).where('id', '=', userId).executeTakeFirst();
+    if (!u?.totp_secret) return false;
+    const step = await checkTotp(deps.box.open(u.totp_secret), otp, clock.now(), u.totp_last_step);
+    if (step === null) return false;
+    const q = db.updateTable('users').set({ totp_last_step: step }).where('id', '=', userId);
+    const done = await (u.totp_last_step === null ? q.where('totp_last_step', 'is', null) : q.where('totp_last_step', '=', u.totp_last_step)).returning('id').executeTakeFirst();
+    return done !== undefined;
+  }
+
+  async function sendStepUpSms(sessionId: string, phone: string): Promise<void> {
+    const code = String(randomInt(1_000_000)).padStart(6, '0');
+    const row = { code_hash: sha256(`${sessionId}:${code}`), attempts: 0, expires_at: new Date(clock.now().getTime() + SMS_CODE_TTL_MS) };
+    await db.insertInto('step_up_codes').values({ session_id: sessionId, ...row }).onConflict((oc) => oc.column('session_id').doUpdateSet(row)).execute();
+    await deps.notifier.send({ to: phone, channel: 'sms', code, body: `Saifu: your confirmation code is ${code} (5 minutes). Never share it; Saifu will not ask for it by phone.` });
+  }
+
+  async function useSmsCode(sessionId: string, code: string): Promise<boolean> {
+    const row = await db.selectFrom('step_up_codes').selectAll().where('session_id', '=', sessionId).executeTakeFirst();
+    if (!row || new Date(row.expires_at) <= clock.now() || row.attempts >= SMS_CODE_ATTEMPTS) return false;
+    const ok = timingSafeEqual(Buffer.from(row.code_hash), Buffer.from(sha256(`${sessionId}:${code}`)));
+    if (!ok) {
+      await db.updateTable('step_up_codes').set({ attempts: row.attempts + 1 }).where('session_id', '=', sessionId).execute();
+      return false;
+    }
+    const used = await db.deleteFrom('step_up_codes').where('session_id', '=', sessionId).returning('session_id').executeTakeFirst();
+    return used !== undefined;
+  }
+
+  /** Checks a second factor and elevates the session for 5 minutes. */
+  async function stepUp(user: { id: string }, sessionId: string, factor: SecondFactor): Promise<{ elevatedUntil: string }> {
+    const ok = 'otp' in factor ? await useTotp(user.id, factor.otp) : await useSmsCode(sessionId, factor.smsCode);
+    if (!ok) throw new AppError('invalid_otp', 'the code is not correct, expired or already used');
+    const until = new Date(clock.now().getTime() + ELEVATION_MS);
+    await db.updateTable('sessions').set({ elevated_until: until }).where('id', '=', sessionId).execute();
+    return { elevatedUntil: until.toISOString() };
+  }
+
+  return { beginTotp, confirmTotp, hasTotp, useTotp, sendStepUpSms, stepUp };
+}
+export type Mfa = ReturnType<typeof createMfa>;
