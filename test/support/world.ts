@@ -48,7 +48,8 @@ export async function customer(w: World, opts: { bankCode?: string; bankBalance?
   const u = await w.identity.getUser(user.id);
   // Most money tests are not about step-up: the customer's session holds a second factor for the whole test.
   const elevatedUntil = opts.elevated === false ? null : new Date(w.clock.now().getTime() + 365 * 24 * 3600 * 1000);
-  await w.db.updateTable('sessions').set({ elevated_until: elevatedUntil }).where('user_id', '=', user.id).execute();
+  // Sessions outlive the test's clock jumps (days, months).
+  await w.db.updateTable('sessions').set({ elevated_until: elevatedUntil, expires_at: new Date(w.clock.now().getTime() + 3650 * 24 * 3600 * 1000) }).where('user_id', '=', user.id).execute();
   const session = await w.db.selectFrom('sessions').select('id').where('user_id', '=', user.id).executeTakeFirstOrThrow();
   return { actor: { ...u, session: { id: session.id, elevatedUntil: elevatedUntil?.toISOString() ?? null } }, token, phone, link, bankAccount: { bankCode, branchCode, accountNumber } };
 }
