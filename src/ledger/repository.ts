@@ -1,4 +1,4 @@
-import { type Kysely, type Selectable, type Transaction, sql } from 'kysely';
+import { type Kysely, type OperationNodeSource, type Selectable, type Transaction, sql } from 'kysely';
 import type { DB, LedgerTransfersTable } from '../db/index.ts';
 import { yen } from '../money/index.ts';
 import type { AccountKind, Balance, Transfer } from './types.ts';
@@ -62,7 +62,10 @@ export interface TransferRow {
  * keeps the database, not the client, the limit on throughput. Returns how many balance rows were touched so
  * the caller can detect an unknown account.
  */
-export async function applyMovement(trx: Transaction<DB>, deltas: SlotDelta[], transfers: TransferRow[]): Promise<number> {
+/** Another data-modifying statement that must commit or fail together with the movement (e.g. the payment row). */
+export type Alongside = OperationNodeSource;
+
+export async function applyMovement(trx: Q, deltas: SlotDelta[], transfers: TransferRow[], alongside: Alongside[] = []): Promise<number> {
   const values = sql.join(
     deltas.map((d) => sql`(${d.accountId}::text, ${d.slot}::int, ${d.debitsPosted}::int8, ${d.creditsPosted}::int8, ${d.debitsPending}::int8, ${d.creditsPending}::int8)`),
   );
@@ -86,7 +89,7 @@ export async function applyMovement(trx: Transaction<DB>, deltas: SlotDelta[], t
       FROM (VALUES ${values}) AS v(account_id, slot, dp, cp, dpe, cpe)
       WHERE b.account_id = v.account_id AND b.slot = v.slot
       RETURNING 1
-    )
+    )${sql.join(alongside.map((q, i) => sql`, ${sql.ref(`also${i}`)} AS (${q})`), sql``)}
     SELECT (SELECT count(*) FROM upd)::int AS touched, (SELECT count(*) FROM ins)::int AS inserted
   `.execute(trx);
   return result.rows[0]?.touched ?? 0;

@@ -3,7 +3,7 @@ import type { Kysely, Transaction } from 'kysely';
 import type { DB } from '../db/index.ts';
 import { type Yen, yen } from '../money/index.ts';
 import { AppError, type Clock, type NewId } from '../platform/index.ts';
-import { translateLedgerError } from './errors.ts';
+import { isRetryable, translateLedgerError } from './errors.ts';
 import * as repo from './repository.ts';
 import type { AccountKind, AccountSpec, Available, Balance, Transfer, TransferRequest } from './types.ts';
 
@@ -83,6 +83,26 @@ export function createLedger(deps: LedgerDeps) {
    * hold counts against its balance at once, the credit side sees it as incoming, until post or void.
    */
   async function transfer(trx: Transaction<DB>, requests: TransferRequest[], phase: 'single' | 'pending' = 'single'): Promise<Transfer[]> {
+    return move(trx, requests, phase, []);
+  }
+
+  /**
+   * One movement as ONE statement, outside any explicit transaction: the transfers, the balance updates and the
+   * `alongside` statements (the money object's own row) commit or fail together, in a single round trip. For
+   * the hot single-transfer paths (payments); deadlocks and serialization failures are retried here.
+   */
+  async function transferAtomically(db: Kysely<DB>, requests: TransferRequest[], alongside: (ids: string[]) => repo.Alongside[]): Promise<Transfer[]> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await move(db, requests, 'single', alongside);
+      } catch (e) {
+        if (!isRetryable(e) || attempt >= 6) throw e;
+        await new Promise((r) => setTimeout(r, Math.random() * 5 * attempt));
+      }
+    }
+  }
+
+  async function move(trx: Transaction<DB> | Kysely<DB>, requests: TransferRequest[], phase: 'single' | 'pending', alongside: repo.Alongside[] | ((ids: string[]) => repo.Alongside[])): Promise<Transfer[]> {
     if (requests.length === 0) return [];
     const now = deps.clock.now();
     const rows: repo.TransferRow[] = [];
@@ -108,7 +128,7 @@ export function createLedger(deps: LedgerDeps) {
       deltas.add(row.creditAccountId, row.creditSlot, phase === 'single' ? { cp: row.amount } : { cpe: row.amount });
       rows.push(row);
     }
-    await apply(trx, deltas, rows);
+    await apply(trx, deltas, rows, typeof alongside === 'function' ? alongside(rows.map((r) => r.id)) : alongside);
     return rows.map(toTransfer);
   }
 
@@ -144,11 +164,11 @@ export function createLedger(deps: LedgerDeps) {
     return done;
   }
 
-  async function apply(trx: Transaction<DB>, deltas: DeltaSet, rows: repo.TransferRow[]): Promise<void> {
+  async function apply(trx: Transaction<DB> | Kysely<DB>, deltas: DeltaSet, rows: repo.TransferRow[], alongside: repo.Alongside[] = []): Promise<void> {
     const list = deltas.list();
     let touched: number;
     try {
-      touched = await repo.applyMovement(trx, list, rows);
+      touched = await repo.applyMovement(trx, list, rows, alongside);
     } catch (e) {
       throw translateLedgerError(e);
     }
@@ -168,7 +188,7 @@ export function createLedger(deps: LedgerDeps) {
     };
   }
 
-  return { createAccount, bankClearingAccount, systemAccount, transfer, resolvePending, reverse, balance, available };
+  return { createAccount, bankClearingAccount, systemAccount, transfer, transferAtomically, resolvePending, reverse, balance, available };
 }
 
 /** Sums per (account, slot) so a movement touching the same row twice updates it once. */

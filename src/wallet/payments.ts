@@ -37,14 +37,11 @@ export function createPayments(deps: WalletDeps, accounts: AccountDirectory) {
     const wallet = await accounts.walletAccountOf(actor.id);
     const id = deps.newId('pay');
     const now = deps.clock.now();
-    // One transaction, no lock taken by hand: the wallet's balance row is the lock, and its CHECK the rule.
-    await inTransaction(deps.db, async (trx) => {
-      const [t] = await deps.ledger.transfer(trx, [{ debitAccountId: wallet, creditAccountId: merchant, amount: input.amount, code: 'payment', refId: id }]);
-      await trx
-        .insertInto('payments')
-        .values({ id, user_id: actor.id, merchant_id: input.merchantId, amount: input.amount, status: 'succeeded', description: input.description ?? null, reference: input.reference ?? null, transfer_id: t!.id, created_at: now })
-        .execute();
-    });
+    // One statement, no lock taken by hand: the wallet's balance row is the lock and its CHECK the rule; the
+    // payment row is written in the same statement, so the hot path is a single round trip.
+    await deps.ledger.transferAtomically(deps.db, [{ debitAccountId: wallet, creditAccountId: merchant, amount: input.amount, code: 'payment', refId: id }], ([transferId]) => [
+      deps.db.insertInto('payments').values({ id, user_id: actor.id, merchant_id: input.merchantId, amount: input.amount, status: 'succeeded', description: input.description ?? null, reference: input.reference ?? null, transfer_id: transferId!, created_at: now }),
+    ]);
     return { id, object: 'payment', status: 'succeeded', amount: input.amount, amountRefunded: yen(0), merchantId: input.merchantId, ...(input.description ? { description: input.description } : {}), ...(input.reference ? { reference: input.reference } : {}), createdAt: now.toISOString() };
   }
 
