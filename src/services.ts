@@ -41,10 +41,13 @@ export function createServices(o: ServiceOptions) {
   const sandboxBank = createSandboxBank({ db, clock, newId, random, operatorName: 'Saifu' });
   const wallet = createWallet({ db, ledger, bank: o.bank ?? sandboxBank.gateway, clock, newId, policy: o.policy ?? DEFAULT_POLICY, ...(o.alert ? { alert: o.alert } : {}) });
   const secretKey = o.secretKey ?? 'saifu-development-secret';
-  const mfa = createMfa({ db, clock, box: createSecretBox(secretKey), notifier: mailbox.notifier });
+  // Identity caches sessions for a second; what changes a session's user tells it to forget them (bound below).
+  let forgetUser = (_userId: string): void => {};
+  const mfa = createMfa({ db, clock, box: createSecretBox(secretKey), notifier: mailbox.notifier, onUserChanged: (id) => forgetUser(id) });
   const identity = createIdentity({ db, clock, newId, notifier: mailbox.notifier, mfa, openWallet: async (trx, userId) => void (await wallet.accounts.openWallet(trx, userId)) });
   const sandboxIdentity = createSandboxIdentity({ db, clock, newId });
-  const ekyc = createEkyc({ db, clock, newId, provider: o.identityProvider ?? sandboxIdentity.provider });
+  forgetUser = identity.forgetUser;
+  const ekyc = createEkyc({ db, clock, newId, provider: o.identityProvider ?? sandboxIdentity.provider, onUserChanged: (id) => forgetUser(id) });
   const operatorName = o.operatorName ?? 'Saifu';
   // Held in a variable so tests and the simulator can switch the whole set of defences at run time.
   let linkingPolicy = o.linkingPolicy ?? DEFAULT_LINKING_POLICY;
@@ -65,7 +68,13 @@ export function createServices(o: ServiceOptions) {
     activate: (linkId, account, maxLinks) => wallet.links.activate(linkId, account, maxLinks),
     openCase: (kind, account, details) => openCase({ db, clock, newId }, kind, account, details),
   });
-  const reports = { reportUnauthorized: (account: { bankCode: string; branchCode: string; accountNumber: string }) => reportUnauthorized({ db, clock, newId }, account) };
+  const reports = {
+    reportUnauthorized: async (account: { bankCode: string; branchCode: string; accountNumber: string }) => {
+      const r = await reportUnauthorized({ db, clock, newId }, account);
+      for (const userId of r.frozenWallets) forgetUser(userId);
+      return r;
+    },
+  };
   const setLinkingPolicy = (p: LinkingPolicy) => {
     linkingPolicy = p;
   };

@@ -32,7 +32,7 @@ export interface VerifiedIdentity {
 }
 
 /** Identity verification: one verified identity per user; its kana name and birth date are what bank links must match. */
-export function createEkyc(deps: { db: Kysely<DB>; clock: Clock; newId: NewId; provider: IdentityProvider }) {
+export function createEkyc(deps: { db: Kysely<DB>; clock: Clock; newId: NewId; provider: IdentityProvider; onUserChanged?: (userId: string) => void }) {
   async function submit(user: { id: string; phoneConfirmed: boolean; verification: string }, s: IdentitySubmission) {
     if (!user.phoneConfirmed) throw new AppError('phone_not_confirmed', 'confirm your phone number before verifying your identity');
     if (user.verification === 'verified') throw new AppError('already_verified', 'your identity is already verified');
@@ -45,6 +45,7 @@ export function createEkyc(deps: { db: Kysely<DB>; clock: Clock; newId: NewId; p
         .execute();
       await trx.updateTable('users').set({ verification: result.status }).where('id', '=', user.id).where('verification', '<>', 'verified').execute();
     });
+    deps.onUserChanged?.(user.id);
     return { id, status: result.status, reasons: result.reasons };
   }
 

@@ -15,7 +15,7 @@ const SMS_CODE_ATTEMPTS = 5;
 export type SecondFactor = { otp: string } | { smsCode: string };
 
 /** TOTP enrolment, second-factor checks and step-up (a session elevated for 5 minutes). */
-export function createMfa(deps: { db: Kysely<DB>; clock: Clock; box: SecretBox; notifier: Notifier }) {
+export function createMfa(deps: { db: Kysely<DB>; clock: Clock; box: SecretBox; notifier: Notifier; onUserChanged?: (userId: string) => void }) {
   const { db, clock } = deps;
 
   async function beginTotp(userId: string): Promise<{ secret: string; otpauthUrl: string }> {
@@ -75,6 +75,7 @@ export function createMfa(deps: { db: Kysely<DB>; clock: Clock; box: SecretBox; 
     if (!ok) throw new AppError('invalid_otp', 'the code is not correct, expired or already used');
     const until = new Date(clock.now().getTime() + ELEVATION_MS);
     await db.updateTable('sessions').set({ elevated_until: until }).where('id', '=', sessionId).execute();
+    deps.onUserChanged?.(user.id);
     return { elevatedUntil: until.toISOString() };
   }
 

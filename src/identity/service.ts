@@ -6,6 +6,7 @@ import { isUniqueViolation } from '../ledger/index.ts';
 import { type Notifier, isJapanesePhone, normalizePhone } from '../notify/index.ts';
 import { AppError, type Clock, type NewId } from '../platform/index.ts';
 import { createLoginThrottle } from './login-throttle.ts';
+import { createSessionCache } from './session-cache.ts';
 import type { Mfa } from './mfa.ts';
 import { sha256 } from './tokens.ts';
 
@@ -32,9 +33,11 @@ export interface User {
 
 /** A user as seen through one session: step-up state belongs to the session, not the user. */
 export interface SessionUser extends User {
-  session: { id: string; elevatedUntil: string | null };
+  session: { id: string; elevatedUntil: string | null; expiresAt: string };
 }
 
+/** How long a request may act on a cached session (see session-cache.ts). */
+const SESSION_CACHE_MS = 1_000;
 const CODE_TTL_MS = 10 * 60 * 1000;
 const MAX_CODE_ATTEMPTS = 5;
 
@@ -47,6 +50,7 @@ export function createIdentity(deps: IdentityDeps) {
   const { db, clock } = deps;
   const ttl = deps.sessionTtlMs ?? 12 * 60 * 60 * 1000;
   const throttle = createLoginThrottle({ db, clock });
+  const cache = createSessionCache(SESSION_CACHE_MS);
 
   async function signup(input: { email: string; phone: string; password: string }): Promise<{ user: User; token: string }> {
     const email = input.email.trim().toLowerCase();
@@ -93,6 +97,7 @@ export function createIdentity(deps: IdentityDeps) {
       await trx.updateTable('users').set({ phone_confirmed_at: clock.now() }).where('id', '=', userId).execute();
       await trx.deleteFrom('phone_codes').where('user_id', '=', userId).execute();
     });
+    forgetUser(userId);
     return getUser(userId);
   }
 
@@ -127,11 +132,15 @@ export function createIdentity(deps: IdentityDeps) {
   }
 
   async function revokeSession(token: string): Promise<void> {
+    cache.forgetToken(sha256(token));
     await db.updateTable('sessions').set({ revoked_at: clock.now() }).where('token_hash', '=', sha256(token)).where('revoked_at', 'is', null).execute();
   }
 
   /** The user behind a live session token, or undefined. One indexed query: this runs on every request. */
   async function authenticate(token: string): Promise<SessionUser | undefined> {
+    const key = sha256(token);
+    const cached = cache.get(key, Date.now());
+    if (cached && new Date(cached.session.expiresAt) > clock.now()) return cached;
     const row = await db
       .selectFrom('sessions as s')
       .innerJoin('users as u', 'u.id', 's.user_id')
@@ -139,7 +148,15 @@ export function createIdentity(deps: IdentityDeps) {
       .where('s.token_hash', '=', sha256(token))
       .executeTakeFirst();
     if (!row || row.revoked_at || new Date(row.expires_at) <= clock.now()) return undefined;
-    return { ...toUser(row), session: { id: row.session_id, elevatedUntil: row.elevated_until ? new Date(row.elevated_until).toISOString() : null } };
+    const user: SessionUser = { ...toUser(row), session: { id: row.session_id, elevatedUntil: row.elevated_until ? new Date(row.elevated_until).toISOString() : null, expiresAt: new Date(row.expires_at).toISOString() } };
+    // The cache lives in wall-clock time (it bounds staleness); session expiry stays on the injected clock.
+    cache.set(key, user, Date.now());
+    return user;
+  }
+
+  /** Drops cached sessions of a user (after a freeze, a verification, a step-up) so the next request reads the database. */
+  function forgetUser(userId: string): void {
+    cache.forgetWhere((u) => u.id === userId);
   }
 
   async function getUser(id: string): Promise<User> {
@@ -155,9 +172,10 @@ export function createIdentity(deps: IdentityDeps) {
   /** For tests, seeds and operators: marks a phone confirmed without a code. */
   async function markPhoneConfirmed(userId: string): Promise<void> {
     await db.updateTable('users').set({ phone_confirmed_at: clock.now() }).where('id', '=', userId).execute();
+    forgetUser(userId);
   }
 
-  return { signup, confirmPhone, sendPhoneCode, login, openSession, revokeSession, authenticate, getUser, findUserIdByPhone, markPhoneConfirmed };
+  return { signup, confirmPhone, sendPhoneCode, login, openSession, revokeSession, authenticate, forgetUser, getUser, findUserIdByPhone, markPhoneConfirmed };
 }
 
 function toUser(r: { id: string; email: string; phone: string; phone_confirmed_at: Date | string | null; verification: User['verification']; frozen_at: Date | string | null; created_at: Date | string }): User {
