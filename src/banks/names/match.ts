@@ -1,121 +1,132 @@
-import { compareKey, normalizeZenginName } from './normalize.ts';
+import { compareKeyOfNormalized, normalizeZenginName } from './normalize.ts';
+import type { CompareKeyOptions } from './normalize.ts';
 
+/**
+ * Scores at or above pass. Every honest variant scores 95+, and a one-kana difference in any name part of up
+ * to six kana scores at most 83, so a sibling (ﾊﾅｺ/ﾊﾙｺ), a maiden name or a different given name fails.
+ */
 export const DEFAULT_NAME_MATCH_THRESHOLD = 85;
 
+export type NameMatchReason =
+  | 'exact'
+  | 'space_variant'
+  | 'long_vowel_variant'
+  | 'ji_di_variant'
+  | 'order_swapped'
+  | 'similar'
+  | 'different';
+
 export interface NameMatch {
+  /** Integer 0–100. */
   score: number;
   normalizedBank: string;
   normalizedWallet: string;
-  reason: 'exact' | 'space_variant' | 'long_vowel_variant' | 'ji_di_variant' | 'order_swapped' | 'similar' | 'different';
+  reason: NameMatchReason;
+}
+
+export interface WalletName {
+  familyNameKana: string;
+  givenNameKana: string;
 }
 
 /**
- * Scores the bank's holder name against the wallet's verified kana name, 0–100. Honest variants (a missing
- * space, ｵｵ/ｵ-/ｵ, ぢ/じ and づ/ず, family and given name swapped) score 95+; anything else is scored by
- * edit distance on family and given name separately (the weaker part decides), so one differing name (a maiden
- * name, a sibling, a name one kana longer) falls below the threshold. Jaro–Winkler is kept for reference but
- * rewards shared prefixes too much on names of three or four kana.
+ * The honest variants, finest first. Each level compares coarser keys than the one before, so the first level
+ * at which the names meet says how far apart they were.
  */
-export function scoreNameMatch(bankName: string, wallet: { familyNameKana: string; givenNameKana: string }): NameMatch {
+const VARIANT_LEVELS: ReadonlyArray<{ reason: NameMatchReason; score: number; key: CompareKeyOptions }> = [
+  { reason: 'space_variant', score: 98, key: {} },
+  { reason: 'long_vowel_variant', score: 96, key: { longVowel: 'collapse' } },
+  { reason: 'ji_di_variant', score: 95, key: { longVowel: 'collapse', foldJiZu: true } },
+];
+const ORDER_SWAPPED_SCORE = 95;
+/** The coarsest key: what is left to differ once every honest variant is forgiven. */
+const COARSEST_KEY: CompareKeyOptions = { longVowel: 'collapse', foldJiZu: true };
+/** Similarity never reaches the variant scores: a match by similarity ranks below any explained one. */
+const SIMILAR_SCORE_CAP = 94;
+/** Zengin names are at most 40 characters; anything far longer is not a name and is not worth a quadratic search. */
+const MAX_COMPARED_LENGTH = 100;
+
+/**
+ * Scores the bank's account-holder name against the wallet's verified kana name. Equal canonical forms score
+ * 100; the honest variants of ZENGIN.md (a missing or moved space, ｵｵ/ｵ-/ｵ, ぢ/じ and づ/ず, family and given
+ * name swapped) score 95–98; anything else scores the edit similarity of the weaker name part, capped at 94.
+ */
+export function scoreNameMatch(bankName: string, wallet: WalletName): NameMatch {
   const normalizedBank = normalizeZenginName(bankName);
-  const normalizedWallet = normalizeZenginName(`${wallet.familyNameKana} ${wallet.givenNameKana}`);
-  const result = (score: number, reason: NameMatch['reason']): NameMatch => ({ score, normalizedBank, normalizedWallet, reason });
-  if (normalizedBank === normalizedWallet) return result(100, 'exact');
-  const family = wallet.familyNameKana;
-  const given = wallet.givenNameKana;
-  const bankKey = compareKey(bankName);
-  if (bankKey === compareKey(`${family}${given}`)) return result(98, 'space_variant');
-  const lv = { dropLongVowel: true };
-  if (collapseVowels(compareKey(bankName, lv)) === collapseVowels(compareKey(`${family}${given}`, lv))) return result(96, 'long_vowel_variant');
-  const jz = { dropLongVowel: true, foldJiZu: true };
-  if (collapseVowels(compareKey(bankName, jz)) === collapseVowels(compareKey(`${family}${given}`, jz))) return result(95, 'ji_di_variant');
-  if (compareKey(bankName, jz) === compareKey(`${given}${family}`, jz)) return result(95, 'order_swapped');
-  // Otherwise: the weaker of the two name parts decides, so a wholly different given or family name fails.
-  const parts = normalizedBank.split(' ');
-  const fk = compareKey(family, jz);
-  const gk = compareKey(given, jz);
-  let best = 0;
-  if (parts.length === 2) {
-    const [b1, b2] = [compareKey(parts[0]!, jz), compareKey(parts[1]!, jz)];
-    best = Math.max(Math.min(similarity(b1, fk), similarity(b2, gk)), Math.min(similarity(b1, gk), similarity(b2, fk)));
-  } else {
-    best = similarity(compareKey(bankName, jz), `${fk}${gk}`);
-  }
-  const score = Math.round(best * 100);
-  return result(Math.min(score, 94), score >= DEFAULT_NAME_MATCH_THRESHOLD ? 'similar' : 'different');
-}
+  const walletParts = [wallet.familyNameKana, wallet.givenNameKana].map(normalizeZenginName).filter((p) => p !== '');
+  const normalizedWallet = walletParts.join(' ');
+  const result = (score: number, reason: NameMatchReason): NameMatch => ({ score, normalizedBank, normalizedWallet, reason });
 
-const ROWS: Record<string, string> = {};
-for (const [vowel, kana] of [
-  ['ｱ', 'ｱｶｻﾀﾅﾊﾏﾔﾗﾜ'],
-  ['ｲ', 'ｲｷｼﾁﾆﾋﾐﾘ'],
-  ['ｳ', 'ｳｸｽﾂﾇﾌﾑﾕﾙ'],
-  ['ｴ', 'ｴｹｾﾃﾈﾍﾒﾚ'],
-  ['ｵ', 'ｵｺｿﾄﾉﾎﾓﾖﾛ'],
-] as const) for (const k of kana) ROWS[k] = vowel;
+  if (normalizedBank === '' || normalizedWallet === '') return result(0, 'different');
+  if (normalizedBank === normalizedWallet) return result(100, 'exact');
+  if (normalizedBank.length > MAX_COMPARED_LENGTH || normalizedWallet.length > MAX_COMPARED_LENGTH) return result(0, 'different');
+
+  const bankSplits = splitsLike(normalizedBank, walletParts.length);
+  const orders = walletParts.length === 2 ? [walletParts, [...walletParts].reverse()] : [walletParts];
+  for (const level of VARIANT_LEVELS) {
+    if (meetsInOrder(bankSplits, orders[0] ?? [], level.key)) return result(level.score, level.reason);
+  }
+  const swapped = orders[1];
+  if (swapped && VARIANT_LEVELS.some((level) => meetsInOrder(bankSplits, swapped, level.key))) return result(ORDER_SWAPPED_SCORE, 'order_swapped');
+
+  const score = Math.min(SIMILAR_SCORE_CAP, Math.round(100 * bestSimilarity(bankSplits, orders)));
+  return result(score, score >= DEFAULT_NAME_MATCH_THRESHOLD ? 'similar' : 'different');
+}
 
 /**
- * A long vowel is written ｵｵ, ｵｳ, ｵ- or not at all (ｻﾄｳ, ｻﾄ-, ｻﾄ): drop a vowel kana that only lengthens the
- * kana before it (same vowel, ｳ after an o-row kana, ｲ after an e-row kana) so the spellings meet.
+ * The bank name cut into as many parts as the wallet name has, at every possible place: banks store the name
+ * with or without the space, so the bank's own space is not trusted to sit between family and given name.
  */
-function collapseVowels(s: string): string {
-  let out = '';
-  let prevVowel: string | undefined;
-  for (const ch of s) {
-    if (ch === 'ﾞ' || ch === 'ﾟ') {
-      out += ch;
-      continue;
-    }
-    const lengthens = prevVowel !== undefined && (ch === prevVowel || (ch === 'ｳ' && prevVowel === 'ｵ') || (ch === 'ｲ' && prevVowel === 'ｴ'));
-    if (lengthens) continue;
-    out += ch;
-    prevVowel = ROWS[ch];
+function splitsLike(normalizedBank: string, parts: number): string[][] {
+  const chars = [...normalizedBank.replaceAll(' ', '')];
+  if (parts < 2) return [[chars.join('')]];
+  const splits: string[][] = [];
+  for (let i = 1; i < chars.length; i++) {
+    // A dakuten belongs to the kana before it: ｼ|ﾞﾛｳ is not a way to write a name.
+    if (chars[i] === 'ﾞ' || chars[i] === 'ﾟ') continue;
+    splits.push([chars.slice(0, i).join(''), chars.slice(i).join('')]);
   }
-  return out;
+  return splits;
 }
 
-export function jaroWinkler(a: string, b: string): number {
-  if (a === b) return 1;
-  if (a.length === 0 || b.length === 0) return 0;
-  const window = Math.max(0, Math.floor(Math.max(a.length, b.length) / 2) - 1);
-  const aMatch = new Array<boolean>(a.length).fill(false);
-  const bMatch = new Array<boolean>(b.length).fill(false);
-  let matches = 0;
-  for (let i = 0; i < a.length; i++) {
-    for (let j = Math.max(0, i - window); j < Math.min(b.length, i + window + 1); j++) {
-      if (bMatch[j] || a[i] !== b[j]) continue;
-      aMatch[i] = bMatch[j] = true;
-      matches++;
-      break;
+/** Part by part, so a long vowel is never collapsed across the boundary (ｻﾄｳ ｵｻﾑ must not meet ｻﾄｳ ｻﾑ). */
+function meetsInOrder(bankSplits: readonly string[][], walletParts: readonly string[], key: CompareKeyOptions): boolean {
+  const walletKeys = walletParts.map((p) => compareKeyOfNormalized(p, key));
+  return bankSplits.some((split) => split.every((part, i) => compareKeyOfNormalized(part, key) === walletKeys[i]));
+}
+
+/** The best split and order, judged by its weakest part: one wholly different name part sinks the match. */
+function bestSimilarity(bankSplits: readonly string[][], orders: readonly string[][]): number {
+  let best = 0;
+  for (const order of orders) {
+    const walletKeys = order.map((p) => compareKeyOfNormalized(p, COARSEST_KEY));
+    for (const split of bankSplits) {
+      const weakest = Math.min(...split.map((part, i) => similarity(compareKeyOfNormalized(part, COARSEST_KEY), walletKeys[i] ?? '')));
+      best = Math.max(best, weakest);
     }
   }
-  if (matches === 0) return 0;
-  let t = 0;
-  let k = 0;
-  for (let i = 0; i < a.length; i++) {
-    if (!aMatch[i]) continue;
-    while (!bMatch[k]) k++;
-    if (a[i] !== b[k]) t++;
-    k++;
-  }
-  const jaro = (matches / a.length + matches / b.length + (matches - t / 2) / matches) / 3;
-  let prefix = 0;
-  while (prefix < 4 && a[prefix] === b[prefix]) prefix++;
-  return jaro + prefix * 0.1 * (1 - jaro);
+  return best;
 }
 
-/** 1 − Levenshtein distance / longer length. */
-export function similarity(a: string, b: string): number {
-  const n = Math.max(a.length, b.length);
-  return n === 0 ? 1 : 1 - levenshtein(a, b) / n;
+/** 1 − edit distance / longer length: one changed kana in ﾊﾅｺ leaves 0.67, in a seven-kana name 0.86. */
+function similarity(a: string, b: string): number {
+  const longer = Math.max(a.length, b.length);
+  return longer === 0 ? 1 : 1 - levenshtein(a, b) / longer;
 }
 
-function levenshtein(a: string, b: string): number {
-  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const cur = [i];
-    for (let j = 1; j <= b.length; j++) cur[j] = Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
-    prev = cur;
+/**
+ * Edit distance (insert, delete, substitute) counted in Zengin characters, so a dropped dakuten costs one.
+ * Chosen over Jaro–Winkler, which rewards a shared prefix so much that ｻｸﾗ vs ｻｸﾗｺ scores 94 on short names.
+ */
+export function levenshtein(a: string, b: string): number {
+  const bs = [...b];
+  let previous = Array.from({ length: bs.length + 1 }, (_, j) => j);
+  for (const [i, ca] of [...a].entries()) {
+    const current = [i + 1];
+    for (const [j, cb] of bs.entries()) {
+      current.push(Math.min((previous[j + 1] ?? 0) + 1, (current[j] ?? 0) + 1, (previous[j] ?? 0) + (ca === cb ? 0 : 1)));
+    }
+    previous = current;
   }
-  return prev[b.length]!;
+  return previous[bs.length] ?? 0;
 }

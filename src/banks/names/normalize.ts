@@ -1,87 +1,341 @@
 /**
- * Zengin account-holder names (ZENGIN.md): banks return half-width katakana; people type full-width kana,
- * hiragana, spaces and dots. Both sides are brought to one canonical half-width form before comparing.
+ * Zengin account-holder names (ZENGIN.md). Banks return half-width katakana; people type hiragana, full-width
+ * katakana, spaces and dots. Both sides are brought to one canonical half-width form before they are compared,
+ * so every rule here exists to make two honest spellings of one name meet.
  */
-const FULL_TO_HALF: Record<string, string> = {};
-const half = 'ｱｲｳｴｵｶｷｸｹｺｻｼｽｾｿﾀﾁﾂﾃﾄﾅﾆﾇﾈﾉﾊﾋﾌﾍﾎﾏﾐﾑﾒﾓﾔﾕﾖﾗﾘﾙﾚﾛﾜｦﾝ';
-const full = 'アイウエオカキクケコサシスセソタチツテトナニヌネノハヒフヘホマミムメモヤユヨラリルレロワヲン';
-for (let i = 0; i < full.length; i++) FULL_TO_HALF[full[i]!] = half[i]!;
-const voiced = 'ガギグゲゴザジズゼゾダヂヅデドバビブベボ';
-const voicedBase = 'カキクケコサシスセソタチツテトハヒフヘホ';
-for (let i = 0; i < voiced.length; i++) FULL_TO_HALF[voiced[i]!] = `${FULL_TO_HALF[voicedBase[i]!]}ﾞ`;
-const semi = 'パピプペポ';
-const semiBase = 'ハヒフヘホ';
-for (let i = 0; i < semi.length; i++) FULL_TO_HALF[semi[i]!] = `${FULL_TO_HALF[semiBase[i]!]}ﾟ`;
-Object.assign(FULL_TO_HALF, { ヴ: 'ｳﾞ', ヰ: 'ｲ', ヱ: 'ｴ', ヲ: 'ｵ', ァ: 'ｱ', ィ: 'ｲ', ゥ: 'ｳ', ェ: 'ｴ', ォ: 'ｵ', ャ: 'ﾔ', ュ: 'ﾕ', ョ: 'ﾖ', ッ: 'ﾂ', ヮ: 'ﾜ', ヵ: 'ｶ', ヶ: 'ｹ', ー: '-', '・': ' ', '、': ' ', '，': ' ', ',': ' ', '゛': 'ﾞ', '゜': 'ﾟ' });
-// Half-width small kana and ｦ are written full-size (rules 2 and 4).
-const HALF_FIX: Record<string, string> = { ｧ: 'ｱ', ｨ: 'ｲ', ｩ: 'ｳ', ｪ: 'ｴ', ｫ: 'ｵ', ｬ: 'ﾔ', ｭ: 'ﾕ', ｮ: 'ﾖ', ｯ: 'ﾂ', ｦ: 'ｵ', ｰ: '-', '･': ' ', '｡': '.', '｢': '(', '｣': ')' };
 
-/** Legal-entity words and their Zengin abbreviations (ZENGIN.md table), longest first so 地方独立行政法人 wins over 独立行政法人. */
-const ENTITIES: Array<[string, string]> = (
-  [
-    ['特定非営利活動法人', 'ﾄｸﾋ'], ['社会保険労務士法人', 'ﾛｳﾑ'], ['地方独立行政法人', 'ﾁﾄﾞｸ'], ['独立行政法人', 'ﾄﾞｸ'], ['社会福祉法人', 'ﾌｸ'],
-    ['国立大学法人', 'ﾀﾞｲ'], ['公立大学法人', 'ﾀﾞｲ'], ['一般財団法人', 'ｻﾞｲ'], ['公益財団法人', 'ｻﾞｲ'], ['一般社団法人', 'ｼﾔ'], ['公益社団法人', 'ｼﾔ'],
-    ['更生保護法人', 'ﾎｺﾞ'], ['行政書士法人', 'ｷﾞﾖ'], ['司法書士法人', 'ｼﾎｳ'], ['弁護士法人', 'ﾍﾞﾝ'], ['税理士法人', 'ｾﾞｲ'], ['農事組合法人', 'ﾉｳ'],
-    ['管理組合法人', 'ｶﾝﾘ'], ['株式会社', 'ｶ'], ['有限会社', 'ﾕ'], ['合名会社', 'ﾒ'], ['合資会社', 'ｼ'], ['合同会社', 'ﾄﾞ'], ['医療法人', 'ｲ'],
-    ['財団法人', 'ｻﾞｲ'], ['社団法人', 'ｼﾔ'], ['宗教法人', 'ｼﾕｳ'], ['学校法人', 'ｶﾞｸ'], ['相互会社', 'ｿ'], ['中間法人', 'ﾁﾕｳ'], ['協同組合', 'ｷﾖｳｸﾐ'],
-    ['連合会', 'ﾚﾝ'], ['カブシキガイシャ', 'ｶ'], ['カブシキカイシャ', 'ｶ'], ['カブシキガイシヤ', 'ｶ'], ['カブシキカイシヤ', 'ｶ'], ['ユウゲンガイシャ', 'ﾕ'], ['ゴウドウガイシャ', 'ﾄﾞ'],
-  ] as Array<[string, string]>
-).sort((a, b) => b[0].length - a[0].length);
-const BRANCH_WORDS: Array<[string, string]> = [['営業所', '(ｴｲ'], ['出張所', '(ｼﾕﾂ']];
+export const ZENGIN_ACCOUNT_NAME_MAX_LENGTH = 30;
+export const ZENGIN_REMITTER_NAME_MAX_LENGTH = 40;
 
-const LONG_VOWELS = /[ｰ\-‐－—―ー−]/g;
+// ---------------------------------------------------------------------------------------------------------
+// Character tables. Written out rather than derived from a library: they are small and the rules are ours.
 
-function toHalfWidth(s: string): string {
+const FULL_BASE = 'アイウエオカキクケコサシスセソタチツテトナニヌネノハヒフヘホマミムメモヤユヨラリルレロワン';
+const HALF_BASE = 'ｱｲｳｴｵｶｷｸｹｺｻｼｽｾｿﾀﾁﾂﾃﾄﾅﾆﾇﾈﾉﾊﾋﾌﾍﾎﾏﾐﾑﾒﾓﾔﾕﾖﾗﾘﾙﾚﾛﾜﾝ';
+// Zengin has no small kana and some banks refuse ｦ; the archaic ヰ/ヱ have no half-width form at all.
+const FULL_SPECIAL = 'ァィゥェォャュョッヮヵヶヲヰヱ';
+const HALF_SPECIAL = 'ｱｲｳｴｵﾔﾕﾖﾂﾜｶｹｵｲｴ';
+
+const VOICED_MARK = 'ﾞ';
+const SEMI_VOICED_MARK = 'ﾟ';
+const COMBINING_VOICED = '\u3099';
+const COMBINING_SEMI_VOICED = '\u309A';
+
+function zip(from: string, to: string): Map<string, string> {
+  const m = new Map<string, string>();
+  [...from].forEach((c, i) => m.set(c, to[i] ?? c));
+  return m;
+}
+
+/**
+ * Full-width katakana → half-width. Voiced kana are split with NFD (ガ = カ + U+3099) so the table only needs
+ * the plain kana, and ヴ/ヷ/ヸ/ヺ come out as ｳﾞ/ﾜﾞ/ｲﾞ/ｵﾞ without special cases.
+ */
+const KATAKANA_TO_HALF: ReadonlyMap<string, string> = (() => {
+  const plain = new Map([...zip(FULL_BASE, HALF_BASE), ...zip(FULL_SPECIAL, HALF_SPECIAL)]);
+  const table = new Map<string, string>();
+  for (let code = 0x30a1; code <= 0x30fa; code++) {
+    const ch = String.fromCharCode(code);
+    const [base = '', mark] = [...ch.normalize('NFD')];
+    const half = plain.get(base);
+    if (half === undefined) continue;
+    table.set(ch, half + (mark === COMBINING_VOICED ? VOICED_MARK : mark === COMBINING_SEMI_VOICED ? SEMI_VOICED_MARK : ''));
+  }
+  table.set(COMBINING_VOICED, VOICED_MARK);
+  table.set(COMBINING_SEMI_VOICED, SEMI_VOICED_MARK);
+  return table;
+})();
+
+/** Every way people and banks write a long vowel or a dash; rule 3 makes them one symbol. */
+const LONG_VOWEL_MARKS = new Set(['ー', 'ｰ', '-', '‐', '‑', '‒', '–', '—', '―', '−', '－', '﹣']);
+export const LONG_VOWEL = '-';
+
+/** Separators that are not Zengin characters but do separate words (rule 4), and brackets Zengin spells as (). */
+const PUNCTUATION: ReadonlyMap<string, string> = new Map([
+  ['・', ' '],
+  ['、', ' '],
+  [',', ' '],
+  ['。', '.'],
+  ['「', '('],
+  ['」', ')'],
+  // In JIS X 0201 (the Zengin code) 0x5C is the yen sign; it is the same character as the backslash.
+  ['¥', '\\'],
+]);
+
+// ---------------------------------------------------------------------------------------------------------
+// Legal-entity words (ZENGIN.md table) and branch words. Kanji forms are matched after NFKC, which also turns
+// ㈱ into (株) and ㍿ into 株式会社; kana readings are matched in the canonical half-width form, so one
+// spelling each suffices (small kana are already full-size there).
+
+interface EntityWord {
+  abbr: string;
+  kanji: readonly string[];
+  kana: readonly string[];
+}
+
+const ENTITY_WORDS: readonly EntityWord[] = [
+  { abbr: 'ｶ', kanji: ['株式会社', '(株)'], kana: ['カブシキガイシャ', 'カブシキカイシャ'] },
+  { abbr: 'ﾕ', kanji: ['有限会社', '(有)'], kana: ['ユウゲンガイシャ', 'ユウゲンカイシャ'] },
+  { abbr: 'ﾒ', kanji: ['合名会社', '(名)'], kana: ['ゴウメイガイシャ', 'ゴウメイカイシャ'] },
+  { abbr: 'ｼ', kanji: ['合資会社', '(資)'], kana: ['ゴウシガイシャ', 'ゴウシカイシャ'] },
+  { abbr: 'ﾄﾞ', kanji: ['合同会社'], kana: ['ゴウドウガイシャ', 'ゴウドウカイシャ'] },
+  { abbr: 'ｲ', kanji: ['医療法人', '(医)'], kana: ['イリョウホウジン'] },
+  { abbr: 'ｻﾞｲ', kanji: ['一般財団法人', '公益財団法人', '財団法人', '(財)'], kana: ['イッパンザイダンホウジン', 'コウエキザイダンホウジン', 'ザイダンホウジン'] },
+  { abbr: 'ｼﾔ', kanji: ['一般社団法人', '公益社団法人', '社団法人', '(社)'], kana: ['イッパンシャダンホウジン', 'コウエキシャダンホウジン', 'シャダンホウジン'] },
+  { abbr: 'ｼﾕｳ', kanji: ['宗教法人', '(宗)'], kana: ['シュウキョウホウジン'] },
+  { abbr: 'ｶﾞｸ', kanji: ['学校法人', '(学)'], kana: ['ガッコウホウジン'] },
+  { abbr: 'ﾌｸ', kanji: ['社会福祉法人', '(福)'], kana: ['シャカイフクシホウジン'] },
+  { abbr: 'ｿ', kanji: ['相互会社'], kana: ['ソウゴガイシャ', 'ソウゴカイシャ'] },
+  { abbr: 'ﾎｺﾞ', kanji: ['更生保護法人'], kana: ['コウセイホゴホウジン'] },
+  { abbr: 'ﾄｸﾋ', kanji: ['特定非営利活動法人', 'NPO法人'], kana: ['トクテイヒエイリカツドウホウジン'] },
+  { abbr: 'ﾄﾞｸ', kanji: ['独立行政法人'], kana: ['ドクリツギョウセイホウジン'] },
+  { abbr: 'ﾁﾄﾞｸ', kanji: ['地方独立行政法人'], kana: ['チホウドクリツギョウセイホウジン'] },
+  { abbr: 'ﾍﾞﾝ', kanji: ['弁護士法人'], kana: ['ベンゴシホウジン'] },
+  { abbr: 'ｼﾎｳ', kanji: ['司法書士法人'], kana: ['シホウショシホウジン'] },
+  { abbr: 'ｷﾞﾖ', kanji: ['行政書士法人'], kana: ['ギョウセイショシホウジン'] },
+  { abbr: 'ｾﾞｲ', kanji: ['税理士法人'], kana: ['ゼイリシホウジン'] },
+  { abbr: 'ﾛｳﾑ', kanji: ['社会保険労務士法人'], kana: ['シャカイホケンロウムシホウジン'] },
+  { abbr: 'ﾀﾞｲ', kanji: ['国立大学法人', '公立大学法人'], kana: ['コクリツダイガクホウジン', 'コウリツダイガクホウジン'] },
+  { abbr: 'ﾉｳ', kanji: ['農事組合法人'], kana: ['ノウジクミアイホウジン'] },
+  { abbr: 'ｶﾝﾘ', kanji: ['管理組合法人'], kana: ['カンリクミアイホウジン'] },
+  { abbr: 'ﾁﾕｳ', kanji: ['中間法人'], kana: ['チュウカンホウジン'] },
+  { abbr: 'ﾚﾝ', kanji: ['連合会'], kana: ['レンゴウカイ'] },
+  { abbr: 'ｷﾖｳｸﾐ', kanji: ['協同組合'], kana: ['キョウドウクミアイ'] },
+  // Branch words follow the same positional bracketing; at the end (the usual place) they read (ｴｲ and (ｼﾕﾂ.
+  { abbr: 'ｴｲ', kanji: ['営業所'], kana: ['エイギョウショ', 'エイギョウジョ'] },
+  { abbr: 'ｼﾕﾂ', kanji: ['出張所'], kana: ['シュッチョウショ', 'シュッチョウジョ'] },
+];
+
+/** Longest first, so 地方独立行政法人 wins over 独立行政法人 and 一般財団法人 over 財団法人. */
+function byLongestWord(words: Array<[string, string]>): ReadonlyArray<readonly [string, string]> {
+  return words.sort((a, b) => b[0].length - a[0].length);
+}
+
+const KANJI_ENTITIES = byLongestWord(ENTITY_WORDS.flatMap((e) => e.kanji.map((w): [string, string] => [w, e.abbr])));
+const KANA_ENTITIES = byLongestWord(ENTITY_WORDS.flatMap((e) => e.kana.map((w): [string, string] => [toZenginKana(w), e.abbr])));
+
+/** Every legal-entity and branch abbreviation the normaliser can emit (for callers that want to detect one). */
+export const ENTITY_ABBREVIATIONS: readonly string[] = ENTITY_WORDS.map((e) => e.abbr);
+
+// ---------------------------------------------------------------------------------------------------------
+// The pipeline.
+
+/**
+ * The canonical Zengin form of a name (ZENGIN.md rules 1–6). Idempotent. Characters Zengin cannot carry
+ * (kanji, symbols) are kept, not dropped, so that `isValidZenginName` can report them.
+ */
+export function normalizeZenginName(input: string): string {
+  const prepared = prepare(input);
+  const withKanjiEntities = splitOnWords([{ text: prepared }], KANJI_ENTITIES);
+  const halfWidth = withKanjiEntities.map((seg) => ('text' in seg ? { text: toZenginKana(seg.text) } : seg));
+  return tidy(render(splitOnWords(halfWidth, KANA_ENTITIES)));
+}
+
+/**
+ * Everything that is not kana → half-width: NFKC (full-width Latin/digits, half-width kana recomposed to
+ * full-width so there is one kana alphabet to handle), hiragana → katakana, long vowels, punctuation, case.
+ */
+function prepare(input: string): string {
+  // NFKC would turn a spacing ゛/゜ into a space plus a combining mark; as combining marks they compose instead.
+  const marks = input.replaceAll('゛', COMBINING_VOICED).replaceAll('゜', COMBINING_SEMI_VOICED);
   let out = '';
+  for (const ch of marks.normalize('NFKC')) out += prepareChar(ch);
+  return stripSpacesAroundBrackets(collapseSpaces(expandIterationMarks(out)));
+}
+
+function prepareChar(ch: string): string {
+  const code = ch.charCodeAt(0);
+  // Hiragana (including ゔ ゕ ゖ and the iteration marks ゝ ゞ) sit 0x60 below their katakana.
+  if ((code >= 0x3041 && code <= 0x3096) || code === 0x309d || code === 0x309e) return String.fromCharCode(code + 0x60);
+  if (LONG_VOWEL_MARKS.has(ch)) return LONG_VOWEL;
+  const punct = PUNCTUATION.get(ch);
+  if (punct !== undefined) return punct;
+  if (/\s/.test(ch)) return ' ';
+  if (ch >= 'a' && ch <= 'z') return ch.toUpperCase();
+  return ch;
+}
+
+/** ヽ/ヾ repeat the kana before them (ササキ may be typed サヽキ); left alone when no kana precedes them. */
+function expandIterationMarks(s: string): string {
+  let out = '';
+  let previousKana: string | undefined;
   for (const ch of s) {
-    let c = ch;
-    const code = c.charCodeAt(0);
-    if (code >= 0x3041 && code <= 0x3096) c = String.fromCharCode(code + 0x60); // hiragana → katakana
-    if (c === 'ゔ') c = 'ヴ';
-    out += FULL_TO_HALF[c] ?? HALF_FIX[c] ?? c;
+    if ((ch === 'ヽ' || ch === 'ヾ') && previousKana !== undefined) {
+      const base = previousKana.normalize('NFD').charAt(0);
+      const voiced = (base + COMBINING_VOICED).normalize('NFC');
+      previousKana = ch === 'ヾ' && voiced.length === 1 ? voiced : base;
+      out += previousKana;
+      continue;
+    }
+    // The mark may follow an expanded kana (ブゝ゛), where NFKC could not compose it; compose it here.
+    const composed = previousKana !== undefined ? (previousKana + ch).normalize('NFC') : '';
+    if (composed.length === 1) {
+      out = out.slice(0, -1) + composed;
+      previousKana = composed;
+      continue;
+    }
+    out += ch;
+    // Only the character right before counts: after a bracket or a kanji the mark has nothing to repeat.
+    previousKana = ch >= '\u30a1' && ch <= '\u30fa' ? ch : undefined;
   }
   return out;
 }
 
-/** Replaces legal-entity words by their abbreviation, bracketed by position: start ｶ)X, end X(ｶ, middle X(ｶ)Y. */
-function abbreviateEntities(s: string): string {
-  for (const [word, abbr] of ENTITIES) {
-    const at = s.indexOf(word);
-    if (at < 0) continue;
-    const before = s.slice(0, at).trim();
-    const after = s.slice(at + word.length).trim();
-    const mark = before === '' ? `${abbr})` : after === '' ? `(${abbr}` : `(${abbr})`;
-    return `${before}${mark}${after}`;
+/** Full-width katakana → half-width, small kana full-size, ｦ/ヰ/ヱ/ヴ per rule 4. Other characters pass through. */
+function toZenginKana(s: string): string {
+  let out = '';
+  for (const ch of s) out += KATAKANA_TO_HALF.get(ch) ?? ch;
+  return out;
+}
+
+type Segment = { text: string } | { abbr: string };
+
+/** Cuts every occurrence of the given words out of the text segments, leaving an entity segment in its place. */
+function splitOnWords(segments: readonly Segment[], words: ReadonlyArray<readonly [string, string]>): Segment[] {
+  let out: Segment[] = [...segments];
+  for (const [word, abbr] of words) {
+    out = out.flatMap((seg) => {
+      if (!('text' in seg) || !seg.text.includes(word)) return [seg];
+      const pieces = seg.text.split(word);
+      return pieces.flatMap((text, i): Segment[] => (i === 0 ? [{ text }] : [{ abbr }, { text }]));
+    });
   }
-  return s;
+  return out;
 }
 
-export function normalizeZenginName(input: string): string {
-  let s = input.normalize('NFKC');
-  // NFKC turns half-width kana into full-width and full-width ASCII into ASCII; entity words are matched on that.
-  for (const [w, abbr] of BRANCH_WORDS) s = s.replaceAll(w, abbr);
-  s = abbreviateEntities(toFullKatakanaForEntities(s));
-  s = toHalfWidth(s).toUpperCase();
-  s = s.replace(LONG_VOWELS, '-').replace(/\s+/g, ' ').trim();
-  return s;
+const isBlank = (seg: Segment): boolean => 'text' in seg && seg.text.trim() === '';
+
+/** Rule 6: the abbreviation's brackets depend on its position: ｶ)NAME, NAME(ｶ, A(ｶ)B. */
+function render(segments: readonly Segment[]): string {
+  const unwrapped = unwrapBracketedEntities(segments);
+  return unwrapped
+    .map((seg, i) => {
+      if ('text' in seg) return seg.text;
+      const before = unwrapped.slice(0, i).some((s) => !isBlank(s));
+      const after = unwrapped.slice(i + 1).some((s) => !isBlank(s));
+      if (before && after) return `(${seg.abbr})`;
+      return before ? `(${seg.abbr}` : `${seg.abbr})`;
+    })
+    .join('');
 }
 
-/** Entity words may be typed in hiragana; compare them in katakana. */
-function toFullKatakanaForEntities(s: string): string {
-  return s.replace(/[\u3041-\u3096]/g, (c) => String.fromCharCode(c.charCodeAt(0) + 0x60));
+/** ヤマダ(株式会社) already brackets the word; keeping those brackets as well would give ﾔﾏﾀﾞ((ｶ)). */
+function unwrapBracketedEntities(segments: readonly Segment[]): Segment[] {
+  const out = segments.map((seg) => ({ ...seg }));
+  out.forEach((seg, i) => {
+    const prev = out[i - 1];
+    const next = out[i + 1];
+    if ('text' in seg || !prev || !next || !('text' in prev) || !('text' in next)) return;
+    const open = prev.text.trimEnd();
+    const close = next.text.trimStart();
+    if (!open.endsWith('(') || !close.startsWith(')')) return;
+    prev.text = open.slice(0, -1);
+    next.text = close.slice(1);
+  });
+  return out;
 }
 
-const ALLOWED = /^[ｱ-ﾝﾞﾟA-Z0-9 ().\-/\\]*$/;
-
-/** Only Zengin characters (ZENGIN.md), at most 30 of them (ﾞ and ﾟ count as one each). */
-export function isValidZenginName(s: string): boolean {
-  return s.length > 0 && s.length <= 30 && ALLOWED.test(s);
+function collapseSpaces(s: string): string {
+  return s.replace(/ {2,}/g, ' ');
 }
 
-/** Forms compared by the matcher: spaces and long-vowel marks removed, ぢ/づ folded into じ/ず. */
-export function compareKey(s: string, opts: { dropLongVowel?: boolean; foldJiZu?: boolean } = {}): string {
-  let k = normalizeZenginName(s).replace(/ /g, '');
-  if (opts.dropLongVowel) k = k.replace(/-/g, '');
-  if (opts.foldJiZu) k = k.replace(/ﾁﾞ/g, 'ｼﾞ').replace(/ﾂﾞ/g, 'ｽﾞ');
-  return k;
+/** Banks write ｶ)ﾔﾏﾀﾞ, never ｶ) ﾔﾏﾀﾞ: a space beside a bracket carries nothing and would block equality. */
+function stripSpacesAroundBrackets(s: string): string {
+  return s.replace(/ ?([()]) ?/g, '$1');
+}
+
+function tidy(s: string): string {
+  return stripSpacesAroundBrackets(collapseSpaces(s)).trim();
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Validation.
+
+export interface ZenginNameRules {
+  /** 30 for an account name (the default), 40 for a remitter name. */
+  maxLength?: number;
+  /** `/` and `\` are accepted by some banks only; off by default so a name is valid everywhere. */
+  allowSlashes?: boolean;
+}
+
+// ｦ (U+FF66) and the small kana (U+FF67–FF6F) lie below ｱ (U+FF71), so the range ｱ-ﾝ excludes them.
+const ZENGIN_CHARS = /^[ｱ-ﾝﾞﾟA-Z0-9 ().-]*$/;
+const ZENGIN_CHARS_WITH_SLASHES = /^[ｱ-ﾝﾞﾟA-Z0-9 ().\-/\\]*$/;
+const TAKES_VOICED = new Set('ｳｶｷｸｹｺｻｼｽｾｿﾀﾁﾂﾃﾄﾊﾋﾌﾍﾎﾜ');
+const TAKES_SEMI_VOICED = new Set('ﾊﾋﾌﾍﾎ');
+
+/**
+ * A name Zengin accepts as it is: only Zengin characters (ﾞ and ﾟ count as one character each), not blank,
+ * within the length limit, and every ﾞ/ﾟ right after a kana that can carry it.
+ */
+export function isValidZenginName(s: string, rules: ZenginNameRules = {}): boolean {
+  const max = rules.maxLength ?? ZENGIN_ACCOUNT_NAME_MAX_LENGTH;
+  const chars = rules.allowSlashes ? ZENGIN_CHARS_WITH_SLASHES : ZENGIN_CHARS;
+  return s.trim() !== '' && s.length <= max && chars.test(s) && marksFollowTheirKana(s);
+}
+
+function marksFollowTheirKana(s: string): boolean {
+  const chars = [...s];
+  return chars.every((ch, i) => {
+    const prev = chars[i - 1] ?? '';
+    if (ch === VOICED_MARK) return TAKES_VOICED.has(prev);
+    if (ch === SEMI_VOICED_MARK) return TAKES_SEMI_VOICED.has(prev);
+    return true;
+  });
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Compare keys: coarser forms of the canonical name, used by the matcher to recognise honest variants.
+
+export interface CompareKeyOptions {
+  /**
+   * `keep` (default) leaves `-`; `drop` removes the mark (banks that omit it); `collapse` also removes a vowel
+   * kana that only lengthens the kana before it, so ｵｵﾀ, ｵ-ﾀ and ｵﾀ (and ｻﾄｳ/ｻﾄ-/ｻﾄ) share one key.
+   */
+  longVowel?: 'keep' | 'drop' | 'collapse';
+  /** ぢ/づ are spelled じ/ず by most people: fold ﾁﾞ→ｼﾞ and ﾂﾞ→ｽﾞ. */
+  foldJiZu?: boolean;
+}
+
+/** The key of any name: normalised, spaces removed, then the chosen foldings. */
+export function compareKey(s: string, options: CompareKeyOptions = {}): string {
+  return compareKeyOfNormalized(normalizeZenginName(s), options);
+}
+
+/** `compareKey` for a string that is already canonical (skips normalising again). */
+export function compareKeyOfNormalized(normalized: string, options: CompareKeyOptions = {}): string {
+  let key = normalized.replaceAll(' ', '');
+  if (options.longVowel === 'drop') key = key.replaceAll(LONG_VOWEL, '');
+  if (options.longVowel === 'collapse') key = collapseLongVowels(key);
+  if (options.foldJiZu) key = key.replaceAll(`ﾁ${VOICED_MARK}`, `ｼ${VOICED_MARK}`).replaceAll(`ﾂ${VOICED_MARK}`, `ｽ${VOICED_MARK}`);
+  return key;
+}
+
+const VOWEL_OF: ReadonlyMap<string, string> = (() => {
+  const rows: Array<[string, string]> = [
+    ['ｱ', 'ｱｶｻﾀﾅﾊﾏﾔﾗﾜ'],
+    ['ｲ', 'ｲｷｼﾁﾆﾋﾐﾘ'],
+    ['ｳ', 'ｳｸｽﾂﾇﾌﾑﾕﾙ'],
+    ['ｴ', 'ｴｹｾﾃﾈﾍﾒﾚ'],
+    ['ｵ', 'ｵｺｿﾄﾉﾎﾓﾖﾛ'],
+  ];
+  return new Map(rows.flatMap(([vowel, kana]) => [...kana].map((k): [string, string] => [k, vowel])));
+})();
+
+/** A vowel kana lengthens the kana before it when it repeats its vowel, or is ｳ after o-row, or ｲ after e-row. */
+function lengthens(vowelKana: string, previousVowel: string | undefined): boolean {
+  if (previousVowel === undefined || !'ｱｲｳｴｵ'.includes(vowelKana)) return false;
+  return vowelKana === previousVowel || (vowelKana === 'ｳ' && previousVowel === 'ｵ') || (vowelKana === 'ｲ' && previousVowel === 'ｴ');
+}
+
+function collapseLongVowels(key: string): string {
+  let out = '';
+  let previousVowel: string | undefined;
+  for (const ch of key) {
+    if (ch === LONG_VOWEL || lengthens(ch, previousVowel)) continue;
+    out += ch;
+    // A dakuten does not change the vowel (ｺﾞ is still o-row); anything without a vowel (ﾝ, A, 1) ends the run.
+    if (ch !== VOICED_MARK && ch !== SEMI_VOICED_MARK) previousVowel = VOWEL_OF.get(ch);
+  }
+  return out;
 }
