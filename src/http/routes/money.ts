@@ -6,6 +6,7 @@ import type { Services } from '../../services.ts';
 import { authHandlers } from '../auth.ts';
 import type { idempotency } from '../idempotency.ts';
 import * as S from '../schemas.ts';
+import { isUniqueViolation } from '../../ledger/index.ts';
 import { Factor } from './identity.ts';
 import type { SessionUser } from '../../identity/index.ts';
 
@@ -59,7 +60,9 @@ export function moneyRoutes(s: Services, idem: Idem): FastifyPluginAsyncZod {
     });
 
     app.post('/v1/payments', {
-      ...money,
+      preValidation: auth.requireUser,
+      preHandler: idem.inline,
+      onSend: idem.record,
       schema: {
         tags: ['money'],
         summary: 'Pay a merchant from the wallet',
@@ -69,8 +72,22 @@ export function moneyRoutes(s: Services, idem: Idem): FastifyPluginAsyncZod {
       },
       handler: async (req, reply) => {
         const { merchantId, description, reference } = req.body;
-        const payment = await s.wallet.payments.createPayment(actorOf(req), { merchantId, amount: toAmount(req.body.amount), ...(description ? { description } : {}), ...(reference ? { reference } : {}) });
-        return reply.code(201).send(payment);
+        const input = { merchantId, amount: toAmount(req.body.amount), ...(description ? { description } : {}), ...(reference ? { reference } : {}) };
+        let body = '';
+        try {
+          // The stored answer is byte for byte what is sent: the body is serialised once, here.
+          await s.wallet.payments.createPayment(actorOf(req), input, (payment) => {
+            body = JSON.stringify(payment);
+            return [idem.doneRecord(req, 201, body)];
+          });
+        } catch (e) {
+          const answered = await idem.answerIfUsed(req, reply);
+          if (answered) return answered;
+          if (isUniqueViolation(e, 'idempotency_keys_pkey')) throw new AppError('idempotency_key_in_use', 'a request with this Idempotency-Key is still being processed; retry shortly');
+          throw e;
+        }
+        // Already serialised: the custom serializer passes the stored string through unchanged.
+        return reply.code(201).type('application/json; charset=utf-8').serializer((x) => x as string).send(body as unknown as z.infer<typeof S.Payment>);
       },
     });
 
