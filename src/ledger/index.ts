@@ -10,3 +10,4 @@ export { verifyLedger } from './verify.ts';
 export { inTransaction } from './transaction.ts';
 export { isRetryable, isUniqueViolation } from './errors.ts';
 export type * from './types.ts';
+export type { Alongside } from './repository.ts';

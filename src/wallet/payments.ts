@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Selectable } from 'kysely';
 import type { PaymentsTable, RefundsTable } from '../db/index.ts';
-import { inTransaction } from '../ledger/index.ts';
+import { type Alongside, inTransaction } from '../ledger/index.ts';
 import { type Yen, yen } from '../money/index.ts';
 import { AppError } from '../platform/index.ts';
 import { type AccountDirectory, type WalletDeps, assertMayMoveMoney } from './context.ts';
@@ -31,18 +31,24 @@ export function createPayments(deps: WalletDeps, accounts: AccountDirectory) {
     return m;
   }
 
-  async function createPayment(actor: Actor, input: { merchantId: string; amount: Yen; description?: string; reference?: string }): Promise<Payment> {
+  /**
+   * `alongside` gives statements that must commit with the payment or not at all (the API's idempotency record):
+   * they receive the payment as it will be returned.
+   */
+  async function createPayment(actor: Actor, input: { merchantId: string; amount: Yen; description?: string; reference?: string }, alongside: (payment: Payment) => Alongside[] = () => []): Promise<Payment> {
     assertMayMoveMoney(actor, deps.policy.requirePhoneConfirmed);
     const merchant = await accounts.merchantAccountOf(input.merchantId);
     const wallet = await accounts.walletAccountOf(actor.id);
     const id = deps.newId('pay');
     const now = deps.clock.now();
+    const payment: Payment = { id, object: 'payment', status: 'succeeded', amount: input.amount, amountRefunded: yen(0), merchantId: input.merchantId, ...(input.description ? { description: input.description } : {}), ...(input.reference ? { reference: input.reference } : {}), createdAt: now.toISOString() };
     // One statement, no lock taken by hand: the wallet's balance row is the lock and its CHECK the rule; the
     // payment row is written in the same statement, so the hot path is a single round trip.
     await deps.ledger.transferAtomically(deps.db, [{ debitAccountId: wallet, creditAccountId: merchant, amount: input.amount, code: 'payment', refId: id }], ([transferId]) => [
       deps.db.insertInto('payments').values({ id, user_id: actor.id, merchant_id: input.merchantId, amount: input.amount, status: 'succeeded', description: input.description ?? null, reference: input.reference ?? null, transfer_id: transferId!, created_at: now }),
+      ...alongside(payment),
     ]);
-    return { id, object: 'payment', status: 'succeeded', amount: input.amount, amountRefunded: yen(0), merchantId: input.merchantId, ...(input.description ? { description: input.description } : {}), ...(input.reference ? { reference: input.reference } : {}), createdAt: now.toISOString() };
+    return payment;
   }
 
   /** A payment as its payer or its merchant sees it. */
