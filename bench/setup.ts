@@ -1,40 +1,15 @@
-import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { seedParticipatingBanks } from '../src/banks/seed.ts';
-import { type Database, migrate, openDatabase } from '../src/db/index.ts';
+import type { Database } from '../src/db/index.ts';
 import { inTransaction } from '../src/ledger/index.ts';
 import { amount } from '../src/money/index.ts';
 import { type Services, createServices } from '../src/services.ts';
+import { freshDatabase } from '../test/support/databases.ts';
 
 export const PG_ADMIN = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 
 /** A fresh database for one bench case: in-memory PGlite, or a scratch PostgreSQL database dropped afterwards. */
-export async function scratchDatabase(kind: 'pglite' | 'postgres', poolSize = 32): Promise<Database> {
-  if (kind === 'pglite') {
-    const d = await openDatabase({});
-    await migrate(d.db);
-    return d;
-  }
-  const name = `saifu_bench_${randomBytes(4).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: PG_ADMIN });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  await admin.end();
-  const url = new URL(PG_ADMIN);
-  url.pathname = `/${name}`;
-  const d = await openDatabase({ url: url.toString(), poolSize });
-  await migrate(d.db);
-  return {
-    ...d,
-    close: async () => {
-      await d.close();
-      const c = new pg.Client({ connectionString: PG_ADMIN });
-      await c.connect();
-      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await c.end();
-    },
-  };
-}
+export const scratchDatabase = (kind: 'pglite' | 'postgres', poolSize = 32): Promise<Database> => freshDatabase(kind, poolSize, PG_ADMIN, 'saifu_bench');
 
 export async function postgresReachable(): Promise<boolean> {
   const c = new pg.Client({ connectionString: PG_ADMIN, connectionTimeoutMillis: 2000 });

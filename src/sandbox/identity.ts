@@ -1,19 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { DB } from '../db/index.ts';
-import type { DocumentType, IdentityProvider, IdentitySubmission, RejectionReason } from '../identity/ekyc.ts';
+import type { IdentityProvider, IdentitySubmission, RejectionReason } from '../identity/ekyc.ts';
 import { isUniqueViolation } from '../ledger/index.ts';
 import { AppError, type Clock, type NewId } from '../platform/index.ts';
 
-export interface RegistryEntry {
-  familyName: string;
-  givenName: string;
-  familyNameKana: string;
-  givenNameKana: string;
-  birthDate: string;
-  address: string;
-  document: { type: DocumentType; number: string };
-}
+/** A person in the registry: what an ID document says about them (a submission less the selfie). */
+export type RegistryEntry = Omit<IdentitySubmission, 'selfie'>;
 
 /** Kana compare the same whether typed in hiragana or katakana, with or without spaces. */
 const kanaKey = (s: string) => s.normalize('NFKC').replace(/[\u3041-\u3096]/g, (c) => String.fromCharCode(c.charCodeAt(0) + 0x60)).replace(/[\s・]/g, '');

@@ -119,43 +119,37 @@ export function createCharges(deps: WalletDeps, accounts: AccountDirectory, link
   async function limitsView(actor: Actor): Promise<{ limits: ChargeLimits; monthlyUsed: Yen; newLinkDaily?: { used: Yen; limit: Yen } }> {
     const now = deps.clock.now();
     const base = limitsFor(deps.policy, actor.verification, undefined, undefined);
-    const month = await deps.db
-      .selectFrom('charges')
-      .select(sql<number>`coalesce(sum(amount), 0)::int8`.as('used'))
-      .where('user_id', '=', actor.id)
-      .where(countsAgainstLimits(deps.clock.now()))
-      .where('created_at', '>=', tokyoMonthStart(now))
-      .executeTakeFirstOrThrow();
+    const monthUsed = await usedSince('user_id', actor.id, tokyoMonthStart(now));
     // The link in cooling-off with the least room today (API.md).
     let newLinkDaily: { used: Yen; limit: Yen } | undefined;
     for (const link of await links.listLinks(actor.id)) {
       const cooling = link.status === 'active' ? await coolingOffOf(link) : null;
       if (!cooling) continue;
-      const today = await deps.db
-        .selectFrom('charges')
-        .select(sql<number>`coalesce(sum(amount), 0)::int8`.as('used'))
-        .where('bank_link_id', '=', link.id)
-        .where(countsAgainstLimits(deps.clock.now()))
-        .where('created_at', '>=', tokyoDayStart(now))
-        .executeTakeFirstOrThrow();
-      if (!newLinkDaily || cooling.daily - today.used < newLinkDaily.limit - newLinkDaily.used) newLinkDaily = { used: yen(today.used), limit: cooling.daily };
+      const today = await usedSince('bank_link_id', link.id, tokyoDayStart(now));
+      if (!newLinkDaily || cooling.daily - today < newLinkDaily.limit - newLinkDaily.used) newLinkDaily = { used: today, limit: cooling.daily };
     }
-    return { limits: base, monthlyUsed: yen(month.used), ...(newLinkDaily ? { newLinkDaily } : {}) };
+    return { limits: base, monthlyUsed: monthUsed, ...(newLinkDaily ? { newLinkDaily } : {}) };
+  }
+
+  /** Charges counting against limits since an instant, for one user or one link. */
+  async function usedSince(column: 'user_id' | 'bank_link_id', id: string, since: Date): Promise<Yen> {
+    const r = await deps.db
+      .selectFrom('charges')
+      .select(sql<number>`coalesce(sum(amount), 0)::int8`.as('used'))
+      .where(column, '=', id)
+      .where(countsAgainstLimits(deps.clock.now()))
+      .where('created_at', '>=', since)
+      .executeTakeFirstOrThrow();
+    return yen(r.used);
   }
 
   /** A link's cooling-off figures (GET /v1/bank-links/{id}): today's use against the daily cap, and until when. */
   async function linkLimits(link: BankLink): Promise<{ daily?: { limit: Yen; used: Yen; remaining: Yen }; coolingOffUntil?: string }> {
     const cooling = await coolingOffOf(link);
     if (!cooling) return {};
-    const today = await deps.db
-      .selectFrom('charges')
-      .select(sql<number>`coalesce(sum(amount), 0)::int8`.as('used'))
-      .where('bank_link_id', '=', link.id)
-      .where(countsAgainstLimits(deps.clock.now()))
-      .where('created_at', '>=', tokyoDayStart(deps.clock.now()))
-      .executeTakeFirstOrThrow();
+    const used = await usedSince('bank_link_id', link.id, tokyoDayStart(deps.clock.now()));
     const limit = cooling.daily;
-    return { daily: { limit, used: yen(today.used), remaining: yen(Math.max(0, limit - today.used)) }, coolingOffUntil: cooling.until.toISOString() };
+    return { daily: { limit, used, remaining: yen(Math.max(0, limit - used)) }, coolingOffUntil: cooling.until.toISOString() };
   }
 
   async function getCharge(userId: string, id: string): Promise<Charge> {

@@ -7,15 +7,14 @@ export const DATABASES: Array<'pglite' | 'postgres'> = process.env.TEST_DATABASE
 export const HAS_POSTGRES = Boolean(process.env.TEST_DATABASE_URL);
 
 /** A fresh, migrated database: in-memory PGlite, or a new scratch database on the PostgreSQL server (dropped on close). */
-export async function freshDatabase(kind: 'pglite' | 'postgres', poolSize = 20): Promise<Database> {
+export async function freshDatabase(kind: 'pglite' | 'postgres', poolSize = 20, admin = process.env.TEST_DATABASE_URL, prefix = 'saifu_t'): Promise<Database> {
   if (kind === 'pglite') {
     const d = await openDatabase({});
     await migrate(d.db);
     return d;
   }
-  const admin = process.env.TEST_DATABASE_URL;
   if (!admin) throw new Error('TEST_DATABASE_URL is not set');
-  const name = `saifu_t_${randomBytes(6).toString('hex')}`;
+  const name = `${prefix}_${randomBytes(6).toString('hex')}`;
   const client = new pg.Client({ connectionString: admin });
   await client.connect();
   await client.query(`CREATE DATABASE ${name}`);
