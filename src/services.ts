@@ -8,6 +8,7 @@ import type { Database } from './db/index.ts';
 import { type IdentityProvider, createEkyc, createIdentity, createMfa, createSecretBox } from './identity/index.ts';
 import { createSandboxIdentity } from './sandbox/identity.ts';
 import { createLedger } from './ledger/index.ts';
+import { createOps } from './ops/index.ts';
 import { AppError, type Clock, type NewId, systemClock, ulidIds } from './platform/index.ts';
 import { createSandboxBank } from './sandbox/bank.ts';
 import { createSandboxMailbox } from './sandbox/mailbox.ts';
@@ -78,7 +79,8 @@ export function createServices(o: ServiceOptions) {
   const setLinkingPolicy = (p: LinkingPolicy) => {
     linkingPolicy = p;
   };
-  return { database: o.database, db, clock, newId, ledger, wallet, identity, mfa, ekyc, linking, reports, setLinkingPolicy, linkingPolicy: policy, sandbox: { bank: sandboxBank, bankAuth, mailbox, identity: sandboxIdentity } };
+  const ops = createOps({ db, clock, newId });
+  return { database: o.database, db, clock, newId, ledger, wallet, identity, mfa, ekyc, ops, linking, reports, setLinkingPolicy, linkingPolicy: policy, sandbox: { bank: sandboxBank, bankAuth, mailbox, identity: sandboxIdentity } };
 }
 export type Services = ReturnType<typeof createServices>;
 

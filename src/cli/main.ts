@@ -3,6 +3,7 @@ import { type Config, ConfigError, loadConfig } from '../config.ts';
 import { migrate, openDatabase } from '../db/index.ts';
 import { verifyLedger } from '../ledger/index.ts';
 import { startPlatform } from '../main.ts';
+import { ROLES, type Role, verifyAudit } from '../ops/index.ts';
 import { seedSandbox } from '../sandbox/seed.ts';
 import { createServices } from '../services.ts';
 
@@ -40,6 +41,7 @@ program
     if (p.seed) {
       lines.push(`  Sandbox      ${base}/sandbox/messages?to=<phone>  (mailbox), POST ${base}/sandbox/bank-accounts`);
       lines.push(`  Demo merchant ${p.seed.merchant.id}${p.seed.merchant.apiKey ? `  API key ${p.seed.merchant.apiKey} (shown once)` : ''}`);
+      lines.push(`  Operator     ${p.seed.operator.email}${p.seed.operator.password ? `  password ${p.seed.operator.password} (shown once; POST /v1/admin/sessions)` : ' (exists)'}`);
     }
     process.stdout.write(`${lines.join('\n')}\n`);
     const stop = async () => {
@@ -70,7 +72,7 @@ program
     await migrate(d.db);
     const r = await seedSandbox(createServices({ database: d }));
     await d.close();
-    process.stdout.write(`demo merchant ${r.merchant.id}${r.merchant.apiKey ? ` API key ${r.merchant.apiKey}` : ' (exists)'}\n`);
+    process.stdout.write(`demo merchant ${r.merchant.id}${r.merchant.apiKey ? ` API key ${r.merchant.apiKey}` : ' (exists)'}\noperator ${r.operator.email}${r.operator.password ? ` password ${r.operator.password}` : ' (exists)'}\n`);
   });
 
 const ledger = program.command('ledger').description('ledger tools');
@@ -89,6 +91,43 @@ ledger
       process.exit(1);
     }
     process.stdout.write(`ledger ok: ${Number(counts.n)} transfers verified\n`);
+  });
+
+const operators = program.command('operators').description('operator accounts');
+operators
+  .command('create')
+  .description('create an operator; prints the generated password once')
+  .requiredOption('--email <email>', 'the operator’s email')
+  .requiredOption('--role <role>', `one of ${ROLES.join(', ')}`)
+  .action(async (opts: { email: string; role: string }) => {
+    const c = config();
+    if (!ROLES.includes(opts.role as Role)) {
+      process.stderr.write(`saifu: --role must be one of ${ROLES.join(', ')}\n`);
+      process.exit(2);
+    }
+    const d = await openDatabase({ url: c.databaseUrl, dataDir: c.dataDir });
+    await migrate(d.db);
+    const op = await createServices({ database: d }).ops.createOperator(opts.email, opts.role as Role, 'cli');
+    await d.close();
+    process.stdout.write(`operator ${op.id} (${op.email}, ${op.role}) password: ${op.password}\n`);
+  });
+
+program
+  .command('audit')
+  .description('audit log tools')
+  .command('verify')
+  .description('recompute the audit hash chain; exit 1 at the first broken record')
+  .action(async () => {
+    const c = config();
+    const d = await openDatabase({ url: c.databaseUrl, dataDir: c.dataDir });
+    await migrate(d.db);
+    const r = await verifyAudit(d.db);
+    await d.close();
+    if (!r.ok) {
+      process.stderr.write(`audit verify FAILED at record ${r.firstBrokenSeq} (${r.checked} verified before it)\n`);
+      process.exit(1);
+    }
+    process.stdout.write(`audit ok: ${r.checked} records verified\n`);
   });
 
 await program.parseAsync(process.argv);

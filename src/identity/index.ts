@@ -7,3 +7,4 @@ export { createIdentity, sha256, type Identity, type IdentityDeps, type User, ty
 export { createMfa, ELEVATION_MS, type Mfa, type SecondFactor } from './mfa.ts';
 export { createSecretBox, type SecretBox } from './secret-box.ts';
 export { createEkyc, type Ekyc, type IdentityProvider, type IdentitySubmission, type DocumentType, type VerifiedIdentity } from './ekyc.ts';
+export { createLoginThrottle } from './login-throttle.ts';

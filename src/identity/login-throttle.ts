@@ -11,8 +11,8 @@ const LOCK_MINUTES = [1, 5, 15, 60];
  * Consecutive failed sign-ins per email, kept under a hash of the email whether or not an account has it, so
  * the lock (and its answer) is the same for existing and unknown emails: the response tells nothing.
  */
-export function createLoginThrottle(deps: { db: Kysely<DB>; clock: Clock }) {
-  const keyOf = (email: string) => sha256(`login:${email.trim().toLowerCase()}`);
+export function createLoginThrottle(deps: { db: Kysely<DB>; clock: Clock; scope?: string }) {
+  const keyOf = (email: string) => sha256(`${deps.scope ?? 'login'}:${email.trim().toLowerCase()}`);
 
   async function assertNotLocked(email: string): Promise<void> {
     const row = await deps.db.selectFrom('login_throttle').select('locked_until').where('key', '=', keyOf(email)).executeTakeFirst();

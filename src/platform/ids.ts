@@ -2,7 +2,7 @@ import { monotonicFactory } from 'ulid';
 
 /** Prefixes say what an id names (API.md). */
 export type IdPrefix =
-  | 'usr' | 'ses' | 'lnk' | 'otp' | 'idn' | 'sid' | 'chg' | 'pay' | 'trf' | 'wdr' | 'rfd' | 'case' | 'mer' | 'acc' | 'xfr' | 'msg' | 'idv' | 'apr' | 'flt' | 'key';
+  | 'usr' | 'ses' | 'lnk' | 'otp' | 'idn' | 'sid' | 'op' | 'ops' | 'aud' | 'bsc' | 'chg' | 'pay' | 'trf' | 'wdr' | 'rfd' | 'case' | 'mer' | 'acc' | 'xfr' | 'msg' | 'idv' | 'apr' | 'flt' | 'key';
 
 export type NewId = (prefix: IdPrefix) => string;
 
