@@ -19,6 +19,7 @@ const schema = z.object({
   SAIFU_INQUIRY_INTERVAL_MS: int(5000, 100, 3_600_000),
   SAIFU_SECRET_KEY: optionalString.refine((v) => v === undefined || v.length >= 32, 'must be at least 32 characters (e.g. openssl rand -hex 32)'),
   SAIFU_ALLOW_LEGACY_PIN: bool(false),
+  SAIFU_PUBLIC_URL: optionalString.refine((v) => v === undefined || /^https?:\/\/[^/]+$/.test(v), 'must be an origin such as https://wallet.example.jp (no path)'),
 });
 
 export interface Config {
@@ -36,6 +37,8 @@ export interface Config {
   secretKey: string | undefined;
   /** Accept `legacy_pin` banks (the 2020 weakness); off unless explicitly enabled, for the simulator. */
   allowLegacyPin: boolean;
+  /** The origin users reach Saifu at; passkeys are bound to its host name. */
+  publicUrl: string;
 }
 
 export class ConfigError extends Error {
@@ -65,5 +68,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     inquiryIntervalMs: v.SAIFU_INQUIRY_INTERVAL_MS,
     secretKey: v.SAIFU_SECRET_KEY,
     allowLegacyPin: v.SAIFU_ALLOW_LEGACY_PIN,
+    publicUrl: v.SAIFU_PUBLIC_URL ?? `http://localhost:${v.PORT}`,
   };
 }

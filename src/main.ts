@@ -25,7 +25,8 @@ export async function startPlatform(config: Config, opts: { listen?: boolean } =
   let app: FastifyInstance | undefined;
   const secretKey = config.secretKey ?? developmentSecret(config);
   const linkingPolicy = { ...DEFAULT_LINKING_POLICY, allowLegacyPin: config.allowLegacyPin };
-  const services = createServices({ database, secretKey, linkingPolicy, alert: (message, details) => app?.log.error(details, message) });
+  const relyingParty = { id: new URL(config.publicUrl).hostname, name: 'Saifu', origin: config.publicUrl };
+  const services = createServices({ database, secretKey, linkingPolicy, relyingParty, alert: (message, details) => app?.log.error(details, message) });
   await seedParticipatingBanks(database.db, services.clock);
   const seed = config.sandbox ? await seedSandbox(services) : undefined;
   app = await buildApp(services, { sandbox: config.sandbox, trustProxy: config.trustProxy, logLevel: config.logLevel });

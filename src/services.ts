@@ -5,7 +5,7 @@ import { DEFAULT_LINKING_POLICY, type LinkingPolicy } from './banks/policy.ts';
 import { openCase, reportUnauthorized } from './banks/reports.ts';
 import { createSandboxBankAuth } from './sandbox/bank-auth.ts';
 import type { Database } from './db/index.ts';
-import { type IdentityProvider, createEkyc, createIdentity, createMfa, createSecretBox } from './identity/index.ts';
+import { type IdentityProvider, type RelyingParty, createEkyc, createIdentity, createMfa, createPasskeys, createSecretBox } from './identity/index.ts';
 import { createSandboxIdentity } from './sandbox/identity.ts';
 import { createLedger } from './ledger/index.ts';
 import { createOps } from './ops/index.ts';
@@ -27,6 +27,8 @@ export interface ServiceOptions {
   /** Server secret: encrypts TOTP seeds and keys the hashes of PIN values counted across accounts. */
   secretKey?: string;
   operatorName?: string;
+  /** Who passkeys are registered with (WebAuthn relying party); default localhost:3000. */
+  relyingParty?: RelyingParty;
   /** A real eKYC provider; absent = the sandbox registry. */
   identityProvider?: IdentityProvider;
 }
@@ -44,7 +46,8 @@ export function createServices(o: ServiceOptions) {
   const secretKey = o.secretKey ?? 'saifu-development-secret';
   // Identity caches sessions for a second; what changes a session's user tells it to forget them (bound below).
   let forgetUser = (_userId: string): void => {};
-  const mfa = createMfa({ db, clock, box: createSecretBox(secretKey), notifier: mailbox.notifier, onUserChanged: (id) => forgetUser(id) });
+  const passkeys = createPasskeys({ db, clock, rp: o.relyingParty ?? { id: 'localhost', name: 'Saifu', origin: 'http://localhost:3000' } });
+  const mfa = createMfa({ db, clock, box: createSecretBox(secretKey), notifier: mailbox.notifier, passkeys, onUserChanged: (id) => forgetUser(id) });
   const identity = createIdentity({ db, clock, newId, notifier: mailbox.notifier, mfa, openWallet: async (trx, userId) => void (await wallet.accounts.openWallet(trx, userId)) });
   const sandboxIdentity = createSandboxIdentity({ db, clock, newId });
   forgetUser = identity.forgetUser;
@@ -80,7 +83,7 @@ export function createServices(o: ServiceOptions) {
     linkingPolicy = p;
   };
   const ops = createOps({ db, clock, newId });
-  return { database: o.database, db, clock, newId, ledger, wallet, identity, mfa, ekyc, ops, linking, reports, setLinkingPolicy, linkingPolicy: policy, sandbox: { bank: sandboxBank, bankAuth, mailbox, identity: sandboxIdentity } };
+  return { database: o.database, db, clock, newId, ledger, wallet, identity, mfa, passkeys, ekyc, ops, linking, reports, setLinkingPolicy, linkingPolicy: policy, sandbox: { bank: sandboxBank, bankAuth, mailbox, identity: sandboxIdentity } };
 }
 export type Services = ReturnType<typeof createServices>;
 

@@ -5,6 +5,21 @@ type Nullable<T> = ColumnType<T | null, T | null | undefined, T | null>;
 
 /** Tables of the identity area (Kysely types). */
 export interface IdentityTables {
+  passkeys: {
+    id: string;
+    user_id: string;
+    public_key: string;
+    counter: ColumnType<number, number | undefined, number>;
+    transports: ColumnType<string, string | undefined, string>;
+    created_at: Ts;
+    last_used_at: Nullable<Date | string>;
+  };
+  webauthn_challenges: {
+    user_id: string;
+    purpose: 'register' | 'step_up';
+    challenge: string;
+    expires_at: Ts;
+  };
   login_throttle: {
     key: string;
     failures: ColumnType<number, number | undefined, number>;

@@ -8,3 +8,4 @@ export { createMfa, ELEVATION_MS, type Mfa, type SecondFactor } from './mfa.ts';
 export { createSecretBox, type SecretBox } from './secret-box.ts';
 export { createEkyc, type Ekyc, type IdentityProvider, type IdentitySubmission, type DocumentType, type VerifiedIdentity } from './ekyc.ts';
 export { createLoginThrottle } from './login-throttle.ts';
+export { createPasskeys, type Passkeys, type RelyingParty } from './passkeys.ts';

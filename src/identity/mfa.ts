@@ -3,6 +3,8 @@ import type { Kysely } from 'kysely';
 import type { DB } from '../db/index.ts';
 import type { Notifier } from '../notify/index.ts';
 import { AppError, type Clock } from '../platform/index.ts';
+import type { AuthenticationResponseJSON } from '@simplewebauthn/server';
+import type { Passkeys } from './passkeys.ts';
 import type { SecretBox } from './secret-box.ts';
 import { checkTotp, newTotpSecret, totpUri } from './totp.ts';
 import { sha256 } from './tokens.ts';
@@ -12,10 +14,10 @@ export const ELEVATION_MS = 5 * 60 * 1000;
 const SMS_CODE_TTL_MS = 5 * 60 * 1000;
 const SMS_CODE_ATTEMPTS = 5;
 
-export type SecondFactor = { otp: string } | { smsCode: string };
+export type SecondFactor = { otp: string } | { smsCode: string } | { passkey: AuthenticationResponseJSON };
 
 /** TOTP enrolment, second-factor checks and step-up (a session elevated for 5 minutes). */
-export function createMfa(deps: { db: Kysely<DB>; clock: Clock; box: SecretBox; notifier: Notifier; onUserChanged?: (userId: string) => void }) {
+export function createMfa(deps: { db: Kysely<DB>; clock: Clock; box: SecretBox; notifier: Notifier; passkeys?: Passkeys; onUserChanged?: (userId: string) => void }) {
   const { db, clock } = deps;
 
   async function beginTotp(userId: string): Promise<{ secret: string; otpauthUrl: string }> {
@@ -71,8 +73,11 @@ export function createMfa(deps: { db: Kysely<DB>; clock: Clock; box: SecretBox; 
 
   /** Checks a second factor and elevates the session for 5 minutes. */
   async function stepUp(user: { id: string }, sessionId: string, factor: SecondFactor): Promise<{ elevatedUntil: string }> {
-    const ok = 'otp' in factor ? await useTotp(user.id, factor.otp) : await useSmsCode(sessionId, factor.smsCode);
-    if (!ok) throw new AppError('invalid_otp', 'the code is not correct, expired or already used');
+    const ok =
+      'otp' in factor ? await useTotp(user.id, factor.otp)
+      : 'smsCode' in factor ? await useSmsCode(sessionId, factor.smsCode)
+      : deps.passkeys !== undefined && (await deps.passkeys.verifyAssertion(user.id, factor.passkey));
+    if (!ok) throw new AppError('passkey' in factor ? 'passkey_failed' : 'invalid_otp', 'passkey' in factor ? 'the passkey assertion could not be verified' : 'the code is not correct, expired or already used');
     const until = new Date(clock.now().getTime() + ELEVATION_MS);
     await db.updateTable('sessions').set({ elevated_until: until }).where('id', '=', sessionId).execute();
     deps.onUserChanged?.(user.id);

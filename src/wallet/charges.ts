@@ -176,7 +176,7 @@ export function toCharge(r: Selectable<ChargesTable>): Charge {
     ...(r.failure_code ? { failureCode: r.failure_code } : {}),
     // The risk engine is a later issue: until it exists every charge that passes the limits is allowed.
     risk: { decision: 'allow', score: 0, reasons: [] },
-    ...(r.status === 'requires_action' ? { nextAction: { type: 'confirm' as const, methods: ['otp' as const], confirmUrl: `/v1/charges/${r.id}/confirm` } } : {}),
+    ...(r.status === 'requires_action' ? { nextAction: { type: 'confirm' as const, methods: ['otp' as const, 'passkey' as const], confirmUrl: `/v1/charges/${r.id}/confirm` } } : {}),
     createdAt: new Date(r.created_at).toISOString(),
   };
 }

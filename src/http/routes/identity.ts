@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { AppError } from '../../platform/index.ts';
+import type { SecondFactor } from '../../identity/index.ts';
 import type { Services } from '../../services.ts';
 import { authHandlers } from '../auth.ts';
 import * as S from '../schemas.ts';
@@ -9,7 +10,13 @@ import * as S from '../schemas.ts';
 export const Kana = z.string().min(1).max(40).regex(/^[\u3041-\u3096\u30A1-\u30FA\u30FC\uFF66-\uFF9F\s・ー]+$/u, 'kana only');
 export const PastDate = z.iso.date().refine((d) => d >= '1900-01-01' && d <= new Date().toISOString().slice(0, 10), 'a real date in the past');
 export const DocumentSchema = z.object({ type: z.enum(['drivers_license', 'my_number_card', 'passport', 'residence_card']), number: z.string().regex(/^[0-9A-Z]{6,20}$/, '6–20 digits or capital letters') });
-export const Factor = z.union([z.object({ otp: z.string().regex(/^\d{6}$/) }).strict(), z.object({ smsCode: z.string().regex(/^\d{6}$/) }).strict()]);
+/** A WebAuthn response as the browser's JSON serialisation gives it (checked in depth by @simplewebauthn/server). */
+const WebAuthnResponse = z.looseObject({ id: z.string().min(1).max(1024), rawId: z.string().min(1).max(1024), type: z.literal('public-key'), response: z.looseObject({}), clientExtensionResults: z.looseObject({}).optional() });
+export const Factor = z.union([
+  z.object({ otp: z.string().regex(/^\d{6}$/) }).strict(),
+  z.object({ smsCode: z.string().regex(/^\d{6}$/) }).strict(),
+  z.object({ passkey: WebAuthnResponse }).strict(),
+]);
 
 /** Guessable codes are rate limited per client address and device. */
 const codeLimit = { max: 10, timeWindow: '1 minute' };
@@ -33,6 +40,25 @@ export function identityRoutes(s: Services): FastifyPluginAsyncZod {
       },
     });
 
+    app.post('/v1/me/passkeys/registration-options', {
+      preValidation: auth.requireUser,
+      schema: { tags: ['users'], summary: 'WebAuthn options to create a passkey (navigator.credentials.create)', response: { 200: z.looseObject({ challenge: z.string() }), ...S.errors(401) } },
+      handler: async (req) => (await s.passkeys.registrationOptions(req.user!)) as unknown as { challenge: string },
+    });
+
+    app.post('/v1/me/passkeys', {
+      preValidation: auth.requireUser,
+      config: { rateLimit: codeLimit },
+      schema: { tags: ['users'], summary: 'Register the passkey the browser created (RegistrationResponseJSON)', body: WebAuthnResponse, response: { 201: z.object({ id: z.string() }), ...S.errors(400, 401) } },
+      handler: async (req, reply) => reply.code(201).send(await s.passkeys.register(req.user!.id, req.body as never)),
+    });
+
+    app.post('/v1/sessions/current/step-up/passkey-options', {
+      preValidation: auth.requireUser,
+      schema: { tags: ['users'], summary: 'WebAuthn options to step up with a passkey (navigator.credentials.get)', response: { 200: z.looseObject({ challenge: z.string() }), ...S.errors(401, 409) } },
+      handler: async (req) => (await s.passkeys.authenticationOptions(req.user!.id)) as unknown as { challenge: string },
+    });
+
     app.post('/v1/sessions/current/step-up/sms', {
       preValidation: auth.requireUser,
       config: { rateLimit: { max: 5, timeWindow: '1 minute' } },
@@ -50,11 +76,11 @@ export function identityRoutes(s: Services): FastifyPluginAsyncZod {
       schema: {
         tags: ['users'],
         summary: 'Step up: a fresh second factor lets this session do sensitive actions for 5 minutes',
-        description: 'Send `{otp}` (TOTP) or `{smsCode}` (after POST /v1/sessions/current/step-up/sms). Codes are single-use.',
+        description: 'Send `{otp}` (TOTP), `{smsCode}` (after POST /v1/sessions/current/step-up/sms) or `{passkey}` (the assertion, after POST /v1/sessions/current/step-up/passkey-options). Codes and challenges are single-use.',
         body: Factor,
         response: { 200: z.object({ elevatedUntil: S.Timestamp }), ...S.errors(400, 401, 429) },
       },
-      handler: async (req) => s.mfa.stepUp(req.user!, req.user!.session.id, req.body),
+      handler: async (req) => s.mfa.stepUp(req.user!, req.user!.session.id, req.body as SecondFactor),
     });
 
     app.post('/v1/identity-verifications', {

@@ -8,7 +8,7 @@ import type { idempotency } from '../idempotency.ts';
 import * as S from '../schemas.ts';
 import { isUniqueViolation } from '../../ledger/index.ts';
 import { Factor } from './identity.ts';
-import type { SessionUser } from '../../identity/index.ts';
+import type { SecondFactor, SessionUser } from '../../identity/index.ts';
 
 type Idem = ReturnType<typeof idempotency>;
 
@@ -40,7 +40,7 @@ export function moneyRoutes(s: Services, idem: Idem): FastifyPluginAsyncZod {
       config: { rateLimit: { max: 10, timeWindow: '1 minute' } },
       schema: {
         tags: ['money'],
-        summary: 'Complete a requires_action charge with a second factor ({otp} or {smsCode})',
+        summary: 'Complete a requires_action charge with a second factor ({otp}, {smsCode} or {passkey})',
         headers: S.IdempotencyHeaders,
         params: z.object({ id: z.string() }),
         body: Factor,
@@ -48,7 +48,7 @@ export function moneyRoutes(s: Services, idem: Idem): FastifyPluginAsyncZod {
       },
       handler: async (req) => {
         const user = actorOf(req) as SessionUser;
-        const { elevatedUntil } = await s.mfa.stepUp(user, user.session.id, req.body);
+        const { elevatedUntil } = await s.mfa.stepUp(user, user.session.id, req.body as SecondFactor);
         return s.wallet.charges.confirmCharge({ ...user, session: { id: user.session.id, elevatedUntil } }, req.params.id);
       },
     });

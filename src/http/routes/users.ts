@@ -58,7 +58,7 @@ export function userRoutes(s: Services): FastifyPluginAsyncZod {
       schema: { tags: ['users'], summary: 'The signed-in user', response: { 200: S.User.extend({ mfa: z.object({ totp: z.boolean(), passkeys: z.number().int() }) }), ...S.errors(401) } },
       handler: async (req) => {
         const { session: _session, ...user } = req.user!;
-        return { ...user, mfa: { totp: await s.mfa.hasTotp(user.id), passkeys: 0 } };
+        return { ...user, mfa: { totp: await s.mfa.hasTotp(user.id), passkeys: await s.passkeys.count(user.id) } };
       },
     });
   };

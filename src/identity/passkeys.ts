@@ -1,0 +1,115 @@
+import {
+  type AuthenticationResponseJSON,
+  type PublicKeyCredentialCreationOptionsJSON,
+  type PublicKeyCredentialRequestOptionsJSON,
+  type RegistrationResponseJSON,
+  generateAuthenticationOptions,
+  generateRegistrationOptions,
+  verifyAuthenticationResponse,
+  verifyRegistrationResponse,
+} from '@simplewebauthn/server';
+import type { Kysely } from 'kysely';
+import type { DB } from '../db/index.ts';
+import { isUniqueViolation } from '../ledger/index.ts';
+import { AppError, type Clock } from '../platform/index.ts';
+
+const CHALLENGE_TTL_MS = 5 * 60 * 1000;
+
+export interface RelyingParty {
+  /** The site's host name (WebAuthn refuses IP addresses): `localhost` in development. */
+  id: string;
+  name: string;
+  /** The exact origin the browser reports, e.g. http://localhost:3000. */
+  origin: string;
+}
+
+/** Passkeys (WebAuthn) through @simplewebauthn/server: registration, and assertions used as a second factor. */
+export function createPasskeys(deps: { db: Kysely<DB>; clock: Clock; rp: RelyingParty }) {
+  const { db, clock, rp } = deps;
+
+  async function saveChallenge(userId: string, purpose: 'register' | 'step_up', challenge: string): Promise<void> {
+    const row = { challenge, expires_at: new Date(clock.now().getTime() + CHALLENGE_TTL_MS) };
+    await db.insertInto('webauthn_challenges').values({ user_id: userId, purpose, ...row }).onConflict((oc) => oc.columns(['user_id', 'purpose']).doUpdateSet(row)).execute();
+  }
+
+  /** A challenge is used once: taking it deletes it, so a replayed response finds none. */
+  async function takeChallenge(userId: string, purpose: 'register' | 'step_up'): Promise<string | undefined> {
+    const row = await db.deleteFrom('webauthn_challenges').where('user_id', '=', userId).where('purpose', '=', purpose).returning(['challenge', 'expires_at']).executeTakeFirst();
+    return row && new Date(row.expires_at) > clock.now() ? row.challenge : undefined;
+  }
+
+  async function registrationOptions(user: { id: string; email: string }): Promise<PublicKeyCredentialCreationOptionsJSON> {
+    const existing = await db.selectFrom('passkeys').select(['id', 'transports']).where('user_id', '=', user.id).execute();
+    const options = await generateRegistrationOptions({
+      rpName: rp.name,
+      rpID: rp.id,
+      userName: user.email,
+      userID: new TextEncoder().encode(user.id),
+      attestationType: 'none',
+      excludeCredentials: existing.map((c) => ({ id: c.id, transports: JSON.parse(c.transports) as string[] })),
+      authenticatorSelection: { residentKey: 'preferred', userVerification: 'preferred' },
+    });
+    await saveChallenge(user.id, 'register', options.challenge);
+    return options;
+  }
+
+  async function register(userId: string, response: RegistrationResponseJSON): Promise<{ id: string }> {
+    const expectedChallenge = await takeChallenge(userId, 'register');
+    if (!expectedChallenge) throw new AppError('passkey_failed', 'ask for registration options first (they expire after 5 minutes)');
+    let verified;
+    try {
+      verified = await verifyRegistrationResponse({ response, expectedChallenge, expectedOrigin: rp.origin, expectedRPID: rp.id });
+    } catch (e) {
+      throw new AppError('passkey_failed', `the passkey could not be verified: ${e instanceof Error ? e.message : 'invalid response'}`);
+    }
+    if (!verified.verified) throw new AppError('passkey_failed', 'the passkey could not be verified');
+    const c = verified.registrationInfo.credential;
+    try {
+      await db
+        .insertInto('passkeys')
+        .values({ id: c.id, user_id: userId, public_key: Buffer.from(c.publicKey).toString('base64url'), counter: c.counter, transports: JSON.stringify(c.transports ?? []), created_at: clock.now() })
+        .execute();
+    } catch (e) {
+      if (isUniqueViolation(e)) throw new AppError('passkey_failed', 'this passkey is already registered');
+      throw e;
+    }
+    return { id: c.id };
+  }
+
+  async function authenticationOptions(userId: string): Promise<PublicKeyCredentialRequestOptionsJSON> {
+    const creds = await db.selectFrom('passkeys').select(['id', 'transports']).where('user_id', '=', userId).execute();
+    if (creds.length === 0) throw new AppError('mfa_not_enrolled', 'register a passkey first');
+    const options = await generateAuthenticationOptions({ rpID: rp.id, allowCredentials: creds.map((c) => ({ id: c.id, transports: JSON.parse(c.transports) as never })), userVerification: 'preferred' });
+    await saveChallenge(userId, 'step_up', options.challenge);
+    return options;
+  }
+
+  /** True when the assertion is this user's passkey answering the pending challenge; the signature counter must move forward. */
+  async function verifyAssertion(userId: string, response: AuthenticationResponseJSON): Promise<boolean> {
+    const cred = await db.selectFrom('passkeys').selectAll().where('id', '=', response.id).where('user_id', '=', userId).executeTakeFirst();
+    const expectedChallenge = await takeChallenge(userId, 'step_up');
+    if (!cred || !expectedChallenge) return false;
+    try {
+      const r = await verifyAuthenticationResponse({
+        response,
+        expectedChallenge,
+        expectedOrigin: rp.origin,
+        expectedRPID: rp.id,
+        credential: { id: cred.id, publicKey: new Uint8Array(Buffer.from(cred.public_key, 'base64url')), counter: Number(cred.counter), transports: JSON.parse(cred.transports) as never },
+      });
+      if (!r.verified) return false;
+      await db.updateTable('passkeys').set({ counter: r.authenticationInfo.newCounter, last_used_at: clock.now() }).where('id', '=', cred.id).execute();
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  async function count(userId: string): Promise<number> {
+    const r = await db.selectFrom('passkeys').select((eb) => eb.fn.countAll<number>().as('n')).where('user_id', '=', userId).executeTakeFirstOrThrow();
+    return Number(r.n);
+  }
+
+  return { registrationOptions, register, authenticationOptions, verifyAssertion, count };
+}
+export type Passkeys = ReturnType<typeof createPasskeys>;
