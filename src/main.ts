@@ -37,8 +37,8 @@ export async function startPlatform(config: Config, opts: { listen?: boolean } =
   const timer = setInterval(() => {
     if (running) return;
     running = true;
-    services.wallet
-      .settleInFlight()
+    Promise.all([services.wallet.settleInFlight(), forgetOldIdempotencyKeys(services)])
+      .then(([r]) => r)
       .then((r) => {
         const n = r.charges.posted + r.charges.voided + r.withdrawals.posted + r.withdrawals.voided;
         if (n > 0) app?.log.info(r, 'inquiry settled bank movements');
@@ -74,4 +74,10 @@ function developmentSecret(config: Config): string {
   const key = randomBytes(32).toString('hex');
   writeFileSync(file, `${key}\n`, { mode: 0o600 });
   return key;
+}
+
+/** Idempotency keys are kept 24 hours (API.md); older ones are deleted in small batches by the periodic job. */
+async function forgetOldIdempotencyKeys(s: Services): Promise<void> {
+  const cutoff = new Date(s.clock.now().getTime() - 24 * 60 * 60 * 1000);
+  await s.db.deleteFrom('idempotency_keys').where('created_at', '<', cutoff).execute();
 }

@@ -216,6 +216,11 @@ describe.each(DATABASES)('bank linking on %s', (kind) => {
       expect((await w.db.selectFrom('bank_links').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n).toEqual(links.n);
     });
 
+    it.each(['やまだ はなこ', 'ヤマダ ハナコ', 'ﾔﾏﾀﾞ・ﾊﾅｺ', 'ｷｬﾉﾝ', 'Yamada', '山田'])('a holder name %s that no bank would store is refused', async (holderNameKana) => {
+      const r = await call(app, 'POST', '/sandbox/bank-accounts', { body: { bankCode: banks.otp.code, branchCode: banks.otp.branch, holderNameKana, birthDate: '1985-04-12', pin: '1234', phone: '09000000000', balance: 1 } });
+      expect([r.status, r.json.error.code]).toEqual([400, 'invalid_request']);
+    });
+
     it('Japan Post symbol/number is converted to the Zengin branch and account', async () => {
       const r = await call(app, 'POST', '/v1/bank-links', { token: u.token, headers: u.headers, body: { bankCode: '9900', jpSymbol: '10530', jpNumber: '12345671' } });
       expect(r.status, r.body).toBe(201);

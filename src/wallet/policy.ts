@@ -24,7 +24,7 @@ export const DEFAULT_POLICY: LimitPolicy = {
   balanceCap: yen(1_000_000),
   newLinkDaily: yen(10_000),
   coolingOffDays: 7,
-  unverifiedReceiveCap: yen(100_000),
+  unverifiedReceiveCap: yen(10_000),
   requirePhoneConfirmed: true,
   stepUp: { firstChargeOnLink: true, firstWithdrawalToLink: true, transfersFrom: yen(50_000) },
 };

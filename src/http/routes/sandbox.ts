@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { yen } from '../../money/index.ts';
+import { isValidZenginName } from '../../banks/names/index.ts';
 import { normalizePhone } from '../../notify/index.ts';
 import { AppError } from '../../platform/index.ts';
 import type { Services } from '../../services.ts';
@@ -24,7 +25,7 @@ export function sandboxRoutes(s: Services): FastifyPluginAsyncZod {
           branchCode: BranchCode,
           accountType: z.enum(['ordinary', 'current', 'savings']).default('ordinary'),
           accountNumber: AccountNumber.optional(),
-          holderNameKana: z.string().min(1).max(30),
+          holderNameKana: z.string().min(1).max(30).refine(isValidZenginName, 'the holder name as a bank stores it: half-width katakana (Zengin characters), at most 30'),
           birthDate: BirthDate,
           pin: z.string().regex(/^\d{4}$/, 'a 4-digit PIN'),
           phone: z.string().min(10).max(20),
