@@ -1,4 +1,3 @@
-import { randomInt } from 'node:crypto';
 import type { Kysely, Transaction } from 'kysely';
 import type { DB } from '../db/index.ts';
 import { type Yen, yen } from '../money/index.ts';
@@ -42,8 +41,8 @@ export function createLedger(deps: LedgerDeps) {
     return found;
   }
 
-  /** A slot for one movement: any slot will do, and spreading them is the point. */
-  const pickSlot = (shape: repo.AccountShape): number => (shape.slots === 1 ? 0 : randomInt(shape.slots));
+  /** A slot for one movement: any slot will do, and spreading them is the point (no secrecy needed, so no CSPRNG). */
+  const pickSlot = (shape: repo.AccountShape): number => (shape.slots === 1 ? 0 : Math.floor(Math.random() * shape.slots));
 
   async function createAccount(trx: Transaction<DB> | Kysely<DB>, spec: AccountSpec): Promise<string> {
     const id = deps.newId('acc');
