@@ -14,7 +14,7 @@ export function splitStatements(script: string): string[] {
   let current = '';
   let inDollar = false;
   for (const line of script.split('\n')) {
-    current += line + '\n';
+    current += `${line}\n`;
     if ((line.match(/\$\$/g) ?? []).length % 2 === 1) inDollar = !inDollar;
     if (!inDollar && /;\s*$/.test(line)) {
       const s = current.trim();

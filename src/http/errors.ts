@@ -69,27 +69,32 @@ export function errorBody(code: ErrorCode, message: string, details?: Record<str
   return { error: { code, message, ...(details && Object.keys(details).length > 0 ? { details } : {}) } };
 }
 
+type Answer = [code: ErrorCode, message: string, details?: Record<string, unknown>];
+
 /** Maps whatever a route threw to the API's error shape; unexpected errors are logged and answered as 500. */
 export function handleError(err: FastifyError | Error, req: FastifyRequest, reply: FastifyReply): void {
-  const send = (code: ErrorCode, message: string, details?: Record<string, unknown>) => {
-    if (code === 'too_many_attempts' && !reply.getHeader('retry-after')) reply.header('retry-after', String(details?.['retryAfterSeconds'] ?? 60));
-    void reply.code(STATUS[code]).send(errorBody(code, message, details));
-  };
-  if (err instanceof AppError) return send(err.code, err.message, err.details);
+  const answer = classify(err, reply);
+  const [code, message, details] = answer ?? ['internal_error', 'an unexpected error occurred; quote the request id when reporting it', { requestId: req.id }];
+  if (!answer) req.log.error({ err }, 'unhandled error');
+  if (code === 'too_many_attempts' && !reply.getHeader('retry-after')) reply.header('retry-after', String(details?.retryAfterSeconds ?? 60));
+  void reply.code(STATUS[code]).send(errorBody(code, message, details));
+}
+
+function classify(err: FastifyError | Error, reply: FastifyReply): Answer | undefined {
+  if (err instanceof AppError) return [err.code, err.message, err.details];
   if (hasZodFastifySchemaValidationErrors(err)) {
     const issues = err.validation.map((v) => ({ path: `${v.instancePath}`.replace(/^\//, '').replaceAll('/', '.'), message: v.message }));
     // API.md: anything wrong with an amount is `invalid_amount`, whatever else is wrong.
     const amountIssue = issues.find((i) => i.path === 'amount' || i.path.endsWith('.amount'));
-    if (amountIssue) return send('invalid_amount', `amount must be an integer number of yen from 1 to 9,999,999,999 (${amountIssue.message})`, { issues });
+    if (amountIssue) return ['invalid_amount', `amount must be an integer number of yen from 1 to 9,999,999,999 (${amountIssue.message})`, { issues }];
     const where = err.validationContext ?? 'body';
-    return send('invalid_request', `invalid ${where}: ${issues.map((i) => `${i.path || where} ${i.message}`).join('; ')}`, { issues });
+    return ['invalid_request', `invalid ${where}: ${issues.map((i) => `${i.path || where} ${i.message}`).join('; ')}`, { issues }];
   }
   const fe = err as FastifyError;
-  if (fe.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || fe.code === 'FST_ERR_CTP_EMPTY_JSON_BODY' || (fe.statusCode === 400 && err instanceof SyntaxError)) return send('invalid_json', 'the body is not valid JSON');
-  if (fe.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return send('payload_too_large', 'the body is larger than 64 KiB');
-  if (fe.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') return send('invalid_request', 'send the body as application/json');
-  if (fe.statusCode === 429) return send('too_many_attempts', 'too many requests: slow down', { retryAfterSeconds: Number(reply.getHeader('retry-after') ?? 60) });
-  if (fe.statusCode && fe.statusCode >= 400 && fe.statusCode < 500) return send('invalid_request', err.message);
-  req.log.error({ err }, 'unhandled error');
-  send('internal_error', 'an unexpected error occurred; quote the request id when reporting it', { requestId: req.id });
+  if (fe.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || fe.code === 'FST_ERR_CTP_EMPTY_JSON_BODY' || (fe.statusCode === 400 && err instanceof SyntaxError)) return ['invalid_json', 'the body is not valid JSON'];
+  if (fe.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return ['payload_too_large', 'the body is larger than 64 KiB'];
+  if (fe.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') return ['invalid_request', 'send the body as application/json'];
+  if (fe.statusCode === 429) return ['too_many_attempts', 'too many requests: slow down', { retryAfterSeconds: Number(reply.getHeader('retry-after') ?? 60) }];
+  if (fe.statusCode && fe.statusCode >= 400 && fe.statusCode < 500) return ['invalid_request', err.message];
+  return undefined;
 }

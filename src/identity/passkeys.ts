@@ -56,7 +56,7 @@ export function createPasskeys(deps: { db: Kysely<DB>; clock: Clock; rp: Relying
   async function register(userId: string, response: RegistrationResponseJSON): Promise<{ id: string }> {
     const expectedChallenge = await takeChallenge(userId, 'register');
     if (!expectedChallenge) throw new AppError('passkey_failed', 'ask for registration options first (they expire after 5 minutes)');
-    let verified;
+    let verified: Awaited<ReturnType<typeof verifyRegistrationResponse>>;
     try {
       verified = await verifyRegistrationResponse({ response, expectedChallenge, expectedOrigin: rp.origin, expectedRPID: rp.id });
     } catch (e) {

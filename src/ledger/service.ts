@@ -134,7 +134,7 @@ export function createLedger(deps: LedgerDeps) {
   /** Resolves a hold: `post` moves the held amount for good, `void` releases it. Never both, never twice (unique index). */
   async function resolvePending(trx: Transaction<DB>, pendingId: string, outcome: 'post' | 'void', code?: string): Promise<Transfer> {
     const p = await repo.findTransfer(trx, pendingId);
-    if (!p || p.phase !== 'pending') throw new AppError('not_found', `pending transfer ${pendingId} does not exist`);
+    if (p?.phase !== 'pending') throw new AppError('not_found', `pending transfer ${pendingId} does not exist`);
     if (await repo.isResolved(trx, pendingId)) throw new AppError('invalid_state', 'the pending transfer has already been posted or voided');
     const row: repo.TransferRow = {
       ...p,

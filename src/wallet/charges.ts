@@ -109,7 +109,8 @@ export function createCharges(deps: WalletDeps, accounts: AccountDirectory, link
       ])
       .where('user_id', '=', userId)
       .where(countsAgainstLimits(deps.clock.now()))
-      .where('created_at', '>=', tokyoMonthStart(now) < tokyoDayStart(now) ? tokyoMonthStart(now) : tokyoDayStart(now))
+      // A Tokyo month always starts on or before today's Tokyo day: one range covers both sums.
+      .where('created_at', '>=', tokyoMonthStart(now))
       .executeTakeFirstOrThrow();
     const a = await deps.ledger.available(trx, wallet);
     return { monthlyUsed: yen(r.month), dailyUsedOnLink: yen(r.today), walletHolding: yen(a.available + a.pendingIncoming) };

@@ -23,6 +23,7 @@ export async function call(app: FastifyInstance, method: 'GET' | 'POST' | 'DELET
   if (o.key) headers['idempotency-key'] = o.key;
   if (o.body !== undefined || o.raw !== undefined) headers['content-type'] ??= 'application/json';
   const r = await app.inject({ method, url, headers, ...(o.raw !== undefined ? { payload: o.raw } : o.body !== undefined ? { payload: JSON.stringify(o.body) } : {}) });
+  // biome-ignore lint/suspicious/noExplicitAny: tests read whatever JSON the API answered and assert on it
   let json: any = null;
   try {
     json = r.json();

@@ -518,7 +518,7 @@ describe('isValidZenginName', () => {
     [' ', 'blank'],
     ['   ', 'blank'],
     ['ｱ'.repeat(31), 'over 30 characters'],
-    ['ｶﾞ'.repeat(15) + 'ｱ', 'over 30 once ﾞ counts as a character'],
+    [`${'ｶﾞ'.repeat(15)}ｱ`, 'over 30 once ﾞ counts as a character'],
     ['ﾔﾏﾀﾞ ﾊﾅｺ'.repeat(4), 'over 30 characters'],
     ['ヤマダ', 'full-width katakana'],
     ['やまだ', 'hiragana'],

@@ -23,7 +23,7 @@ const COMBINING_SEMI_VOICED = '\u309A';
 
 function zip(from: string, to: string): Map<string, string> {
   const m = new Map<string, string>();
-  [...from].forEach((c, i) => m.set(c, to[i] ?? c));
+  for (const [i, c] of [...from].entries()) m.set(c, to[i] ?? c);
   return m;
 }
 
