@@ -1,7 +1,8 @@
 /**
  * `npm run bench`: ledger and HTTP payment throughput on PGlite and PostgreSQL, uniform and hot-merchant,
  * beside a pgbench baseline measured in the same run (absolute speed varies between machines; ratios travel).
- * Env: BENCH_SECONDS (default 8), BENCH_DB=pglite|postgres|both, BENCH_ONLY=ledger|http|baseline.
+ * Env: BENCH_SECONDS (default 8), BENCH_DB=pglite|postgres|both, BENCH_ONLY=ledger|http|baseline,
+ * BENCH_WORKERS=N (also run the HTTP cases against `saifu serve` with N cluster workers).
  */
 import { execFile, spawn } from 'node:child_process';
 import { availableParallelism } from 'node:os';
@@ -88,25 +89,52 @@ function load(cfg: Record<string, unknown>): Promise<LoadResult> {
   });
 }
 
-/** (b) the HTTP payment path: the real app on 127.0.0.1, autocannon in another process. */
-async function httpBench(kind: Kind, mode: Mode, halfLoadOf?: number): Promise<number> {
+/** Runs `saifu serve` with SAIFU_WORKERS processes on the scratch database; resolves once it answers /healthz. */
+async function startServer(url: string, workers: number): Promise<{ port: number; stop: () => void }> {
+  const port = 20_000 + Math.floor(Math.random() * 20_000);
+  const child = spawn(process.execPath, [join(here, '..', 'bin', 'saifu.mjs'), 'serve'], {
+    env: { ...process.env, DATABASE_URL: url, PORT: String(port), HOST: '127.0.0.1', SAIFU_WORKERS: String(workers), SAIFU_SANDBOX: '0', SAIFU_LOG_LEVEL: 'warn', SAIFU_SECRET_KEY: 'bench-secret-bench-secret-bench-secret', SAIFU_INQUIRY_INTERVAL_MS: '600000' },
+    stdio: 'ignore',
+    detached: true,
+  });
+  for (let i = 0; i < 200; i++) {
+    try {
+      if ((await fetch(`http://127.0.0.1:${port}/healthz`)).ok) return { port, stop: () => process.kill(-child.pid!, 'SIGTERM') };
+    } catch {
+      // not up yet
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  process.kill(-child.pid!, 'SIGKILL');
+  throw new Error('bench server did not start');
+}
+
+/** (b) the HTTP payment path: the real app on 127.0.0.1 (in this process, or `saifu serve` with workers), autocannon in another process. */
+async function httpBench(kind: Kind, mode: Mode, halfLoadOf?: number, workers = 0): Promise<number> {
   const database = await scratchDatabase(kind, 32);
   const s = await benchServices(database);
   const tokens = await benchUsers(s, kind === 'pglite' ? 200 : 500);
   const merchants: string[] = [];
   for (let i = 0; i < (mode === 'hot' ? 1 : 200); i++) merchants.push((await s.wallet.payments.createMerchant(`Bench ${i}`)).id);
   const app = await buildApp(s, { sandbox: false, trustProxy: false, logLevel: 'warn' });
-  await app.listen({ port: 0, host: '127.0.0.1' });
-  const address = app.server.address();
-  const port = typeof address === 'object' && address ? address.port : 0;
+  let port: number;
+  let stopServer = () => {};
+  if (workers > 0 && database.url) {
+    ({ port, stop: stopServer } = await startServer(database.url, workers));
+  } else {
+    await app.listen({ port: 0, host: '127.0.0.1' });
+    const address = app.server.address();
+    port = typeof address === 'object' && address ? address.port : 0;
+  }
   // Saturation is measured with 64 connections; the half-load latency with 16, as a steady client pool would send it.
   const r = await load({ url: `http://127.0.0.1:${port}`, tokens, merchants, seconds: SECONDS, connections: halfLoadOf ? 16 : 64, ...(halfLoadOf ? { rate: Math.round(halfLoadOf / 2) } : {}) });
+  stopServer();
   await app.close();
   const ok = (await verifyLedger(s.db)).length === 0;
   const errorShare = (r.non2xx + r.errors + r.timeouts) / Math.max(1, r.total);
   const tps = Math.round(r.requests.average);
   rows.push({
-    bench: halfLoadOf ? 'http payment @ half load' : 'http payment',
+    bench: `http payment${halfLoadOf ? ' @ half load' : ''}${workers > 0 ? ` (${workers} workers)` : ''}`,
     db: kind,
     mode,
     'tx/s': tps,
@@ -135,7 +163,16 @@ for (const kind of dbs) {
   if (!ONLY || ONLY === 'http') {
     const uniform = await httpBench(kind, 'uniform');
     await httpBench(kind, 'hot');
-    if (kind === 'postgres') await httpBench(kind, 'uniform', uniform);
+    if (kind === 'postgres') {
+      await httpBench(kind, 'uniform', uniform);
+      // Optionally the same path as `saifu serve` runs it with SAIFU_WORKERS=N (node:cluster), in its own processes.
+      const workers = Number(process.env.BENCH_WORKERS ?? 0);
+      if (workers > 0) {
+        const clustered = await httpBench(kind, 'uniform', undefined, workers);
+        await httpBench(kind, 'hot', undefined, workers);
+        await httpBench(kind, 'uniform', clustered, workers);
+      }
+    }
   }
 }
 
@@ -151,9 +188,13 @@ for (const bench of ['ledger', 'http payment']) {
     if (v && base[mode]) ratios.push({ figure: `${bench} ${mode} / pgbench ${mode}`, value: `${round(v / base[mode]!, 2)}×`, target: '-' });
   }
 }
-const httpU = get('http payment', 'postgres', 'uniform');
-if (httpU) ratios.push({ figure: 'HTTP payments/s (PostgreSQL, uniform)', value: String(httpU), target: '≥ 3,000/s' });
-const half = rows.find((r) => r.bench === 'http payment @ half load');
-if (half) ratios.push({ figure: 'HTTP p99 at half load (PostgreSQL)', value: `${half['p99 ms']} ms`, target: '≤ 25 ms' });
+for (const variant of ['', ` (${process.env.BENCH_WORKERS ?? 0} workers)`]) {
+  const u = get(`http payment${variant}`, 'postgres', 'uniform');
+  const h = get(`http payment${variant}`, 'postgres', 'hot');
+  if (u) ratios.push({ figure: `HTTP payments/s${variant} (PostgreSQL, uniform)`, value: String(u), target: '≥ 3,000/s' });
+  if (u && h && variant) ratios.push({ figure: `http payment${variant} hot / uniform`, value: `${Math.round((h / u) * 100)}%`, target: '≥ 80%' });
+  const half = rows.find((r) => r.bench === `http payment @ half load${variant}` && r.db === 'postgres');
+  if (half) ratios.push({ figure: `HTTP p99 at half load${variant} (PostgreSQL)`, value: `${half['p99 ms']} ms`, target: '≤ 25 ms' });
+}
 if (ratios.length) console.table(ratios);
 process.exit(rows.some((r) => r.note.includes('FAILED')) ? 1 : 0);

@@ -19,6 +19,7 @@ const schema = z.object({
   SAIFU_INQUIRY_INTERVAL_MS: int(5000, 100, 3_600_000),
   SAIFU_SECRET_KEY: optionalString.refine((v) => v === undefined || v.length >= 32, 'must be at least 32 characters (e.g. openssl rand -hex 32)'),
   SAIFU_ALLOW_LEGACY_PIN: bool(false),
+  SAIFU_WORKERS: int(1, 1, 64),
   SAIFU_PUBLIC_URL: optionalString.refine((v) => v === undefined || /^https?:\/\/[^/]+$/.test(v), 'must be an origin such as https://wallet.example.jp (no path)'),
 });
 
@@ -37,6 +38,8 @@ export interface Config {
   secretKey: string | undefined;
   /** Accept `legacy_pin` banks (the 2020 weakness); off unless explicitly enabled, for the simulator. */
   allowLegacyPin: boolean;
+  /** HTTP worker processes (node:cluster) sharing the port; more than 1 needs PostgreSQL. */
+  workers: number;
   /** The origin users reach Saifu at; passkeys are bound to its host name. */
   publicUrl: string;
 }
@@ -55,6 +58,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   const v = parsed.data;
   if (v.SAIFU_ENV === 'production' && !v.SAIFU_SECRET_KEY) throw new ConfigError('invalid SAIFU_SECRET_KEY="": required in production (at least 32 characters)');
+  if (v.SAIFU_WORKERS > 1 && !v.DATABASE_URL) throw new ConfigError(`invalid SAIFU_WORKERS=${JSON.stringify(env.SAIFU_WORKERS)}: more than one worker needs DATABASE_URL (PGlite is single-process)`);
   const sandbox = v.SAIFU_SANDBOX === undefined ? v.SAIFU_ENV !== 'production' : v.SAIFU_SANDBOX === '1' || v.SAIFU_SANDBOX === 'true';
   return {
     port: v.PORT,
@@ -69,5 +73,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     secretKey: v.SAIFU_SECRET_KEY,
     allowLegacyPin: v.SAIFU_ALLOW_LEGACY_PIN,
     publicUrl: v.SAIFU_PUBLIC_URL ?? `http://localhost:${v.PORT}`,
+    workers: v.SAIFU_WORKERS,
   };
 }

@@ -19,16 +19,26 @@ export interface Platform {
 }
 
 /** Composition root: config → database (migrated) → services → HTTP, plus the inquiry job. */
-export async function startPlatform(config: Config, opts: { listen?: boolean } = {}): Promise<Platform> {
+export interface StartOptions {
+  /** Bind the HTTP port (default true). */
+  listen?: boolean;
+  /** Migrate and seed first (default true); cluster workers leave it to the primary. */
+  setup?: boolean;
+  /** Run the periodic jobs (default: when listening). */
+  jobs?: boolean;
+}
+
+export async function startPlatform(config: Config, opts: StartOptions = {}): Promise<Platform> {
   const database = await openDatabase({ url: config.databaseUrl, dataDir: config.dataDir });
-  await migrate(database.db);
+  const setup = opts.setup !== false;
+  if (setup) await migrate(database.db);
   let app: FastifyInstance | undefined;
   const secretKey = config.secretKey ?? developmentSecret(config);
   const linkingPolicy = { ...DEFAULT_LINKING_POLICY, allowLegacyPin: config.allowLegacyPin };
   const relyingParty = { id: new URL(config.publicUrl).hostname, name: 'Saifu', origin: config.publicUrl };
   const services = createServices({ database, secretKey, linkingPolicy, relyingParty, alert: (message, details) => app?.log.error(details, message) });
-  await seedParticipatingBanks(database.db, services.clock);
-  const seed = config.sandbox ? await seedSandbox(services) : undefined;
+  if (setup) await seedParticipatingBanks(database.db, services.clock);
+  const seed = setup && config.sandbox ? await seedSandbox(services) : undefined;
   app = await buildApp(services, { sandbox: config.sandbox, trustProxy: config.trustProxy, logLevel: config.logLevel });
   if (opts.listen !== false) await app.listen({ port: config.port, host: config.host });
 
@@ -49,6 +59,7 @@ export async function startPlatform(config: Config, opts: { listen?: boolean } =
       });
   }, config.inquiryIntervalMs);
   timer.unref();
+  if (opts.jobs === false || opts.listen === false) clearInterval(timer);
 
   return {
     services,

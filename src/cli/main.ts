@@ -1,3 +1,4 @@
+import cluster from 'node:cluster';
 import { Command } from 'commander';
 import { type Config, ConfigError, loadConfig } from '../config.ts';
 import { migrate, openDatabase } from '../db/index.ts';
@@ -29,7 +30,9 @@ program
   .action(async () => {
     const c = config();
     const started = Date.now();
-    const p = await startPlatform(c);
+    if (c.workers > 1 && cluster.isWorker) return serveWorker(c);
+    // With several workers the primary migrates and seeds once, then forks processes that share the port.
+    const p = await startPlatform(c, c.workers > 1 ? { listen: false } : {});
     const base = `http://${c.host === '127.0.0.1' || c.host === '0.0.0.0' ? 'localhost' : c.host}:${c.port}`;
     const lines = [
       `Saifu is running (${where(c)}, ${c.env}${c.sandbox ? ', sandbox on' : ''}) in ${((Date.now() - started) / 1000).toFixed(1)} s`,
@@ -43,6 +46,11 @@ program
       lines.push(`  Demo merchant ${p.seed.merchant.id}${p.seed.merchant.apiKey ? `  API key ${p.seed.merchant.apiKey} (shown once)` : ''}`);
       lines.push(`  Operator     ${p.seed.operator.email}${p.seed.operator.password ? `  password ${p.seed.operator.password} (shown once; POST /v1/admin/sessions)` : ' (exists)'}`);
     }
+    if (c.workers > 1) {
+      lines.push(`  Workers      ${c.workers} processes on port ${c.port}`);
+      await p.close();
+      return superviseWorkers(c, lines);
+    }
     process.stdout.write(`${lines.join('\n')}\n`);
     const stop = async () => {
       await p.close();
@@ -51,6 +59,39 @@ program
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
   });
+
+/** The primary of a multi-worker server: forks the workers, replaces one that dies, stops them all on a signal. */
+function superviseWorkers(c: Config, banner: string[]): void {
+  let stopping = false;
+  let ready = 0;
+  cluster.on('message', (_w, msg) => {
+    if (msg === 'ready' && ++ready === c.workers) process.stdout.write(`${banner.join('\n')}\n`);
+  });
+  cluster.on('exit', (w, code, signal) => {
+    if (stopping) return;
+    process.stderr.write(`saifu: worker ${w.process.pid} exited (${signal ?? code}); starting another\n`);
+    cluster.fork();
+  });
+  for (let i = 0; i < c.workers; i++) cluster.fork();
+  const stop = () => {
+    stopping = true;
+    for (const w of Object.values(cluster.workers ?? {})) w?.process.kill('SIGTERM');
+    setTimeout(() => process.exit(0), 2_000).unref();
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+}
+
+async function serveWorker(c: Config): Promise<void> {
+  const p = await startPlatform(c, { setup: false });
+  process.send?.('ready');
+  const stop = async () => {
+    await p.close();
+    process.exit(0);
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+}
 
 program
   .command('migrate')

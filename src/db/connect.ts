@@ -56,6 +56,8 @@ function preparingPool(pool: pg.Pool): pg.Pool {
 export interface Database {
   db: Kysely<DB>;
   kind: 'pglite' | 'postgres';
+  /** The connection URL, for PostgreSQL. */
+  url?: string;
   close(): Promise<void>;
 }
 
@@ -76,7 +78,7 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
     // discards it and connects a new one on next use, so the event must not crash the process.
     pool.on('error', (err) => options.onIdleError?.(err));
     const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool: preparingPool(pool) }) });
-    return { db, kind: 'postgres', close: () => db.destroy() };
+    return { db, kind: 'postgres', url: options.url, close: () => db.destroy() };
   }
   if (options.dataDir) mkdirSync(options.dataDir, { recursive: true });
   // The options-object form: with a positional undefined data dir, PGlite ignores the options.
