@@ -33,7 +33,7 @@ export async function startPlatform(config: Config, opts: StartOptions = {}): Pr
   const setup = opts.setup !== false;
   if (setup) await migrate(database.db);
   let app: FastifyInstance | undefined;
-  const secretKey = config.secretKey ?? developmentSecret(config);
+  const secretKey = secretKeyOf(config);
   const linkingPolicy = { ...DEFAULT_LINKING_POLICY, allowLegacyPin: config.allowLegacyPin };
   const relyingParty = { id: new URL(config.publicUrl).hostname, name: 'Saifu', origin: config.publicUrl };
   const services = createServices({ database, secretKey, linkingPolicy, relyingParty, alert: (message, details) => app?.log.error(details, message) });
@@ -75,10 +75,11 @@ export async function startPlatform(config: Config, opts: StartOptions = {}): Pr
 }
 
 /**
- * Outside production a missing SAIFU_SECRET_KEY is generated once and kept beside the data (mode 0600), so
- * TOTP enrolments survive restarts of a development install.
+ * SAIFU_SECRET_KEY, or outside production (where config refuses to start without it) one generated once and
+ * kept beside the data (mode 0600), so TOTP enrolments survive restarts of a development install.
  */
-function developmentSecret(config: Config): string {
+export function secretKeyOf(config: Config): string {
+  if (config.secretKey) return config.secretKey;
   const file = join(config.dataDir, 'secret.key');
   if (existsSync(file)) return readFileSync(file, 'utf8').trim();
   mkdirSync(config.dataDir, { recursive: true });

@@ -1,9 +1,9 @@
 import cluster from 'node:cluster';
 import { Command } from 'commander';
 import { type Config, ConfigError, loadConfig } from '../config.ts';
-import { migrate, openDatabase } from '../db/index.ts';
+import { type Database, migrate, openDatabase } from '../db/index.ts';
 import { verifyLedger } from '../ledger/index.ts';
-import { startPlatform } from '../main.ts';
+import { secretKeyOf, startPlatform } from '../main.ts';
 import { ROLES, type Role, verifyAudit } from '../ops/index.ts';
 import { seedSandbox } from '../sandbox/seed.ts';
 import { createServices } from '../services.ts';
@@ -21,6 +21,17 @@ function config(): Config {
 }
 
 const where = (c: Config) => (c.databaseUrl ? `PostgreSQL (${new URL(c.databaseUrl).host}${new URL(c.databaseUrl).pathname})` : `embedded PGlite, data in ${c.dataDir}/pgdata`);
+
+/** Opens the configured database, brings it up to date, runs `fn`, and closes it whatever happens. */
+async function withDatabase<T>(c: Config, fn: (d: Database) => Promise<T>): Promise<T> {
+  const d = await openDatabase({ url: c.databaseUrl, dataDir: c.dataDir });
+  try {
+    await migrate(d.db);
+    return await fn(d);
+  } finally {
+    await d.close();
+  }
+}
 
 const program = new Command('saifu').description('Saifu e-money wallet core').showHelpAfterError();
 
@@ -99,20 +110,16 @@ program
   .action(async () => {
     const c = config();
     const d = await openDatabase({ url: c.databaseUrl, dataDir: c.dataDir });
-    const applied = await migrate(d.db);
-    await d.close();
+    const applied = await migrate(d.db).finally(() => d.close());
     process.stdout.write(applied.length ? `applied ${applied.join(', ')}\n` : 'database is up to date\n');
   });
 
 program
   .command('seed')
-  .description('seed the sandbox (demo merchant); safe to repeat')
+  .description('seed the sandbox (demo merchant, admin operator); safe to repeat')
   .action(async () => {
     const c = config();
-    const d = await openDatabase({ url: c.databaseUrl, dataDir: c.dataDir });
-    await migrate(d.db);
-    const r = await seedSandbox(createServices({ database: d }));
-    await d.close();
+    const r = await withDatabase(c, (d) => seedSandbox(createServices({ database: d, secretKey: secretKeyOf(c) })));
     process.stdout.write(`demo merchant ${r.merchant.id}${r.merchant.apiKey ? ` API key ${r.merchant.apiKey}` : ' (exists)'}\noperator ${r.operator.email}${r.operator.password ? ` password ${r.operator.password}` : ' (exists)'}\n`);
   });
 
@@ -122,11 +129,7 @@ ledger
   .description('check every transfer, every account balance, the zero sum and wallet non-negativity; exit 1 on the first violation')
   .action(async () => {
     const c = config();
-    const d = await openDatabase({ url: c.databaseUrl, dataDir: c.dataDir });
-    await migrate(d.db);
-    const violations = await verifyLedger(d.db);
-    const counts = await d.db.selectFrom('ledger_transfers').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
-    await d.close();
+    const [violations, counts] = await withDatabase(c, async (d) => [await verifyLedger(d.db), await d.db.selectFrom('ledger_transfers').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()] as const);
     if (violations.length > 0) {
       process.stderr.write(`ledger verify FAILED: ${violations[0]!.check}: ${violations[0]!.message}${violations.length > 1 ? ` (+${violations.length - 1} more)` : ''}\n`);
       process.exit(1);
@@ -146,10 +149,7 @@ operators
       process.stderr.write(`saifu: --role must be one of ${ROLES.join(', ')}\n`);
       process.exit(2);
     }
-    const d = await openDatabase({ url: c.databaseUrl, dataDir: c.dataDir });
-    await migrate(d.db);
-    const op = await createServices({ database: d }).ops.createOperator(opts.email, opts.role as Role, 'cli');
-    await d.close();
+    const op = await withDatabase(c, (d) => createServices({ database: d, secretKey: secretKeyOf(c) }).ops.createOperator(opts.email, opts.role as Role, 'cli'));
     process.stdout.write(`operator ${op.id} (${op.email}, ${op.role}) password: ${op.password}\n`);
   });
 
@@ -160,10 +160,7 @@ program
   .description('recompute the audit hash chain; exit 1 at the first broken record')
   .action(async () => {
     const c = config();
-    const d = await openDatabase({ url: c.databaseUrl, dataDir: c.dataDir });
-    await migrate(d.db);
-    const r = await verifyAudit(d.db);
-    await d.close();
+    const r = await withDatabase(c, (d) => verifyAudit(d.db));
     if (!r.ok) {
       process.stderr.write(`audit verify FAILED at record ${r.firstBrokenSeq} (${r.checked} verified before it)\n`);
       process.exit(1);

@@ -1,5 +1,6 @@
 import { createHmac, randomInt } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
+import type { IdentitySubmission } from '../../src/identity/index.ts';
 import { call } from './http.ts';
 import { newPhone, type World } from './world.ts';
 
@@ -16,16 +17,7 @@ export function totp(secretBase32: string, at: Date): string {
   return String((h.readUInt32BE(o) & 0x7fffffff) % 1_000_000).padStart(6, '0');
 }
 
-export interface Person {
-  familyName: string;
-  givenName: string;
-  familyNameKana: string;
-  givenNameKana: string;
-  birthDate: string;
-  address: string;
-  document: { type: string; number: string };
-  selfie: string;
-}
+export type Person = IdentitySubmission;
 
 /** A person in the sandbox identity registry (someone whose ID document exists). */
 export async function registeredPerson(app: FastifyInstance, p: Omit<Person, 'document' | 'selfie' | 'address'> & { address?: string }): Promise<Person> {
