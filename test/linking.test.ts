@@ -283,6 +283,25 @@ describe.each(DATABASES)('bank linking on %s', (kind) => {
     expect((await call(app, 'GET', `/v1/charges/${pending.json.id}`, { token: u.token })).json.status).toBe('in_review');
   });
 
+  it('a first withdrawal to a link needs a fresh step-up; the registration-changes switch blocks unlinking', async () => {
+    const phone = newPhone();
+    const p = await registeredPerson(app, { familyName: '加藤', givenName: '誠', familyNameKana: 'カトウ', givenNameKana: 'マコト', birthDate: '1975-05-05' });
+    const acct = await bankAccount(app, { bankCode: banks.otp.code, branchCode: banks.otp.branch, holderNameKana: 'ｶﾄｳ ﾏｺﾄ', birthDate: '1975-05-05', pin: '3333', phone });
+    const u = await walletUser(app, w, { person: p, phone });
+    const l = await honestLink(u, acct, '3333', phone);
+    await call(app, 'POST', '/v1/charges', { token: u.token, key: k(), body: { bankLinkId: l.id, amount: 8_000 } });
+    w.clock.advance(6 * 60_000);
+    const wd = await call(app, 'POST', '/v1/withdrawals', { token: u.token, key: k(), body: { bankLinkId: l.id, amount: 1_000 } });
+    expect([wd.status, wd.json.error.code]).toEqual([403, 'step_up_required']);
+    await stepUp(app, w, u);
+    expect((await call(app, 'POST', '/v1/withdrawals', { token: u.token, key: k(), body: { bankLinkId: l.id, amount: 1_000 } })).json.status).toBe('succeeded');
+    await w.db.updateTable('bank_settings').set({ registration_changes: false }).where('bank_code', '=', banks.otp.code).execute();
+    const del = await call(app, 'DELETE', `/v1/bank-links/${l.id}`, { token: u.token });
+    expect([del.status, del.json.error.code]).toEqual([409, 'registration_changes_suspended']);
+    await w.db.updateTable('bank_settings').set({ registration_changes: true }).where('bank_code', '=', banks.otp.code).execute();
+    expect((await call(app, 'DELETE', `/v1/bank-links/${l.id}`, { token: u.token })).json.status).toBe('unlinked');
+  });
+
   it('a bank’s linking switch takes effect at once', async () => {
     const p = await registeredPerson(app, { familyName: '小林', givenName: '翔', familyNameKana: 'コバヤシ', givenNameKana: 'ショウ', birthDate: '1999-09-09' });
     const u = await walletUser(app, w, { person: p });

@@ -51,6 +51,7 @@ export const STATUS: Record<ErrorCode, number> = {
   passkey_failed: 400,
   bank_not_participating: 422,
   linking_suspended: 409,
+  registration_changes_suspended: 409,
   auth_method_not_allowed: 409,
   account_already_linked: 409,
   name_mismatch: 422,

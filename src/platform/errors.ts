@@ -58,6 +58,7 @@ export const ERROR_CODES = [
   // linking
   'bank_not_participating',
   'linking_suspended',
+  'registration_changes_suspended',
   'auth_method_not_allowed',
   'account_already_linked',
   'name_mismatch',

@@ -85,6 +85,9 @@ export function createBankLinks(deps: WalletDeps) {
     const link = await getLink(userId, id);
     if (link.status === 'frozen') throw new AppError('invalid_state', 'this link is frozen while a report is investigated');
     if (link.status === 'unlinked') return link;
+    // The bank's "registration changes" switch covers changes to existing links, unlinking included.
+    const bank = await deps.db.selectFrom('bank_settings').select('registration_changes').where('bank_code', '=', link.bankCode).executeTakeFirst();
+    if (bank && !bank.registration_changes) throw new AppError('registration_changes_suspended', 'this bank has suspended changes to existing links; try again later', { bankCode: link.bankCode });
     await inTransaction(deps.db, async (trx) => {
       const done = await trx.updateTable('bank_links').set({ status: 'unlinked' }).where('id', '=', id).where('user_id', '=', userId).where('status', '=', link.status).returning('id').executeTakeFirst();
       if (done && link.status === 'active') await releaseAccount(trx, link);
