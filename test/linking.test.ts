@@ -85,6 +85,21 @@ describe.each(DATABASES)('bank linking on %s', (kind) => {
     expect((await call(app, 'GET', '/v1/wallet', { token: u.token })).json.balance).toBe(3_000);
   });
 
+  it('a charge whose confirmation never comes fails after 15 minutes and frees its limit', async () => {
+    const phone = newPhone();
+    const p = await registeredPerson(app, { familyName: '吉田', givenName: '翼', familyNameKana: 'ヨシダ', givenNameKana: 'ツバサ', birthDate: '1988-03-03' });
+    const acct = await bankAccount(app, { bankCode: banks.otp.code, branchCode: banks.otp.branch, holderNameKana: 'ﾖｼﾀﾞ ﾂﾊﾞｻ', birthDate: '1988-03-03', pin: '4444', phone });
+    const u = await walletUser(app, w, { person: p, phone });
+    const l = await honestLink(u, acct, '4444', phone);
+    w.clock.advance(6 * 60_000);
+    const ch = await call(app, 'POST', '/v1/charges', { token: u.token, key: k(), body: { bankLinkId: l.id, amount: 2_000 } });
+    expect(ch.json.status).toBe('requires_action');
+    w.clock.advance(16 * 60_000);
+    await w.wallet.settleInFlight();
+    expect((await call(app, 'GET', `/v1/charges/${ch.json.id}`, { token: u.token })).json).toMatchObject({ status: 'failed', failureCode: 'confirmation_expired' });
+    expect((await call(app, 'GET', '/v1/wallet', { token: u.token })).json.limits.monthly.used).toBe(0);
+  });
+
   it('app bank: the holder approves in the bank app; the approval id never reaches the wallet client', async () => {
     const phone = newPhone();
     const p = await registeredPerson(app, { familyName: '鈴木', givenName: '次郎', familyNameKana: 'スズキ', givenNameKana: 'ジロウ', birthDate: '1990-12-01' });

@@ -163,7 +163,14 @@ export function createCharges(deps: WalletDeps, accounts: AccountDirectory, link
     return deps.db.selectFrom('bank_settings').selectAll().where('bank_code', '=', bankCode).executeTakeFirst();
   }
 
-  return { createCharge, confirmCharge, getCharge, limitsView, linkLimits };
+  /** Charges never confirmed within 15 minutes fail (`confirmation_expired`); no hold was written for them. */
+  async function expireUnconfirmed(): Promise<number> {
+    const cutoff = new Date(deps.clock.now().getTime() - CONFIRM_TTL_MS);
+    const r = await deps.db.updateTable('charges').set({ status: 'failed', failure_code: 'confirmation_expired', updated_at: deps.clock.now() }).where('status', '=', 'requires_action').where('created_at', '<', cutoff).returning('id').execute();
+    return r.length;
+  }
+
+  return { createCharge, confirmCharge, getCharge, limitsView, linkLimits, expireUnconfirmed };
 }
 export type Charges = ReturnType<typeof createCharges>;
 

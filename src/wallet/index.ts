@@ -22,9 +22,9 @@ export function createWallet(deps: WalletDeps) {
   const transfers = createTransfers(deps, accounts);
   const withdrawals = createWithdrawals(deps, accounts, links, saga);
   const history = createHistory(deps, accounts, charges);
-  /** The inquiry job's one pass: settles every charge and withdrawal whose bank call outlived `graceMs`. */
+  /** The periodic job's one pass: settles every charge and withdrawal whose bank call outlived `graceMs`, and expires unconfirmed charges. */
   async function settleInFlight(graceMs?: number) {
-    return { charges: await saga.settleInFlight('charges', graceMs), withdrawals: await saga.settleInFlight('withdrawals', graceMs) };
+    return { charges: await saga.settleInFlight('charges', graceMs), withdrawals: await saga.settleInFlight('withdrawals', graceMs), expired: await charges.expireUnconfirmed() };
   }
   return { accounts, links, charges, payments, transfers, withdrawals, history, settleInFlight };
 }
