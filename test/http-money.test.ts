@@ -270,3 +270,24 @@ describe.each(DATABASES)('money API on %s', (kind) => {
     expect((await call(app, 'GET', '/metrics')).body).toContain('saifu_http_request_duration_seconds');
   });
 });
+
+describe('malformed HTTP', () => {
+  it('a request line Node cannot parse is answered in the API error shape', async () => {
+    const { createWorld: cw } = await import('./support/world.ts');
+    const w = await cw('pglite');
+    const app = await httpApp(w);
+    await app.listen({ port: 0, host: '127.0.0.1' });
+    const port = (app.server.address() as { port: number }).port;
+    const { connect } = await import('node:net');
+    const raw = await new Promise<string>((resolve) => {
+      const sock = connect(port, '127.0.0.1', () => sock.write('GET /v1/banks?q=\u307b\u3093 HTTP/1.1\r\nHost: x\r\n\r\n'));
+      let out = '';
+      sock.on('data', (d) => (out += d));
+      sock.on('close', () => resolve(out));
+    });
+    expect(raw).toMatch(/^HTTP\/1\.1 400/);
+    expect(JSON.parse(raw.slice(raw.indexOf('\r\n\r\n') + 4)).error.code).toBe('invalid_request');
+    await app.close();
+    await w.close();
+  });
+});

@@ -32,6 +32,12 @@ export async function buildApp(s: Services, o: HttpOptions): Promise<FastifyInst
     trustProxy: o.trustProxy,
     genReqId: () => `req_${randomBytes(8).toString('hex')}`,
     requestIdHeader: false,
+    // Requests Node's HTTP parser rejects (raw non-ASCII in the URL, broken headers) get the API's error shape too.
+    clientErrorHandler: (_err, socket) => {
+      if (!socket.writable) return;
+      const body = JSON.stringify(errorBody('invalid_request', 'the HTTP request is malformed (percent-encode non-ASCII characters in the URL)'));
+      socket.end(`HTTP/1.1 400 Bad Request\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+    },
     // Per-request log lines only at debug/trace: at 'info' they would cost the hot path a log write each.
     logController: new LogController({ disableRequestLogging: o.logLevel !== 'debug' && o.logLevel !== 'trace' }),
   }).withTypeProvider<ZodTypeProvider>();
