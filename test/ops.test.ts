@@ -79,6 +79,19 @@ describe.each(DATABASES)('operators, bank switches and the audit chain on %s', (
     expect((await call(app, 'GET', '/v1/admin/banks', { token: tokens.support })).status).toBe(401);
   });
 
+  it('operators list and view cases; the view is audited; users cannot', async () => {
+    const id = await w.db.insertInto('cases').values({ id: 'case_test1', kind: 'reverse_brute_force', bank_code: '0001', branch_code: '100', account_number: '1234567', details: JSON.stringify({ by: 'pin_value' }), created_at: w.clock.now() }).returning('id').executeTakeFirstOrThrow();
+    const list = await call(app, 'GET', '/v1/admin/cases?kind=reverse_brute_force', { token: tokens.fraud_analyst });
+    expect(list.json.data[0]).toMatchObject({ id: id.id, kind: 'reverse_brute_force', bankAccount: { bankCode: '0001', accountNumberLast4: '4567' }, details: { by: 'pin_value' } });
+    expect(JSON.stringify(list.json)).not.toContain('1234567');
+    expect((await call(app, 'GET', `/v1/admin/cases/${id.id}`, { token: tokens.compliance })).json.id).toBe(id.id);
+    expect((await call(app, 'GET', '/v1/admin/cases/case_nope', { token: tokens.compliance })).status).toBe(404);
+    const user = await walletUser(app, w, { totp: false });
+    expect((await call(app, 'GET', '/v1/admin/cases', { token: user.token })).status).toBe(403);
+    const last = (await call(app, 'GET', '/v1/admin/audit?limit=1', { token: tokens.admin })).json.data[0];
+    expect(last).toMatchObject({ action: 'case.view', target: id.id });
+  });
+
   it('the audit log is append-only, and tampering is found', async () => {
     await expect(sql`UPDATE audit_log SET details = '{}' WHERE seq = 1`.execute(w.db)).rejects.toThrow(/append-only/);
     await expect(sql`DELETE FROM audit_log WHERE seq = 1`.execute(w.db)).rejects.toThrow(/append-only/);

@@ -122,7 +122,25 @@ export function createOps(deps: { db: Kysely<DB>; clock: Clock; newId: NewId }) 
     return rows.map((r) => ({ id: r.id, bankCode: r.bank_code, changes: JSON.parse(r.changes) as BankSwitches, reason: r.reason, actor: r.actor, at: new Date(r.created_at).toISOString() }));
   }
 
-  return { audit, createOperator, login, logout, authenticate, listBanks, setBankSwitches, switchHistory };
+  /** Cases opened by holders' reports and by security detections, newest first. */
+  async function listCases(filter: { kind?: string; status?: string; limit: number; startingAfter?: string }) {
+    let q = db.selectFrom('cases').selectAll().orderBy('id', 'desc').limit(filter.limit + 1);
+    if (filter.kind) q = q.where('kind', '=', filter.kind);
+    if (filter.status) q = q.where('status', '=', filter.status);
+    if (filter.startingAfter) q = q.where('id', '<', filter.startingAfter);
+    const rows = await q.execute();
+    return { data: rows.slice(0, filter.limit).map(toCase), hasMore: rows.length > filter.limit };
+  }
+
+  /** One case, with everything it touched; viewing it is an audited operator action. */
+  async function viewCase(operatorId: string, id: string) {
+    const row = await db.selectFrom('cases').selectAll().where('id', '=', id).executeTakeFirst();
+    if (!row) throw new AppError('not_found', `no case ${id}`);
+    await db.transaction().execute((trx) => audit.append(trx, { actor: operatorId, action: 'case.view', target: id }));
+    return toCase(row);
+  }
+
+  return { audit, createOperator, login, logout, authenticate, listBanks, setBankSwitches, switchHistory, listCases, viewCase };
 }
 export type Ops = ReturnType<typeof createOps>;
 
@@ -137,5 +155,16 @@ function toBank(r: DB['bank_settings'] extends infer T ? { [K in keyof T]: unkno
     perChargeLimit: r.per_charge_limit === null ? null : Number(r.per_charge_limit),
     monthlyLimit: r.monthly_limit === null ? null : Number(r.monthly_limit),
     updatedAt: new Date(r.updated_at as string).toISOString(),
+  };
+}
+
+function toCase(r: { id: string; kind: string; status: string; bank_code: string | null; branch_code: string | null; account_number: string | null; details: string; created_at: Date | string }) {
+  return {
+    id: r.id,
+    kind: r.kind,
+    status: r.status,
+    bankAccount: r.bank_code ? { bankCode: r.bank_code, branchCode: r.branch_code ?? '', accountNumberLast4: (r.account_number ?? '').slice(-4) } : null,
+    details: JSON.parse(r.details) as Record<string, unknown>,
+    createdAt: new Date(r.created_at).toISOString(),
   };
 }

@@ -71,6 +71,27 @@ export function adminRoutes(s: Services): FastifyPluginAsyncZod {
       handler: async (req) => ({ data: await s.ops.switchHistory(req.params.code) }),
     });
 
+    const Case = z.object({ id: z.string(), kind: z.string(), status: z.string(), bankAccount: z.object({ bankCode: z.string(), branchCode: z.string(), accountNumberLast4: z.string() }).nullable(), details: z.record(z.string(), z.unknown()), createdAt: S.Timestamp });
+    const caseRoles = requireOperator(s, 'support', 'fraud_analyst', 'compliance', 'admin');
+    app.get('/v1/admin/cases', {
+      preValidation: caseRoles,
+      schema: {
+        tags: ['admin'],
+        summary: 'Cases opened by unauthorized reports and security detections, newest first',
+        querystring: z.object({ kind: z.enum(['unauthorized_report', 'reverse_brute_force']).optional(), status: z.string().max(20).optional(), limit: z.coerce.number().int().min(1).max(100).default(20), starting_after: z.string().max(64).optional() }),
+        response: { 200: z.object({ data: z.array(Case), has_more: z.boolean() }), ...S.errors(400, 401, 403) },
+      },
+      handler: async (req) => {
+        const r = await s.ops.listCases({ limit: req.query.limit, ...(req.query.kind ? { kind: req.query.kind } : {}), ...(req.query.status ? { status: req.query.status } : {}), ...(req.query.starting_after ? { startingAfter: req.query.starting_after } : {}) });
+        return { data: r.data, has_more: r.hasMore };
+      },
+    });
+    app.get('/v1/admin/cases/:id', {
+      preValidation: caseRoles,
+      schema: { tags: ['admin'], summary: 'One case (the view is audited)', params: z.object({ id: z.string().max(64) }), response: { 200: Case, ...S.errors(401, 403, 404) } },
+      handler: async (req) => s.ops.viewCase(req.operator!.id, req.params.id),
+    });
+
     app.get('/v1/admin/audit', {
       preValidation: requireOperator(s, 'compliance', 'admin'),
       schema: { tags: ['admin'], summary: 'The audit log, newest first (compliance, admin)', querystring: z.object({ limit: z.coerce.number().int().min(1).max(100).default(20), starting_after: z.coerce.number().int().min(1).optional() }), response: { 200: z.object({ data: z.array(AuditRecord), has_more: z.boolean() }), ...S.errors(400, 401, 403) } },
