@@ -11,6 +11,7 @@ import * as m0004 from './migrations/0004_identity.ts';
 import * as m0005 from './migrations/0005_linking.ts';
 import * as m0006 from './migrations/0006_ops.ts';
 import * as m0007 from './migrations/0007_passkeys.ts';
+import * as m0008 from './migrations/0008_identity_forgery.ts';
 import type { DB } from './schema.ts';
 
 const INT8_OID = 20;
@@ -99,6 +100,7 @@ const migrations: Record<string, Migration> = {
   '0005_linking': m0005,
   '0006_ops': m0006,
   '0007_passkeys': m0007,
+  '0008_identity_forgery': m0008,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

@@ -57,6 +57,8 @@ export interface IdentityTables {
     document_type: string;
     document_number: string;
     face_token: string;
+    /** A counterfeit: its data and face may match, but the provider's authenticity check fails. */
+    forged: ColumnType<boolean, boolean | undefined, boolean>;
     created_at: Ts;
   };
 }

@@ -1,5 +1,5 @@
 /**
- * identity: users, phone confirmation, sessions, MFA (TOTP) and step-up, eKYC. Invariants: one account per email and per phone number;
+ * identity: users, phone confirmation, sessions, MFA (TOTP, passkeys) and step-up, eKYC. Invariants: one account per email and per phone number;
  * passwords stored as argon2id, session tokens and one-time codes only as hashes; a user always has a wallet.
  * Never log a password, token or code.
  */
@@ -7,5 +7,6 @@ export { createIdentity, sha256, type Identity, type IdentityDeps, type User, ty
 export { createMfa, ELEVATION_MS, type Mfa, type SecondFactor } from './mfa.ts';
 export { createSecretBox, type SecretBox } from './secret-box.ts';
 export { createEkyc, type Ekyc, type IdentityProvider, type IdentitySubmission, type DocumentType, type VerifiedIdentity } from './ekyc.ts';
-export { createLoginThrottle } from './login-throttle.ts';
+export { createLoginThrottle, type Attempt, type LoginThrottle } from './login-throttle.ts';
+export { assertSteppedUp, isSteppedUp, assertMayAddFactor, RECENT_SIGN_IN_MS, type SessionHolder } from './step-up.ts';
 export { createPasskeys, type Passkeys, type RelyingParty } from './passkeys.ts';

@@ -6,11 +6,12 @@ import { AppError, type Clock } from '../platform/index.ts';
 import type { AuthenticationResponseJSON } from '@simplewebauthn/server';
 import type { Passkeys } from './passkeys.ts';
 import type { SecretBox } from './secret-box.ts';
+import { createLoginThrottle } from './login-throttle.ts';
+import { ELEVATION_MS, type SessionHolder, assertMayAddFactor } from './step-up.ts';
 import { checkTotp, newTotpSecret, totpUri } from './totp.ts';
 import { sha256 } from './tokens.ts';
 
-/** How long a step-up lets a session do sensitive things. */
-export const ELEVATION_MS = 5 * 60 * 1000;
+export { ELEVATION_MS };
 const SMS_CODE_TTL_MS = 5 * 60 * 1000;
 const SMS_CODE_ATTEMPTS = 5;
 
@@ -19,8 +20,13 @@ export type SecondFactor = { otp: string } | { smsCode: string } | { passkey: Au
 /** TOTP enrolment, second-factor checks and step-up (a session elevated for 5 minutes). */
 export function createMfa(deps: { db: Kysely<DB>; clock: Clock; box: SecretBox; notifier: Notifier; passkeys?: Passkeys; onUserChanged?: (userId: string) => void }) {
   const { db, clock } = deps;
+  // Per user, across addresses and devices: five wrong second factors in a row lock step-up for a while. This
+  // also stops asking for a new SMS code after each wrong guess from giving five more tries each time.
+  const throttle = createLoginThrottle({ db, clock, scope: 'step-up' });
 
-  async function beginTotp(userId: string): Promise<{ secret: string; otpauthUrl: string }> {
+  async function beginTotp(holder: SessionHolder): Promise<{ secret: string; otpauthUrl: string }> {
+    assertMayAddFactor(holder, clock.now());
+    const userId = holder.id;
     const user = await db.selectFrom('users').select(['email', 'totp_secret']).where('id', '=', userId).executeTakeFirstOrThrow();
     if (user.totp_secret) throw new AppError('invalid_state', 'TOTP is already enrolled');
     const secret = newTotpSecret();
@@ -73,11 +79,16 @@ export function createMfa(deps: { db: Kysely<DB>; clock: Clock; box: SecretBox; 
 
   /** Checks a second factor and elevates the session for 5 minutes. */
   async function stepUp(user: { id: string }, sessionId: string, factor: SecondFactor): Promise<{ elevatedUntil: string }> {
+    const attempt = await throttle.beginAttempt(user.id);
     const ok =
       'otp' in factor ? await useTotp(user.id, factor.otp)
       : 'smsCode' in factor ? await useSmsCode(sessionId, factor.smsCode)
       : deps.passkeys !== undefined && (await deps.passkeys.verifyAssertion(user.id, factor.passkey));
-    if (!ok) throw new AppError('passkey' in factor ? 'passkey_failed' : 'invalid_otp', 'passkey' in factor ? 'the passkey assertion could not be verified' : 'the code is not correct, expired or already used');
+    if (!ok) {
+      await attempt.failed();
+      throw new AppError('passkey' in factor ? 'passkey_failed' : 'invalid_otp', 'passkey' in factor ? 'the passkey assertion could not be verified' : 'the code is not correct, expired or already used');
+    }
+    await attempt.succeeded();
     const until = new Date(clock.now().getTime() + ELEVATION_MS);
     await db.updateTable('sessions').set({ elevated_until: until }).where('id', '=', sessionId).execute();
     deps.onUserChanged?.(user.id);

@@ -12,6 +12,7 @@ import type { Kysely } from 'kysely';
 import type { DB } from '../db/index.ts';
 import { isUniqueViolation } from '../ledger/index.ts';
 import { AppError, type Clock } from '../platform/index.ts';
+import { type SessionHolder, assertMayAddFactor } from './step-up.ts';
 
 const CHALLENGE_TTL_MS = 5 * 60 * 1000;
 
@@ -38,7 +39,9 @@ export function createPasskeys(deps: { db: Kysely<DB>; clock: Clock; rp: Relying
     return row && new Date(row.expires_at) > clock.now() ? row.challenge : undefined;
   }
 
-  async function registrationOptions(user: { id: string; email: string }): Promise<PublicKeyCredentialCreationOptionsJSON> {
+  /** The registration challenge is the only way to a new passkey, so the check for adding a factor sits here. */
+  async function registrationOptions(user: SessionHolder & { email: string }): Promise<PublicKeyCredentialCreationOptionsJSON> {
+    assertMayAddFactor(user, clock.now());
     const existing = await db.selectFrom('passkeys').select(['id', 'transports']).where('user_id', '=', user.id).execute();
     const options = await generateRegistrationOptions({
       rpName: rp.name,

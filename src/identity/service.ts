@@ -33,7 +33,8 @@ export interface User {
 
 /** A user as seen through one session: step-up state belongs to the session, not the user. */
 export interface SessionUser extends User {
-  session: { id: string; elevatedUntil: string | null; expiresAt: string };
+  /** `createdAt` is when the password was last given for this session (adding a second factor needs it recent). */
+  session: { id: string; elevatedUntil: string | null; expiresAt: string; createdAt: string };
 }
 
 /** How long a request may act on a cached session (see session-cache.ts). */
@@ -106,21 +107,28 @@ export function createIdentity(deps: IdentityDeps) {
    * five; the answer never says which factor was wrong, and `mfa_required` comes only after a right password.
    */
   async function login(email: string, password: string, otp?: string): Promise<{ user: User; token: string }> {
-    await throttle.assertNotLocked(email);
-    const row = await db.selectFrom('users').select(['id', 'email', 'password_hash']).where('email', '=', email.trim().toLowerCase()).executeTakeFirst();
+    const normalized = email.trim().toLowerCase();
+    const row = await db.selectFrom('users').select(['id', 'email', 'password_hash']).where('email', '=', normalized).executeTakeFirst();
+    // The owner (if any) hears of a lock; the caller sees the same 429 for every email.
+    const notifyLocked = async () => {
+      if (row) await deps.notifier.send({ to: row.email, channel: 'email', body: 'Saifu: after 5 failed sign-ins your account is locked for a while. If this was not you, change your password.' });
+    };
+    const attempt = await throttle.beginAttempt(normalized, notifyLocked);
     // Verify against a fixed hash when the email is unknown so timing does not tell which emails exist.
     const passwordOk = await verify(row?.password_hash ?? DUMMY_HASH, password);
-    let ok = Boolean(row) && passwordOk;
+    let ok = row !== undefined && passwordOk;
     if (ok && row && (await deps.mfa.hasTotp(row.id))) {
-      if (!otp) throw new AppError('mfa_required', 'enter the code from your authenticator app');
+      if (!otp) {
+        await attempt.uncounted();
+        throw new AppError('mfa_required', 'enter the code from your authenticator app');
+      }
       ok = await deps.mfa.useTotp(row.id, otp);
     }
     if (!ok || !row) {
-      const locked = await throttle.recordFailure(email);
-      if (locked && row) await deps.notifier.send({ to: row.email, channel: 'email', body: 'Saifu: after 5 failed sign-ins your account is locked for a while. If this was not you, change your password.' });
+      await attempt.failed();
       throw new AppError('invalid_credentials', 'email, password or code is not correct');
     }
-    await throttle.recordSuccess(email);
+    await attempt.succeeded();
     return { user: await getUser(row.id), token: await openSession(row.id) };
   }
 
@@ -144,11 +152,11 @@ export function createIdentity(deps: IdentityDeps) {
     const row = await db
       .selectFrom('sessions as s')
       .innerJoin('users as u', 'u.id', 's.user_id')
-      .select(['u.id', 'u.email', 'u.phone', 'u.phone_confirmed_at', 'u.verification', 'u.frozen_at', 'u.created_at', 's.id as session_id', 's.expires_at', 's.revoked_at', 's.elevated_until'])
+      .select(['u.id', 'u.email', 'u.phone', 'u.phone_confirmed_at', 'u.verification', 'u.frozen_at', 'u.created_at', 's.id as session_id', 's.created_at as session_created_at', 's.expires_at', 's.revoked_at', 's.elevated_until'])
       .where('s.token_hash', '=', sha256(token))
       .executeTakeFirst();
     if (!row || row.revoked_at || new Date(row.expires_at) <= clock.now()) return undefined;
-    const user: SessionUser = { ...toUser(row), session: { id: row.session_id, elevatedUntil: row.elevated_until ? new Date(row.elevated_until).toISOString() : null, expiresAt: new Date(row.expires_at).toISOString() } };
+    const user: SessionUser = { ...toUser(row), session: { id: row.session_id, elevatedUntil: row.elevated_until ? new Date(row.elevated_until).toISOString() : null, expiresAt: new Date(row.expires_at).toISOString(), createdAt: new Date(row.session_created_at).toISOString() } };
     // The cache lives in wall-clock time (it bounds staleness); session expiry stays on the injected clock.
     cache.set(key, user, Date.now());
     return user;

@@ -5,8 +5,11 @@ import type { IdentityProvider, IdentitySubmission, RejectionReason } from '../i
 import { isUniqueViolation } from '../ledger/index.ts';
 import { AppError, type Clock, type NewId } from '../platform/index.ts';
 
-/** A person in the registry: what an ID document says about them (a submission less the selfie). */
-export type RegistryEntry = Omit<IdentitySubmission, 'selfie'>;
+/**
+ * A person in the registry: what an ID document says about them (a submission less the selfie). `forged`
+ * registers a counterfeit document, as an attacker with a victim's data and their own face would present.
+ */
+export type RegistryEntry = Omit<IdentitySubmission, 'selfie'> & { forged?: boolean | undefined };
 
 /** Kana compare the same whether typed in hiragana or katakana, with or without spaces. */
 const kanaKey = (s: string) => s.normalize('NFKC').replace(/[\u3041-\u3096]/g, (c) => String.fromCharCode(c.charCodeAt(0) + 0x60)).replace(/[\s・]/g, '');
@@ -24,7 +27,7 @@ export function createSandboxIdentity(deps: { db: Kysely<DB>; clock: Clock; newI
     try {
       await deps.db
         .insertInto('sandbox_identities')
-        .values({ id, family_name: e.familyName, given_name: e.givenName, family_name_kana: e.familyNameKana, given_name_kana: e.givenNameKana, birth_date: e.birthDate, address: e.address, document_type: e.document.type, document_number: e.document.number, face_token: selfie, created_at: deps.clock.now() })
+        .values({ id, family_name: e.familyName, given_name: e.givenName, family_name_kana: e.familyNameKana, given_name_kana: e.givenNameKana, birth_date: e.birthDate, address: e.address, document_type: e.document.type, document_number: e.document.number, face_token: selfie, forged: e.forged ?? false, created_at: deps.clock.now() })
         .execute();
     } catch (err) {
       if (isUniqueViolation(err)) throw new AppError('invalid_state', 'a person with this document is already registered');
@@ -37,7 +40,7 @@ export function createSandboxIdentity(deps: { db: Kysely<DB>; clock: Clock; newI
     async verify(s: IdentitySubmission) {
       const doc = await deps.db.selectFrom('sandbox_identities').selectAll().where('document_type', '=', s.document.type).where('document_number', '=', s.document.number).executeTakeFirst();
       if (!doc) return { status: 'rejected', reasons: ['document_not_found'] };
-      const reasons: RejectionReason[] = [];
+      const reasons: RejectionReason[] = doc.forged ? ['document_forged'] : [];
       if (plain(doc.family_name) !== plain(s.familyName) || plain(doc.given_name) !== plain(s.givenName)) reasons.push('name_mismatch');
       if (kanaKey(doc.family_name_kana) !== kanaKey(s.familyNameKana) || kanaKey(doc.given_name_kana) !== kanaKey(s.givenNameKana)) reasons.push('kana_mismatch');
       if (doc.birth_date !== s.birthDate) reasons.push('birth_date_mismatch');

@@ -3,8 +3,8 @@ import { executeScript } from '../script.ts';
 
 /**
  * Operations: operators with roles and their sessions, the hash-chained audit log of every operator action
- * (append-only: a trigger refuses UPDATE and DELETE; appends are serialised on one chain-head row), and the
- * history of per-bank switch changes with their reasons.
+ * (append-only: triggers refuse UPDATE, DELETE and TRUNCATE; appends are serialised on one chain-head row, and
+ * triggers keep each record linked to the head), and the history of per-bank switch changes with their reasons.
  */
 export async function up(db: Kysely<unknown>): Promise<void> {
   await executeScript(db, `
@@ -58,5 +58,37 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     END $$;
     CREATE TRIGGER audit_log_no_change BEFORE UPDATE OR DELETE ON audit_log
       FOR EACH ROW EXECUTE FUNCTION audit_log_append_only();
+    -- Row triggers do not see TRUNCATE.
+    CREATE TRIGGER audit_log_no_truncate BEFORE TRUNCATE ON audit_log
+      FOR EACH STATEMENT EXECUTE FUNCTION audit_log_append_only();
+
+    -- The chain's links hold in the database too: a record must follow the head, and the head may only move
+    -- one step onto the record just appended. (Hashes are computed and verified by the application.)
+    CREATE FUNCTION audit_log_follows_head() RETURNS trigger LANGUAGE plpgsql AS $$
+    DECLARE h audit_head%ROWTYPE;
+    BEGIN
+      SELECT * INTO h FROM audit_head WHERE id = 1;
+      IF NEW.seq <> h.seq + 1 OR NEW.prev_hash <> h.hash THEN
+        RAISE EXCEPTION 'audit record % does not follow the chain head %', NEW.seq, h.seq USING ERRCODE = 'restrict_violation';
+      END IF;
+      RETURN NEW;
+    END $$;
+    CREATE TRIGGER audit_log_link BEFORE INSERT ON audit_log
+      FOR EACH ROW EXECUTE FUNCTION audit_log_follows_head();
+    CREATE FUNCTION audit_head_advance_only() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+      IF TG_OP = 'DELETE' THEN
+        RAISE EXCEPTION 'the audit chain head cannot be deleted' USING ERRCODE = 'restrict_violation';
+      END IF;
+      IF NEW.id <> OLD.id OR NEW.seq <> OLD.seq + 1
+         OR NOT EXISTS (SELECT 1 FROM audit_log WHERE seq = NEW.seq AND hash = NEW.hash AND prev_hash = OLD.hash) THEN
+        RAISE EXCEPTION 'the audit chain head only advances onto the record just appended' USING ERRCODE = 'restrict_violation';
+      END IF;
+      RETURN NEW;
+    END $$;
+    CREATE TRIGGER audit_head_guard BEFORE UPDATE OR DELETE ON audit_head
+      FOR EACH ROW EXECUTE FUNCTION audit_head_advance_only();
+    CREATE TRIGGER audit_head_no_truncate BEFORE TRUNCATE ON audit_head
+      FOR EACH STATEMENT EXECUTE FUNCTION audit_log_append_only();
   `);
 }

@@ -6,9 +6,13 @@ import type { Services } from '../../services.ts';
 import { authHandlers } from '../auth.ts';
 import * as S from '../schemas.ts';
 
+/** Names and addresses: surrounding spaces dropped, never blank. */
+const Name = z.string().trim().min(1).max(40);
+const Address = z.string().trim().min(1).max(200);
 /** Kana fields accept hiragana, katakana (full or half width), the long-vowel mark, spaces and the middle dot. */
-export const Kana = z.string().min(1).max(40).regex(/^[\u3041-\u3096\u30A1-\u30FA\u30FC\uFF66-\uFF9F\s・ー]+$/u, 'kana only');
-export const PastDate = z.iso.date().refine((d) => d >= '1900-01-01' && d <= new Date().toISOString().slice(0, 10), 'a real date in the past');
+export const Kana = z.string().trim().min(1).max(40).regex(/^[\u3041-\u3096\u30A1-\u30FA\u30FC\uFF66-\uFF9F\s・ー]+$/u, 'kana only');
+/** A calendar date that exists (z.iso.date refuses 1990-02-30), not before 1900 and not after today on the platform clock. */
+export const pastDate = (now: () => Date) => z.iso.date().refine((d) => d >= '1900-01-01' && d <= now().toISOString().slice(0, 10), 'a real date in the past');
 export const DocumentSchema = z.object({ type: z.enum(['drivers_license', 'my_number_card', 'passport', 'residence_card']), number: z.string().regex(/^[0-9A-Z]{6,20}$/, '6–20 digits or capital letters') });
 /** A WebAuthn response as the browser's JSON serialisation gives it (checked in depth by @simplewebauthn/server). */
 const WebAuthnResponse = z.looseObject({ id: z.string().min(1).max(1024), rawId: z.string().min(1).max(1024), type: z.literal('public-key'), response: z.looseObject({}), clientExtensionResults: z.looseObject({}).optional() });
@@ -23,11 +27,17 @@ const codeLimit = { max: 10, timeWindow: '1 minute' };
 
 export function identityRoutes(s: Services): FastifyPluginAsyncZod {
   const auth = authHandlers(s);
+  const PastDate = pastDate(() => s.clock.now());
   return async (app) => {
     app.post('/v1/me/mfa/totp', {
       preValidation: auth.requireUser,
-      schema: { tags: ['users'], summary: 'Start TOTP enrolment: a secret for the authenticator app', response: { 200: z.object({ secret: z.string(), otpauthUrl: z.string() }), ...S.errors(401, 409) } },
-      handler: async (req) => s.mfa.beginTotp(req.user!.id),
+      schema: {
+        tags: ['users'],
+        summary: 'Start TOTP enrolment: a secret for the authenticator app',
+        description: 'Needs a sign-in in the last 10 minutes or a step-up (403 step_up_required), so a stolen session cannot add its own factor.',
+        response: { 200: z.object({ secret: z.string(), otpauthUrl: z.string() }), ...S.errors(401, 403, 409) },
+      },
+      handler: async (req) => s.mfa.beginTotp(req.user!),
     });
 
     app.post('/v1/me/mfa/totp/confirm', {
@@ -42,7 +52,12 @@ export function identityRoutes(s: Services): FastifyPluginAsyncZod {
 
     app.post('/v1/me/passkeys/registration-options', {
       preValidation: auth.requireUser,
-      schema: { tags: ['users'], summary: 'WebAuthn options to create a passkey (navigator.credentials.create)', response: { 200: z.looseObject({ challenge: z.string() }), ...S.errors(401) } },
+      schema: {
+        tags: ['users'],
+        summary: 'WebAuthn options to create a passkey (navigator.credentials.create)',
+        description: 'Needs a sign-in in the last 10 minutes or a step-up (403 step_up_required), so a stolen session cannot add its own factor.',
+        response: { 200: z.looseObject({ challenge: z.string() }), ...S.errors(401, 403) },
+      },
       handler: async (req) => (await s.passkeys.registrationOptions(req.user!)) as unknown as { challenge: string },
     });
 
@@ -89,7 +104,8 @@ export function identityRoutes(s: Services): FastifyPluginAsyncZod {
       schema: {
         tags: ['users'],
         summary: 'Verify identity (eKYC): names, kana, birth date, address, ID document and a selfie',
-        body: z.object({ familyName: z.string().min(1).max(40), givenName: z.string().min(1).max(40), familyNameKana: Kana, givenNameKana: Kana, birthDate: PastDate, address: z.string().min(1).max(200), document: DocumentSchema, selfie: z.string().min(1).max(200) }),
+        body: z.object({ familyName: Name, givenName: Name, familyNameKana: Kana, givenNameKana: Kana, birthDate: PastDate, address: Address, document: DocumentSchema, selfie: z.string().min(1).max(200) }),
+        description: 'Rejection reasons: document_not_found, document_forged, name_mismatch, kana_mismatch, birth_date_mismatch, address_mismatch, selfie_mismatch. Kana may be hiragana or katakana, with or without spaces. At most 5 submissions per user a day (429).',
         response: { 201: z.object({ id: z.string(), status: z.enum(['verified', 'rejected']), reasons: z.array(z.string()) }), ...S.errors(400, 401, 403, 409, 429) },
       },
       handler: async (req, reply) => reply.code(201).send(await s.ekyc.submit(req.user!, req.body)),
@@ -99,12 +115,13 @@ export function identityRoutes(s: Services): FastifyPluginAsyncZod {
 
 /** POST /sandbox/identities: registered with the other sandbox routes only when the sandbox is on. */
 export function sandboxIdentityRoutes(s: Services): FastifyPluginAsyncZod {
+  const PastDate = pastDate(() => s.clock.now());
   return async (app) => {
     app.post('/sandbox/identities', {
       schema: {
         tags: ['sandbox'],
         summary: 'Add a person to the sandbox identity registry; returns the selfie token that passes the face check',
-        body: z.object({ familyName: z.string().min(1).max(40), givenName: z.string().min(1).max(40), familyNameKana: Kana, givenNameKana: Kana, birthDate: PastDate, address: z.string().min(1).max(200), document: DocumentSchema }),
+        body: z.object({ familyName: Name, givenName: Name, familyNameKana: Kana, givenNameKana: Kana, birthDate: PastDate, address: Address, document: DocumentSchema, forged: z.boolean().optional().describe('register a counterfeit: verifications with it are rejected with document_forged') }),
         response: { 201: z.object({ id: z.string(), document: DocumentSchema, selfie: z.string() }), ...S.errors(400, 409) },
       },
       handler: async (req, reply) => reply.code(201).send(await s.sandbox.identity.register(req.body)),
