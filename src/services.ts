@@ -1,15 +1,15 @@
 import type { BankGateway } from './banks/gateway.ts';
-import { type LinkUser, createLinking } from './banks/linking.ts';
+import { createLinking } from './banks/linking.ts';
 import { createPinGuard } from './banks/pin-guard.ts';
 import { DEFAULT_LINKING_POLICY, type LinkingPolicy } from './banks/policy.ts';
 import { openCase, reportUnauthorized } from './banks/reports.ts';
 import { createSandboxBankAuth } from './sandbox/bank-auth.ts';
 import type { Database } from './db/index.ts';
-import { type IdentityProvider, type RelyingParty, createEkyc, createIdentity, createMfa, createPasskeys, createSecretBox } from './identity/index.ts';
+import { type IdentityProvider, type RelyingParty, assertSteppedUp, createEkyc, createIdentity, createMfa, createPasskeys, createSecretBox } from './identity/index.ts';
 import { createSandboxIdentity } from './sandbox/identity.ts';
 import { createLedger } from './ledger/index.ts';
 import { createOps } from './ops/index.ts';
-import { AppError, type Clock, type NewId, systemClock, ulidIds } from './platform/index.ts';
+import { type Clock, type NewId, systemClock, ulidIds } from './platform/index.ts';
 import { createSandboxBank } from './sandbox/bank.ts';
 import { createSandboxMailbox } from './sandbox/mailbox.ts';
 import { DEFAULT_POLICY, type LimitPolicy, createWallet } from './wallet/index.ts';
@@ -68,7 +68,7 @@ export function createServices(o: ServiceOptions) {
     policy,
     operatorName,
     verifiedIdentity: (userId) => ekyc.verifiedIdentityOf(userId),
-    assertSteppedUp: (user) => assertElevated(user, clock.now()),
+    assertSteppedUp: (user) => assertSteppedUp(user, clock.now()),
     activate: (linkId, account, maxLinks) => wallet.links.activate(linkId, account, maxLinks),
     openCase: (kind, account, details) => openCase({ db, clock, newId }, kind, account, details),
   });
@@ -86,9 +86,3 @@ export function createServices(o: ServiceOptions) {
   return { database: o.database, db, clock, newId, ledger, wallet, identity, mfa, passkeys, ekyc, ops, linking, reports, setLinkingPolicy, linkingPolicy: policy, sandbox: { bank: sandboxBank, bankAuth, mailbox, identity: sandboxIdentity } };
 }
 export type Services = ReturnType<typeof createServices>;
-
-/** A session is elevated for 5 minutes after a step-up (identity sets elevatedUntil on the session). */
-function assertElevated(user: LinkUser, now: Date): void {
-  const until = (user as { session?: { elevatedUntil: string | null } }).session?.elevatedUntil;
-  if (!until || new Date(until) <= now) throw new AppError('step_up_required', 'confirm with a second factor first (POST /v1/sessions/current/step-up)');
-}

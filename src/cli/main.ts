@@ -5,6 +5,7 @@ import { type Database, migrate, openDatabase } from '../db/index.ts';
 import { verifyLedger } from '../ledger/index.ts';
 import { secretKeyOf, startPlatform } from '../main.ts';
 import { ROLES, type Role, verifyAudit } from '../ops/index.ts';
+import { AppError } from '../platform/index.ts';
 import { seedSandbox } from '../sandbox/seed.ts';
 import { createServices } from '../services.ts';
 
@@ -149,8 +150,15 @@ operators
       process.stderr.write(`saifu: --role must be one of ${ROLES.join(', ')}\n`);
       process.exit(2);
     }
-    const op = await withDatabase(c, (d) => createServices({ database: d, secretKey: secretKeyOf(c) }).ops.createOperator(opts.email, opts.role as Role, 'cli'));
-    process.stdout.write(`operator ${op.id} (${op.email}, ${op.role}) password: ${op.password}\n`);
+    const op = await withDatabase(c, (d) => createServices({ database: d, secretKey: secretKeyOf(c) }).ops.createOperator(opts.email, opts.role as Role, 'cli')).catch((e: unknown) => {
+      // email_taken, a malformed email: say so in one line, not a stack trace.
+      if (e instanceof AppError) {
+        process.stderr.write(`saifu: ${e.message}\n`);
+        process.exit(1);
+      }
+      throw e;
+    });
+    process.stdout.write(`operator ${op.id} (${op.email}, ${op.role}) password: ${op.password} (shown once; only its hash is kept)\n`);
   });
 
 program
@@ -165,7 +173,7 @@ program
       process.stderr.write(`audit verify FAILED at record ${r.firstBrokenSeq} (${r.checked} verified before it)\n`);
       process.exit(1);
     }
-    process.stdout.write(`audit ok: ${r.checked} records verified\n`);
+    process.stdout.write(`audit ok: ${r.checked} records verified${r.lastHash ? `, last hash ${r.lastHash}` : ''}\n`);
   });
 
 await program.parseAsync(process.argv);

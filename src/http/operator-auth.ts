@@ -1,4 +1,4 @@
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest, RouteOptions } from 'fastify';
 import type { Operator, Role } from '../ops/index.ts';
 import { AppError } from '../platform/index.ts';
 import type { Services } from '../services.ts';
@@ -10,19 +10,38 @@ declare module 'fastify' {
   }
 }
 
+const bearer = (req: FastifyRequest): string | undefined => /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '')?.[1];
+
+/** The hooks made by requireOperator, so the admin routes can prove at start-up that each one has one. */
+const operatorGuards = new WeakSet<object>();
+
 /**
- * Operator routes take operator sessions only (`ops_…` tokens): a user session or merchant key there is 403,
- * a missing or dead token 401, a role not in the route's list 403 `operator_forbidden`.
+ * preValidation for /v1/admin routes. Only operator sessions (`ops_…`) pass: a working user session or merchant
+ * key is the wrong kind of credential (403 `forbidden`); a missing, unknown, expired or revoked token is 401
+ * `unauthorized`; an operator whose role is not in `roles` gets 403 `operator_forbidden`. No roles = any operator.
  */
 export function requireOperator(s: Services, ...roles: Role[]) {
-  return async (req: FastifyRequest, _reply: FastifyReply): Promise<void> => {
-    const token = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '')?.[1];
-    if (!token) throw new AppError('unauthorized', 'send Authorization: Bearer <operator session token>');
-    if (!token.startsWith('ops_')) throw new AppError('forbidden', 'this route needs an operator session');
+  const guard = async (req: FastifyRequest, _reply: FastifyReply): Promise<void> => {
+    const token = bearer(req);
+    if (!token) throw new AppError('unauthorized', 'send Authorization: Bearer <operator session token (ops_…)>');
+    if (!token.startsWith('ops_')) {
+      // Looked up only to choose between 401 and 403; the credential is never accepted here.
+      const known = token.startsWith('sk_') ? await s.wallet.payments.authenticateMerchant(token) : await s.identity.authenticate(token);
+      if (known) throw new AppError('forbidden', 'this route needs an operator session, not a user session or merchant key');
+      throw new AppError('unauthorized', 'the token is not a valid operator session');
+    }
     const operator = await s.ops.authenticate(token);
     if (!operator) throw new AppError('unauthorized', 'the operator session is unknown, expired or revoked');
-    if (roles.length > 0 && !roles.includes(operator.role)) throw new AppError('operator_forbidden', `this action needs one of the roles: ${roles.join(', ')}`, { role: operator.role });
+    if (roles.length > 0 && !roles.includes(operator.role)) throw new AppError('operator_forbidden', `this action needs one of the roles: ${roles.join(', ')}`, { role: operator.role, allowed: roles });
     req.operator = operator;
     req.operatorToken = token;
   };
+  operatorGuards.add(guard);
+  return guard;
+}
+
+/** True when a route's preValidation includes a requireOperator hook. */
+export function hasOperatorGuard(route: Pick<RouteOptions, 'preValidation'>): boolean {
+  const hooks = route.preValidation === undefined ? [] : Array.isArray(route.preValidation) ? route.preValidation : [route.preValidation];
+  return hooks.some((h) => operatorGuards.has(h));
 }

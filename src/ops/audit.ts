@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { Kysely, Transaction } from 'kysely';
+import type { Kysely, Selectable, Transaction } from 'kysely';
 import type { DB } from '../db/index.ts';
 import type { Clock, NewId } from '../platform/index.ts';
 
@@ -22,13 +22,18 @@ export interface AuditRecord extends Required<AuditEntry> {
 function canonical(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
   if (value && typeof value === 'object') {
+    // Keys holding undefined are left out, as JSON.stringify does: the stored text must parse back.
     return `{${Object.keys(value)
+      .filter((k) => (value as Record<string, unknown>)[k] !== undefined)
       .sort()
       .map((k) => `${JSON.stringify(k)}:${canonical((value as Record<string, unknown>)[k])}`)
       .join(',')}}`;
   }
   return JSON.stringify(value);
 }
+
+/** The chain head's hash before the first record (set by migration 0006). */
+const GENESIS = 'genesis';
 
 const hashOf = (prevHash: string, r: { seq: number; id: string; at: string; actor: string; action: string; target: string; details: string }) =>
   createHash('sha256').update(`${prevHash}\n${canonical({ seq: r.seq, id: r.id, at: r.at, actor: r.actor, action: r.action, target: r.target, details: r.details })}`).digest('hex');
@@ -52,42 +57,67 @@ export function createAudit(deps: { clock: Clock; newId: NewId }) {
 }
 export type Audit = ReturnType<typeof createAudit>;
 
-/** Recomputes the chain from the start; reports the first record whose link or hash does not hold. */
-export async function verifyAudit(db: Kysely<DB>): Promise<{ ok: boolean; checked: number; firstBrokenSeq?: number }> {
-  let prev = 'genesis';
+export interface AuditVerification {
+  ok: boolean;
+  checked: number;
+  /** The first record whose link, hash or sequence does not hold (or the first missing one). */
+  firstBrokenSeq?: number;
+  /** The hash of the last record when the chain holds: note it outside the database, and a later rewrite of the whole chain shows. */
+  lastHash?: string;
+}
+
+/**
+ * Recomputes the chain from the start and compares its end with the chain head, so editing, deleting or
+ * truncating records (all refused by the trigger, but possible to a database owner) is named by sequence.
+ */
+export async function verifyAudit(db: Kysely<DB>): Promise<AuditVerification> {
+  // The head first: records appended while we read lie beyond it and are left for the next run, not misread as breaks.
+  const head = await db.selectFrom('audit_head').select(['seq', 'hash']).where('id', '=', 1).executeTakeFirst();
+  const headSeq = Number(head?.seq ?? 0);
+  let prev = GENESIS;
   let expectedSeq = 1;
-  let checked = 0;
-  let after = 0;
-  for (;;) {
-    const rows = await db.selectFrom('audit_log').selectAll().where('seq', '>', after).orderBy('seq').limit(1000).execute();
+  while (expectedSeq <= headSeq) {
+    const rows = await db.selectFrom('audit_log').selectAll().where('seq', '>=', expectedSeq).where('seq', '<=', headSeq).orderBy('seq').limit(1000).execute();
     if (rows.length === 0) break;
     for (const r of rows) {
       const seq = Number(r.seq);
+      if (seq !== expectedSeq) return { ok: false, checked: expectedSeq - 1, firstBrokenSeq: expectedSeq };
       const at = new Date(r.at).toISOString();
-      if (seq !== expectedSeq || r.prev_hash !== prev || hashOf(prev, { seq, id: r.id, at, actor: r.actor, action: r.action, target: r.target, details: r.details }) !== r.hash) {
-        return { ok: false, checked, firstBrokenSeq: seq !== expectedSeq ? expectedSeq : seq };
+      if (r.prev_hash !== prev || hashOf(prev, { seq, id: r.id, at, actor: r.actor, action: r.action, target: r.target, details: r.details }) !== r.hash) {
+        return { ok: false, checked: seq - 1, firstBrokenSeq: seq };
       }
       prev = r.hash;
       expectedSeq++;
-      checked++;
-      after = seq;
     }
   }
-  const head = await db.selectFrom('audit_head').select(['seq', 'hash']).where('id', '=', 1).executeTakeFirst();
-  if (head && (Number(head.seq) !== checked || head.hash !== prev)) return { ok: false, checked, firstBrokenSeq: checked + 1 };
-  return { ok: true, checked };
+  const checked = expectedSeq - 1;
+  // Records missing from the end, or a head that does not match the chain: the chain stops short of its head.
+  if (!head || checked !== headSeq || head.hash !== prev) return { ok: false, checked, firstBrokenSeq: checked + 1 };
+  return { ok: true, checked, lastHash: prev };
 }
 
-export function toAuditRecord(r: DB['audit_log'] extends infer T ? { [K in keyof T]: unknown } : never): AuditRecord {
+/**
+ * A page of the log, newest first. `startingAfter` is a record's id (`aud_…`, API.md's list convention) or its
+ * sequence number; an id that names no record gives an empty page.
+ */
+export async function listAudit(db: Kysely<DB>, limit: number, startingAfter?: string): Promise<{ data: AuditRecord[]; hasMore: boolean }> {
+  let q = db.selectFrom('audit_log').selectAll().orderBy('seq', 'desc').limit(limit + 1);
+  if (startingAfter && /^\d+$/.test(startingAfter)) q = q.where('seq', '<', Number(startingAfter));
+  else if (startingAfter) q = q.where('seq', '<', (eb) => eb.selectFrom('audit_log').select('seq').where('id', '=', startingAfter));
+  const rows = await q.execute();
+  return { data: rows.slice(0, limit).map(toAuditRecord), hasMore: rows.length > limit };
+}
+
+export function toAuditRecord(r: Selectable<DB['audit_log']>): AuditRecord {
   return {
     seq: Number(r.seq),
-    id: String(r.id),
-    at: new Date(r.at as string).toISOString(),
-    actor: String(r.actor),
-    action: String(r.action),
-    target: String(r.target),
-    details: JSON.parse(String(r.details)) as Record<string, unknown>,
-    prevHash: String(r.prev_hash),
-    hash: String(r.hash),
+    id: r.id,
+    at: new Date(r.at).toISOString(),
+    actor: r.actor,
+    action: r.action,
+    target: r.target,
+    details: JSON.parse(r.details) as Record<string, unknown>,
+    prevHash: r.prev_hash,
+    hash: r.hash,
   };
 }

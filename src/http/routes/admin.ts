@@ -1,11 +1,12 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { toAuditRecord, verifyAudit } from '../../ops/index.ts';
+import { MAX_REASON_LENGTH, ROLES, type Role } from '../../ops/index.ts';
 import type { Services } from '../../services.ts';
-import { requireOperator } from '../operator-auth.ts';
+import { hasOperatorGuard, requireOperator } from '../operator-auth.ts';
 import * as S from '../schemas.ts';
 
-const Operator = z.object({ id: z.string(), email: z.string(), role: z.enum(['support', 'fraud_analyst', 'compliance', 'admin']) });
+const Operator = z.object({ id: z.string(), email: z.string(), role: z.enum(ROLES as [Role, ...Role[]]) });
+const Switches = z.object({ linking: z.boolean().optional(), charging: z.boolean().optional(), registrationChanges: z.boolean().optional() });
 const Bank = z.object({
   code: z.string(),
   participating: z.boolean(),
@@ -15,43 +16,76 @@ const Bank = z.object({
   registrationChanges: z.boolean(),
   perChargeLimit: z.number().int().nullable(),
   monthlyLimit: z.number().int().nullable(),
+  coolingOffDays: z.number().int().nullable(),
+  newLinkDailyLimit: z.number().int().nullable(),
   updatedAt: S.Timestamp,
 });
+const SwitchChange = z.object({ id: z.string(), bankCode: z.string(), changes: Switches, reason: z.string(), actor: z.string(), at: S.Timestamp });
 const AuditRecord = z.object({ seq: z.number().int(), id: z.string(), at: S.Timestamp, actor: z.string(), action: z.string(), target: z.string(), details: z.record(z.string(), z.unknown()), prevHash: z.string(), hash: z.string() });
+const Case = z.object({ id: z.string(), kind: z.string(), status: z.string(), bankAccount: z.object({ bankCode: z.string(), branchCode: z.string(), accountNumberLast4: z.string() }).nullable(), details: z.record(z.string(), z.unknown()), createdAt: S.Timestamp });
+const BankCode = z.object({ code: z.string().regex(/^\d{4}$/).describe('4-digit Zengin bank code') });
+const page = (q: { limit: number; starting_after?: string | undefined }) => ({ limit: q.limit, ...(q.starting_after ? { startingAfter: q.starting_after } : {}) });
+
+/** Who may do what. Reading the switches is for every operator; moving them is not for support. */
+const SWITCH_ROLES: Role[] = ['fraud_analyst', 'compliance', 'admin'];
+const AUDIT_ROLES: Role[] = ['compliance', 'admin'];
 
 /** /v1/admin: operator sessions with roles; every action audited (see ops/). */
 export function adminRoutes(s: Services): FastifyPluginAsyncZod {
   const anyOperator = requireOperator(s);
   return async (app) => {
+    // Every admin route but the sign-in must carry requireOperator: a route added without it stops the server starting.
+    app.addHook('onRoute', (route) => {
+      if (route.url === '/v1/admin/sessions' && route.method === 'POST') return;
+      if (!hasOperatorGuard(route)) throw new Error(`${String(route.method)} ${route.url} has no requireOperator preValidation`);
+    });
+
     app.post('/v1/admin/sessions', {
       config: { rateLimit: { max: 10, timeWindow: '1 minute' } },
-      schema: { tags: ['admin'], summary: 'Operator sign-in', security: [], body: z.object({ email: z.string().max(254), password: z.string().max(200) }), response: { 201: z.object({ token: z.string(), operator: Operator }), ...S.errors(400, 401, 429) } },
-      handler: async (req, reply) => reply.code(201).send(await s.ops.login(req.body.email, req.body.password)),
+      schema: {
+        tags: ['admin'],
+        summary: 'Operator sign-in: an ops_… session token for 8 hours',
+        description: 'Five consecutive failures lock the email (429 too_many_attempts, same answer for unknown emails). Every attempt is audited.',
+        security: [],
+        body: z.object({ email: z.string().max(254), password: z.string().max(200) }),
+        response: { 201: z.object({ token: z.string(), operator: Operator }), ...S.errors(400, 401, 429) },
+      },
+      handler: async (req, reply) => {
+        const deviceId = req.headers['x-device-id'];
+        const context = { ip: req.ip, ...(typeof deviceId === 'string' ? { deviceId: deviceId.slice(0, 100) } : {}) };
+        return reply.code(201).send(await s.ops.login(req.body.email, req.body.password, context));
+      },
     });
 
     app.delete('/v1/admin/sessions/current', {
       preValidation: anyOperator,
-      schema: { tags: ['admin'], summary: 'Operator sign-out', response: { 204: z.null(), ...S.errors(401, 403) } },
+      schema: { tags: ['admin'], summary: 'Operator sign-out (revokes this session)', response: { 204: z.null(), ...S.errors(401, 403) } },
       handler: async (req, reply) => {
         await s.ops.logout(req.operator!.id, req.operatorToken!);
         return reply.code(204).send(null);
       },
     });
 
+    app.get('/v1/admin/me', {
+      preValidation: anyOperator,
+      schema: { tags: ['admin'], summary: 'The signed-in operator', response: { 200: Operator, ...S.errors(401, 403) } },
+      handler: async (req) => req.operator!,
+    });
+
     app.get('/v1/admin/banks', {
       preValidation: anyOperator,
-      schema: { tags: ['admin'], summary: 'Banks configured in Saifu with their switches (any operator)', response: { 200: z.object({ data: z.array(Bank) }), ...S.errors(401, 403) } },
+      schema: { tags: ['admin'], summary: 'Banks configured in Saifu with their switches and limits (any operator)', response: { 200: z.object({ data: z.array(Bank) }), ...S.errors(401, 403) } },
       handler: async () => ({ data: await s.ops.listBanks() }),
     });
 
     app.patch('/v1/admin/banks/:code', {
-      preValidation: requireOperator(s, 'fraud_analyst', 'compliance', 'admin'),
+      preValidation: requireOperator(s, ...SWITCH_ROLES),
       schema: {
         tags: ['admin'],
         summary: 'Switch a bank’s new linking, charging or registration changes on or off, with a reason (fraud_analyst, compliance, admin)',
-        description: 'Takes effect for every request that starts after it; recorded with its reason in the bank’s switch history and the audit log.',
-        params: z.object({ code: z.string().regex(/^\d{4}$/) }),
-        body: z.object({ linking: z.boolean().optional(), charging: z.boolean().optional(), registrationChanges: z.boolean().optional(), reason: z.string().max(500).optional() }),
+        description: `Takes effect for every request that reads the bank after it commits; recorded with its reason in the bank’s switch history and the audit log. A missing or blank reason is 400 reason_required; at least one switch must be given; a bank not configured in Saifu is 404 unknown_bank.`,
+        params: BankCode,
+        body: z.strictObject({ ...Switches.shape, reason: z.string().max(MAX_REASON_LENGTH).optional().describe(`Why (1–${MAX_REASON_LENGTH} characters)`) }),
         response: { 200: Bank, ...S.errors(400, 401, 403, 404) },
       },
       handler: async (req) => {
@@ -62,51 +96,57 @@ export function adminRoutes(s: Services): FastifyPluginAsyncZod {
 
     app.get('/v1/admin/banks/:code/switch-changes', {
       preValidation: anyOperator,
-      schema: {
-        tags: ['admin'],
-        summary: 'A bank’s switch history, newest first',
-        params: z.object({ code: z.string().regex(/^\d{4}$/) }),
-        response: { 200: z.object({ data: z.array(z.object({ id: z.string(), bankCode: z.string(), changes: z.object({ linking: z.boolean().optional(), charging: z.boolean().optional(), registrationChanges: z.boolean().optional() }), reason: z.string(), actor: z.string(), at: S.Timestamp })) }), ...S.errors(401, 403) },
-      },
-      handler: async (req) => ({ data: await s.ops.switchHistory(req.params.code) }),
-    });
-
-    const Case = z.object({ id: z.string(), kind: z.string(), status: z.string(), bankAccount: z.object({ bankCode: z.string(), branchCode: z.string(), accountNumberLast4: z.string() }).nullable(), details: z.record(z.string(), z.unknown()), createdAt: S.Timestamp });
-    const caseRoles = requireOperator(s, 'support', 'fraud_analyst', 'compliance', 'admin');
-    app.get('/v1/admin/cases', {
-      preValidation: caseRoles,
-      schema: {
-        tags: ['admin'],
-        summary: 'Cases opened by unauthorized reports and security detections, newest first',
-        querystring: z.object({ kind: z.enum(['unauthorized_report', 'reverse_brute_force']).optional(), status: z.string().max(20).optional(), limit: z.coerce.number().int().min(1).max(100).default(20), starting_after: z.string().max(64).optional() }),
-        response: { 200: z.object({ data: z.array(Case), has_more: z.boolean() }), ...S.errors(400, 401, 403) },
-      },
+      schema: { tags: ['admin'], summary: 'A bank’s switch history with reasons, newest first (any operator)', params: BankCode, querystring: S.ListQuery, response: { 200: z.object({ data: z.array(SwitchChange), has_more: z.boolean() }), ...S.errors(400, 401, 403, 404) } },
       handler: async (req) => {
-        const r = await s.ops.listCases({ limit: req.query.limit, ...(req.query.kind ? { kind: req.query.kind } : {}), ...(req.query.status ? { status: req.query.status } : {}), ...(req.query.starting_after ? { startingAfter: req.query.starting_after } : {}) });
+        const r = await s.ops.switchHistory(req.params.code, page(req.query));
         return { data: r.data, has_more: r.hasMore };
       },
     });
+
+    app.get('/v1/admin/cases', {
+      preValidation: anyOperator,
+      schema: {
+        tags: ['admin'],
+        summary: 'Cases opened by unauthorized reports and security detections, newest first (any operator)',
+        querystring: S.ListQuery.extend({ kind: z.enum(['unauthorized_report', 'reverse_brute_force']).optional(), status: z.string().max(20).optional() }),
+        response: { 200: z.object({ data: z.array(Case), has_more: z.boolean() }), ...S.errors(400, 401, 403) },
+      },
+      handler: async (req) => {
+        const r = await s.ops.listCases({ ...page(req.query), ...(req.query.kind ? { kind: req.query.kind } : {}), ...(req.query.status ? { status: req.query.status } : {}) });
+        return { data: r.data, has_more: r.hasMore };
+      },
+    });
+
     app.get('/v1/admin/cases/:id', {
-      preValidation: caseRoles,
-      schema: { tags: ['admin'], summary: 'One case (the view is audited)', params: z.object({ id: z.string().max(64) }), response: { 200: Case, ...S.errors(401, 403, 404) } },
+      preValidation: anyOperator,
+      schema: { tags: ['admin'], summary: 'One case (the view is audited; any operator)', params: z.object({ id: z.string().max(64) }), response: { 200: Case, ...S.errors(401, 403, 404) } },
       handler: async (req) => s.ops.viewCase(req.operator!.id, req.params.id),
     });
 
     app.get('/v1/admin/audit', {
-      preValidation: requireOperator(s, 'compliance', 'admin'),
-      schema: { tags: ['admin'], summary: 'The audit log, newest first (compliance, admin)', querystring: z.object({ limit: z.coerce.number().int().min(1).max(100).default(20), starting_after: z.coerce.number().int().min(1).optional() }), response: { 200: z.object({ data: z.array(AuditRecord), has_more: z.boolean() }), ...S.errors(400, 401, 403) } },
+      preValidation: requireOperator(s, ...AUDIT_ROLES),
+      schema: {
+        tags: ['admin'],
+        summary: 'The audit log, newest first (compliance, admin)',
+        description: 'starting_after takes a record id (aud_…) or a sequence number.',
+        querystring: S.ListQuery,
+        response: { 200: z.object({ data: z.array(AuditRecord), has_more: z.boolean() }), ...S.errors(400, 401, 403) },
+      },
       handler: async (req) => {
-        let q = s.db.selectFrom('audit_log').selectAll().orderBy('seq', 'desc').limit(req.query.limit + 1);
-        if (req.query.starting_after) q = q.where('seq', '<', req.query.starting_after);
-        const rows = await q.execute();
-        return { data: rows.slice(0, req.query.limit).map(toAuditRecord), has_more: rows.length > req.query.limit };
+        const r = await s.ops.listAudit(page(req.query));
+        return { data: r.data, has_more: r.hasMore };
       },
     });
 
     app.get('/v1/admin/audit/verify', {
-      preValidation: requireOperator(s, 'compliance', 'admin'),
-      schema: { tags: ['admin'], summary: 'Recompute the audit chain (compliance, admin)', response: { 200: z.object({ ok: z.boolean(), checked: z.number().int(), firstBrokenSeq: z.number().int().optional() }), ...S.errors(401, 403) } },
-      handler: async () => verifyAudit(s.db),
+      preValidation: requireOperator(s, ...AUDIT_ROLES),
+      schema: {
+        tags: ['admin'],
+        summary: 'Recompute the audit hash chain (compliance, admin)',
+        description: 'ok=false names the first broken record in firstBrokenSeq. lastHash (when ok) is worth noting outside the database: a later chain that does not contain it was rewritten.',
+        response: { 200: z.object({ ok: z.boolean(), checked: z.number().int(), firstBrokenSeq: z.number().int().optional(), lastHash: z.string().optional() }), ...S.errors(401, 403) },
+      },
+      handler: async () => s.ops.verifyAudit(),
     });
   };
 }
