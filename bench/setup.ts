@@ -5,27 +5,53 @@ import { inTransaction } from '../src/ledger/index.ts';
 import { amount } from '../src/money/index.ts';
 import { type Services, createServices } from '../src/services.ts';
 import { freshDatabase } from '../test/support/databases.ts';
+import { StatementCounter } from './measure.ts';
 
 export const PG_ADMIN = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+export type Kind = 'pglite' | 'postgres';
 
-/** A fresh database for one bench case: in-memory PGlite, or a scratch PostgreSQL database dropped afterwards. */
-export const scratchDatabase = (kind: 'pglite' | 'postgres', poolSize = 32): Promise<Database> => freshDatabase(kind, poolSize, PG_ADMIN, 'saifu_bench');
+/** Scratch databases still open: dropped on the way out, even when a case throws or the run is interrupted. */
+const open = new Set<Database>();
 
-export async function postgresReachable(): Promise<boolean> {
+/** A fresh database for one bench case: in-memory PGlite, or a scratch PostgreSQL database `saifu_bench_<hex>`. */
+export async function scratchDatabase(kind: Kind, poolSize = 32): Promise<Database> {
+  const d = await freshDatabase(kind, poolSize, PG_ADMIN, 'saifu_bench');
+  const tracked: Database = {
+    ...d,
+    close: async () => {
+      if (!open.delete(tracked)) return;
+      await d.close();
+    },
+  };
+  open.add(tracked);
+  return tracked;
+}
+
+/** Closes (and for PostgreSQL drops) every scratch database still open. */
+export async function dropScratchDatabases(): Promise<void> {
+  for (const d of [...open]) await d.close().catch((e: unknown) => console.error(`could not drop a scratch database: ${String(e)}`));
+}
+
+export async function postgresVersion(): Promise<string | undefined> {
   const c = new pg.Client({ connectionString: PG_ADMIN, connectionTimeoutMillis: 2000 });
   try {
     await c.connect();
-    await c.end();
-    return true;
+    const r = await c.query<{ server_version: string }>('SHOW server_version');
+    return r.rows[0]?.server_version ?? 'unknown';
   } catch {
-    return false;
+    return undefined;
+  } finally {
+    await c.end().catch(() => {});
   }
 }
 
-export async function benchServices(database: Database): Promise<Services> {
-  const s = createServices({ database, secretKey: 'bench-secret-bench-secret-bench-secret' });
-  await seedParticipatingBanks(database.db, s.clock);
-  return s;
+/** The service graph over a scratch database, every statement counted. */
+export async function benchServices(database: Database): Promise<{ s: Services; statements: StatementCounter }> {
+  const statements = new StatementCounter();
+  const counted: Database = { ...database, db: database.db.withPlugin(statements) };
+  const s = createServices({ database: counted, secretKey: 'bench-secret-bench-secret-bench-secret' });
+  await seedParticipatingBanks(counted.db, s.clock);
+  return { s, statements };
 }
 
 /** Funds ledger accounts from a bank clearing account (the money has to come from somewhere, balanced). */
@@ -39,7 +65,7 @@ export async function fund(s: Services, accountIds: string[], each: number): Pro
 
 /**
  * Wallet users for the HTTP bench, made directly (no argon2 per user: hashing 500 passwords would dominate the
- * set-up), each with a confirmed phone, a funded wallet and a session token.
+ * set-up), each with a confirmed phone, a wallet funded from bank clearing and a session token.
  */
 export async function benchUsers(s: Services, count: number): Promise<string[]> {
   const tokens: string[] = [];
@@ -48,8 +74,9 @@ export async function benchUsers(s: Services, count: number): Promise<string[]> 
     const id = s.newId('usr');
     await s.db.transaction().execute(async (trx) => {
       await trx.insertInto('users').values({ id, email: `bench${i}-${id}@example.test`, phone: `070${String(i).padStart(8, '0')}`, password_hash: 'not-a-login-account', phone_confirmed_at: s.clock.now(), verification: 'verified', created_at: s.clock.now() }).execute();
-      walletAccounts.push(await s.wallet.accounts.openWallet(trx, id));
+      await s.wallet.accounts.openWallet(trx, id);
     });
+    walletAccounts.push(await s.wallet.accounts.walletAccountOf(id));
     tokens.push(await s.identity.openSession(id));
   }
   await fund(s, walletAccounts, 900_000);
