@@ -12,6 +12,7 @@ import * as m0005 from './migrations/0005_linking.ts';
 import * as m0006 from './migrations/0006_ops.ts';
 import * as m0007 from './migrations/0007_passkeys.ts';
 import * as m0008 from './migrations/0008_identity_forgery.ts';
+import * as m0009 from './migrations/0009_attempts.ts';
 import type { DB } from './schema.ts';
 
 const INT8_OID = 20;
@@ -101,6 +102,7 @@ const migrations: Record<string, Migration> = {
   '0006_ops': m0006,
   '0007_passkeys': m0007,
   '0008_identity_forgery': m0008,
+  '0009_attempts': m0009,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

@@ -51,6 +51,8 @@ export interface UsersTable {
   totp_pending_secret: ColumnType<string | null, string | null | undefined, string | null>;
   /** The last TOTP time step accepted: a code is good once. */
   totp_last_step: ColumnType<number | null, number | null | undefined, number | null>;
+  /** After a factor, phone, email or password changes: no outgoing transfers or withdrawals before this. */
+  security_hold_until: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
   created_at: Ts;
 }
 export interface SessionsTable {

@@ -28,6 +28,8 @@ export interface User {
   phoneConfirmed: boolean;
   verification: 'unverified' | 'pending' | 'verified' | 'rejected';
   frozen: boolean;
+  /** Set for 24 hours after a factor, phone, email or password changes: outgoing transfers and withdrawals wait. */
+  securityHoldUntil: string | null;
   createdAt: string;
 }
 
@@ -152,7 +154,7 @@ export function createIdentity(deps: IdentityDeps) {
     const row = await db
       .selectFrom('sessions as s')
       .innerJoin('users as u', 'u.id', 's.user_id')
-      .select(['u.id', 'u.email', 'u.phone', 'u.phone_confirmed_at', 'u.verification', 'u.frozen_at', 'u.created_at', 's.id as session_id', 's.created_at as session_created_at', 's.expires_at', 's.revoked_at', 's.elevated_until'])
+      .select(['u.id', 'u.email', 'u.phone', 'u.phone_confirmed_at', 'u.verification', 'u.frozen_at', 'u.security_hold_until', 'u.created_at', 's.id as session_id', 's.created_at as session_created_at', 's.expires_at', 's.revoked_at', 's.elevated_until'])
       .where('s.token_hash', '=', sha256(token))
       .executeTakeFirst();
     if (!row || row.revoked_at || new Date(row.expires_at) <= clock.now()) return undefined;
@@ -168,7 +170,7 @@ export function createIdentity(deps: IdentityDeps) {
   }
 
   async function getUser(id: string): Promise<User> {
-    const row = await db.selectFrom('users').select(['id', 'email', 'phone', 'phone_confirmed_at', 'verification', 'frozen_at', 'created_at']).where('id', '=', id).executeTakeFirst();
+    const row = await db.selectFrom('users').select(['id', 'email', 'phone', 'phone_confirmed_at', 'verification', 'frozen_at', 'security_hold_until', 'created_at']).where('id', '=', id).executeTakeFirst();
     if (!row) throw new AppError('not_found', 'no such user');
     return toUser(row);
   }
@@ -186,8 +188,17 @@ export function createIdentity(deps: IdentityDeps) {
   return { signup, confirmPhone, sendPhoneCode, login, openSession, revokeSession, authenticate, forgetUser, getUser, findUserIdByPhone, markPhoneConfirmed };
 }
 
-function toUser(r: { id: string; email: string; phone: string; phone_confirmed_at: Date | string | null; verification: User['verification']; frozen_at: Date | string | null; created_at: Date | string }): User {
-  return { id: r.id, email: r.email, phone: r.phone, phoneConfirmed: r.phone_confirmed_at !== null, verification: r.verification, frozen: r.frozen_at !== null, createdAt: new Date(r.created_at).toISOString() };
+function toUser(r: { id: string; email: string; phone: string; phone_confirmed_at: Date | string | null; verification: User['verification']; frozen_at: Date | string | null; security_hold_until: Date | string | null; created_at: Date | string }): User {
+  return {
+    id: r.id,
+    email: r.email,
+    phone: r.phone,
+    phoneConfirmed: r.phone_confirmed_at !== null,
+    verification: r.verification,
+    frozen: r.frozen_at !== null,
+    securityHoldUntil: r.security_hold_until ? new Date(r.security_hold_until).toISOString() : null,
+    createdAt: new Date(r.created_at).toISOString(),
+  };
 }
 
 // argon2id hash of a random string nobody knows; only used to spend the same time on unknown emails.

@@ -90,6 +90,8 @@ export interface Actor {
   phoneConfirmed: boolean;
   verification: 'unverified' | 'pending' | 'verified' | 'rejected';
   frozen: boolean;
+  /** Until when outgoing transfers and withdrawals are held after a security change (ISO), if at all. */
+  securityHoldUntil?: string | null;
   /** The session acting, when the actor came through a session: step-up state lives there. */
   session?: { id: string; elevatedUntil: string | null };
 }
