@@ -35,6 +35,8 @@ export const STATUS: Record<ErrorCode, number> = {
   link_not_active: 409,
   wallet_frozen: 403,
   invalid_state: 409,
+  security_hold: 422,
+  recipient_unavailable: 422,
   bank_unavailable: 503,
   bank_declined: 422,
   charging_suspended: 409,

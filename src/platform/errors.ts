@@ -38,6 +38,8 @@ export const ERROR_CODES = [
   'link_not_active',
   'wallet_frozen',
   'invalid_state',
+  'security_hold',
+  'recipient_unavailable',
   // banks
   'bank_unavailable',
   'bank_declined',
