@@ -25,6 +25,7 @@ export const IdempotencyHeaders = z.object({
 
 export const Risk = z.object({ decision: z.enum(['allow', 'challenge', 'review', 'deny']), score: z.number(), reasons: z.array(z.string()) });
 
+export const NextAction = z.object({ type: z.literal('confirm'), methods: z.array(z.enum(['otp', 'passkey'])), confirmUrl: z.string() }).optional().describe('For requires_action: confirm with a second factor (POST confirmUrl) within 15 minutes');
 export const Charge = z.object({
   id: z.string(),
   object: z.literal('charge'),
@@ -33,7 +34,7 @@ export const Charge = z.object({
   bankLinkId: z.string(),
   failureCode: z.string().optional(),
   risk: Risk,
-  nextAction: z.object({ type: z.literal('confirm'), methods: z.array(z.enum(['otp', 'passkey'])), confirmUrl: z.string() }).optional().describe('For requires_action: confirm with a second factor'),
+  nextAction: NextAction,
   createdAt: Timestamp,
 });
 export const Payment = z.object({
@@ -55,6 +56,8 @@ export const Transfer = z.object({
   from: z.object({ userId: z.string() }),
   to: z.object({ userId: z.string() }),
   message: z.string().optional(),
+  failureCode: z.string().optional(),
+  nextAction: NextAction,
   createdAt: Timestamp,
 });
 export const Withdrawal = z.object({
@@ -64,6 +67,7 @@ export const Withdrawal = z.object({
   amount: z.number().int(),
   bankLinkId: z.string(),
   failureCode: z.string().optional(),
+  nextAction: NextAction,
   createdAt: Timestamp,
 });
 export const Refund = z.object({ id: z.string(), object: z.literal('refund'), status: MoneyStatus, amount: z.number().int(), paymentId: z.string(), createdAt: Timestamp });
