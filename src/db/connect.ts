@@ -13,6 +13,7 @@ import * as m0006 from './migrations/0006_ops.ts';
 import * as m0007 from './migrations/0007_passkeys.ts';
 import * as m0008 from './migrations/0008_identity_forgery.ts';
 import * as m0009 from './migrations/0009_attempts.ts';
+import * as m0010 from './migrations/0010_money_confirm.ts';
 import type { DB } from './schema.ts';
 
 const INT8_OID = 20;
@@ -103,6 +104,7 @@ const migrations: Record<string, Migration> = {
   '0007_passkeys': m0007,
   '0008_identity_forgery': m0008,
   '0009_attempts': m0009,
+  '0010_money_confirm': m0010,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

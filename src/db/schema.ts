@@ -139,7 +139,9 @@ export interface WalletTransfersTable {
   amount: Int8;
   status: MoneyStatus;
   message: string | null;
+  /** For a requires_action transfer this is its hold (a pending ledger transfer), posted or voided later. */
   transfer_id: string;
+  failure_code: ColumnType<string | null, string | null | undefined, string | null>;
   created_at: Ts;
 }
 export interface RefundsTable {
