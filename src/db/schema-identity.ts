@@ -20,13 +20,6 @@ export interface IdentityTables {
     challenge: string;
     expires_at: Ts;
   };
-  attempt_counters: {
-    key: string;
-    used: number;
-    window_ends: Ts;
-    locked_until: Nullable<Date | string>;
-    locks: ColumnType<number, number | undefined, number>;
-  };
   login_throttle: {
     key: string;
     failures: ColumnType<number, number | undefined, number>;

@@ -250,6 +250,16 @@ export interface CoreTables {
   sandbox_statement_lines: SandboxStatementLinesTable;
   sandbox_faults: SandboxFaultsTable;
   sandbox_messages: SandboxMessagesTable;
+  /** Owned by src/attempts. */
+  attempt_counters: AttemptCountersTable;
+}
+
+export interface AttemptCountersTable {
+  key: string;
+  used: number;
+  window_ends: Ts;
+  locked_until: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  locks: ColumnType<number, number | undefined, number>;
 }
 
 export type { IdentityTables } from './schema-identity.ts';
