@@ -1,14 +1,15 @@
-import { randomBytes } from 'node:crypto';
+import { randomBytes, timingSafeEqual } from 'node:crypto';
 import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
-import Fastify, { type FastifyInstance, LogController } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest, LogController } from 'fastify';
 import { type ZodTypeProvider, jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import { sql } from 'kysely';
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Services } from '../services.ts';
 import { errorBody, handleError } from './errors.ts';
 import { idempotency } from './idempotency.ts';
+import { guardInput } from './input-guard.ts';
 import { adminRoutes } from './routes/admin.ts';
 import { bankLinkRoutes } from './routes/bank-links.ts';
 import { bankRoutes } from './routes/banks.ts';
@@ -22,6 +23,12 @@ export interface HttpOptions {
   trustProxy: boolean;
   logLevel: string;
   version?: string;
+  /** Serve /docs and /openapi.json (default true; SAIFU_DOCS, off in production unless enabled). */
+  docs?: boolean;
+  /** Serve /metrics (default true; in production only with a token). */
+  metrics?: boolean;
+  /** When set, /metrics needs `Authorization: Bearer <token>` (SAIFU_METRICS_TOKEN). */
+  metricsToken?: string;
 }
 
 /** Builds the HTTP face of the platform. Nothing here decides about money: routes parse, call a use case, present. */
@@ -32,6 +39,11 @@ export async function buildApp(s: Services, o: HttpOptions): Promise<FastifyInst
     trustProxy: o.trustProxy,
     genReqId: () => `req_${randomBytes(8).toString('hex')}`,
     requestIdHeader: false,
+    // Paths the router cannot take (malformed percent-encoding, a segment longer than any id) answer in the API's shape.
+    frameworkErrors: (err, _req, reply) => {
+      const message = err.code === 'FST_ERR_MAX_PARAM_LENGTH' ? 'a path segment is longer than any id (at most 100 characters)' : 'the URL has a malformed percent-encoding or is not UTF-8 once decoded';
+      void (reply as unknown as FastifyReply).code(400).send(errorBody('invalid_request', message));
+    },
     // Requests Node's HTTP parser rejects (raw non-ASCII in the URL, broken headers) get the API's error shape too.
     clientErrorHandler: (_err, socket) => {
       if (!socket.writable) return;
@@ -45,6 +57,7 @@ export async function buildApp(s: Services, o: HttpOptions): Promise<FastifyInst
   app.setSerializerCompiler(serializerCompiler);
   app.setErrorHandler(handleError);
   app.setNotFoundHandler((req, reply) => void reply.code(404).send(errorBody('not_found', `no route ${req.method} ${req.url.split('?')[0]}`)));
+  guardInput(app);
 
   const metrics = new Registry();
   collectDefaultMetrics({ register: metrics });
@@ -58,7 +71,7 @@ export async function buildApp(s: Services, o: HttpOptions): Promise<FastifyInst
     if (reply.statusCode >= 400) moneyErrors.inc({ code: String(reply.statusCode) });
   });
 
-  await app.register(rateLimit, { global: false, keyGenerator: (req) => `${req.ip}|${String(req.headers['x-device-id'] ?? '')}`, errorResponseBuilder: (_req, ctx) => ({ statusCode: 429, ...errorBody('too_many_attempts', `too many attempts: retry after ${Math.ceil(ctx.ttl / 1000)} s`, { retryAfterSeconds: Math.ceil(ctx.ttl / 1000) }) }) });
+  await app.register(rateLimit, { global: false, keyGenerator: rateLimitKey, errorResponseBuilder: (_req, ctx) => ({ statusCode: 429, ...errorBody('too_many_attempts', `too many attempts: retry after ${Math.ceil(ctx.ttl / 1000)} s`, { retryAfterSeconds: Math.ceil(ctx.ttl / 1000) }) }) });
   await app.register(swagger, {
     openapi: {
       openapi: '3.1.0',
@@ -68,9 +81,10 @@ export async function buildApp(s: Services, o: HttpOptions): Promise<FastifyInst
     },
     transform: jsonSchemaTransform,
   });
-  await app.register(swaggerUi, { routePrefix: '/docs' });
-
-  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  if (o.docs !== false) {
+    await app.register(swaggerUi, { routePrefix: '/docs' });
+    app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  }
   app.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }));
   app.get('/readyz', { schema: { hide: true } }, async (_req, reply) => {
     try {
@@ -80,7 +94,13 @@ export async function buildApp(s: Services, o: HttpOptions): Promise<FastifyInst
       return reply.code(503).send(errorBody('internal_error', 'database not reachable'));
     }
   });
-  app.get('/metrics', { schema: { hide: true } }, async (_req, reply) => reply.header('content-type', metrics.contentType).send(await metrics.metrics()));
+  if (o.metrics !== false) {
+    const allowed = bearerCheck(o.metricsToken);
+    app.get('/metrics', { schema: { hide: true } }, async (req, reply) => {
+      if (!allowed(req.headers.authorization)) return reply.code(401).send(errorBody('unauthorized', 'send Authorization: Bearer <SAIFU_METRICS_TOKEN>'));
+      return reply.header('content-type', metrics.contentType).send(await metrics.metrics());
+    });
+  }
 
   const idem = idempotency(s.db, s.clock);
   await app.register(userRoutes(s));
@@ -94,4 +114,21 @@ export async function buildApp(s: Services, o: HttpOptions): Promise<FastifyInst
     await app.register(sandboxIdentityRoutes(s));
   }
   return app;
+}
+
+/**
+ * Rate limits count per client address only: the address is what a client cannot choose (the socket, or the first
+ * X-Forwarded-For hop when SAIFU_TRUST_PROXY says a proxy we run sets it). X-Device-Id is the client's own claim, so
+ * keying on it would let a new device id per request start a fresh count.
+ */
+export const rateLimitKey = (req: FastifyRequest): string => req.ip;
+
+/** Compares a bearer token in constant time; no token configured means open. */
+function bearerCheck(token: string | undefined): (header: string | undefined) => boolean {
+  if (!token) return () => true;
+  const want = Buffer.from(`Bearer ${token}`);
+  return (header) => {
+    const got = Buffer.from(header ?? '');
+    return got.length === want.length && timingSafeEqual(got, want);
+  };
 }
