@@ -251,8 +251,8 @@ describe.each(DATABASES)('money API on %s', (kind) => {
       expect((await call(app, 'POST', '/v1/me/phone/confirm', { token, body: { code } })).json.user.phoneConfirmed).toBe(true);
       const me = await call(app, 'GET', '/v1/me', { token });
       expect(me.json).toMatchObject({ email: 'new@example.test', phone: '09055550000', phoneConfirmed: true, verification: 'unverified' });
-      expect((await call(app, 'POST', '/v1/signup', { body: { email: 'other@example.test', phone: '09055550000', password: 'a long password' } })).json.error.code).toBe('phone_taken');
-      expect((await call(app, 'POST', '/v1/signup', { body: { email: 'new@example.test', phone: '09055550001', password: 'a long password' } })).json.error.code).toBe('email_taken');
+      expect((await call(app, 'POST', '/v1/signup', { body: { email: 'other@example.test', phone: '09055550000', password: 'a long password' } })).json.error.code).toBe('signup_conflict');
+      expect((await call(app, 'POST', '/v1/signup', { body: { email: 'new@example.test', phone: '09055550001', password: 'a long password' } })).json.error.code).toBe('signup_conflict');
       const login = await call(app, 'POST', '/v1/sessions', { body: { email: 'new@example.test', password: 'a long password' } });
       expect(login.status).toBe(201);
       expect((await call(app, 'POST', '/v1/sessions', { body: { email: 'new@example.test', password: 'wrong password' } })).json.error.code).toBe('invalid_credentials');

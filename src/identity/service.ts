@@ -67,13 +67,29 @@ export function createIdentity(deps: IdentityDeps) {
         await deps.openWallet(trx, id);
       });
     } catch (e) {
-      if (isUniqueViolation(e, 'users_email_key')) throw new AppError('email_taken', 'an account with this email exists');
-      if (isUniqueViolation(e, 'users_phone_key')) throw new AppError('phone_taken', 'this phone number belongs to another account');
+      if (isUniqueViolation(e, 'users_email_key') || isUniqueViolation(e, 'users_phone_key')) {
+        await warnOwnersOfSignupAttempt(email, phone);
+        throw new AppError('signup_conflict', 'this email or phone number cannot be used for a new account; if you already have an account, sign in');
+      }
       throw e;
     }
     await sendPhoneCode(id, phone);
     const token = await openSession(id);
     return { user: await getUser(id), token };
+  }
+
+  /**
+   * What sign-up must reveal: one account per email and per phone number, and sign-up answers with a session at
+   * once, so a request reusing either is refused there and then. It says no more than that: one answer
+   * (`signup_conflict`) for either field, never which one; the route is limited per client address; and whoever
+   * owns the email or the phone hears that someone tried, so probing does not go unseen.
+   */
+  async function warnOwnersOfSignupAttempt(email: string, phone: string): Promise<void> {
+    const owners = await db.selectFrom('users').select(['email', 'phone']).where((eb) => eb.or([eb('email', '=', email), eb('phone', '=', phone)])).execute();
+    for (const o of owners) {
+      if (o.email === email) await deps.notifier.send({ to: o.email, channel: 'email', body: 'Saifu: someone tried to open a new Saifu account with this email address. If it was you, sign in instead; if not, you need do nothing.' });
+      if (o.phone === phone) await deps.notifier.send({ to: o.phone, channel: 'sms', body: 'Saifu: someone tried to open a new Saifu account with this phone number. If it was you, sign in instead; if not, you need do nothing.' });
+    }
   }
 
   async function sendPhoneCode(userId: string, phone: string): Promise<void> {

@@ -21,7 +21,10 @@ export const ERROR_CODES = [
   'invalid_credentials',
   'forbidden',
   'email_taken',
-  'phone_taken',
+  /** Sign-up refused because the email or the phone is in use: one code for both, so it names neither. */
+  'signup_conflict',
+  /** A new email or phone for an existing account is in use elsewhere (says no more than sign-up does). */
+  'contact_unavailable',
   'phone_not_confirmed',
   'invalid_code',
   'too_many_attempts',

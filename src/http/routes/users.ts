@@ -7,15 +7,22 @@ import * as S from '../schemas.ts';
 
 /** Guessable secrets (passwords, SMS codes) are rate limited per client address and device. */
 const secretLimit = { max: 10, timeWindow: '1 minute' };
+/**
+ * Sign-up tells whether an email or phone is in use (it must refuse duplicates), so it is limited per client
+ * address alone: the device id is the client's to choose. Ten an hour lets a household or a shared (NAT)
+ * address through and keeps probing slow.
+ */
+const signupLimit = { max: 10, timeWindow: '1 hour', keyGenerator: (req: { ip: string }) => req.ip };
 
 export function userRoutes(s: Services): FastifyPluginAsyncZod {
   const auth = authHandlers(s);
   return async (app) => {
     app.post('/v1/signup', {
-      config: { rateLimit: { max: 20, timeWindow: '1 minute' } },
+      config: { rateLimit: signupLimit },
       schema: {
         tags: ['users'],
         summary: 'Create a wallet user; an SMS code is sent to confirm the phone',
+        description: 'An email or phone number already in use answers 409 signup_conflict, naming neither field (the owner is told by email or SMS). At most 10 sign-ups per client address an hour.',
         body: z.object({ email: z.email().max(254), phone: z.string().min(10).max(20), password: z.string().min(10).max(200) }),
         response: { 201: z.object({ user: S.User, token: z.string() }), ...S.errors(400, 409, 429) },
       },
