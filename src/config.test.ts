@@ -1,5 +1,18 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from './config.ts';
+import { ConfigError, loadConfig, secretKeyProblem } from './config.ts';
+
+const KEY = 'f3a91c07d2b84e6f5a0c9d1e7b3f2a6c8e4d0b9a1c7f5e3d2b8a6c4e0f9d1b7a';
+const PRODUCTION = { SAIFU_ENV: 'production', SAIFU_SECRET_KEY: KEY, SAIFU_STAGING_ALLOW_SANDBOX_PROVIDERS: '1' };
+
+function configError(env: Record<string, string>): string {
+  try {
+    loadConfig(env);
+  } catch (e) {
+    expect(e).toBeInstanceOf(ConfigError);
+    return (e as Error).message;
+  }
+  return '';
+}
 
 describe('configuration', () => {
   it('has working defaults: PGlite, localhost, sandbox on in development', () => {
@@ -9,8 +22,8 @@ describe('configuration', () => {
 
   it('treats empty as unset and accepts 1/true/0/false', () => {
     expect(loadConfig({ DATABASE_URL: '', SAIFU_SANDBOX: '0', SAIFU_TRUST_PROXY: 'true' })).toMatchObject({ databaseUrl: undefined, sandbox: false, trustProxy: true });
-    expect(loadConfig({ SAIFU_ENV: 'production', SAIFU_SECRET_KEY: 'x'.repeat(32) }).sandbox).toBe(false);
-    expect(loadConfig({ SAIFU_ENV: 'production', SAIFU_SECRET_KEY: 'x'.repeat(32), SAIFU_SANDBOX: '1' }).sandbox).toBe(true);
+    expect(loadConfig(PRODUCTION).sandbox).toBe(false);
+    expect(loadConfig({ ...PRODUCTION, SAIFU_SANDBOX: '1' }).sandbox).toBe(true);
   });
 
   it.each([
@@ -20,7 +33,13 @@ describe('configuration', () => {
     [{ SAIFU_ENV: 'staging' }, 'SAIFU_ENV'],
     [{ SAIFU_TRUST_PROXY: 'yes' }, 'SAIFU_TRUST_PROXY'],
     [{ SAIFU_SECRET_KEY: 'short' }, 'SAIFU_SECRET_KEY'],
+    [{ SAIFU_SECRET_KEY: ' '.repeat(32) }, 'SAIFU_SECRET_KEY'],
+    [{ SAIFU_SECRET_KEY: 'x'.repeat(64) }, 'SAIFU_SECRET_KEY'],
     [{ SAIFU_ENV: 'production' }, 'SAIFU_SECRET_KEY'],
+    [{ SAIFU_ENV: 'production', SAIFU_SECRET_KEY: KEY }, 'SAIFU_STAGING_ALLOW_SANDBOX_PROVIDERS'],
+    [{ SAIFU_ENV: 'production', SAIFU_SECRET_KEY: KEY, SAIFU_SANDBOX: '1' }, 'SAIFU_SANDBOX'],
+    [{ SAIFU_METRICS_TOKEN: 'short' }, 'SAIFU_METRICS_TOKEN'],
+    [{ SAIFU_DOCS: 'maybe' }, 'SAIFU_DOCS'],
     [{ SAIFU_WORKERS: '2' }, 'SAIFU_WORKERS'],
     [{ SAIFU_PUBLIC_URL: 'localhost:3000/x' }, 'SAIFU_PUBLIC_URL'],
   ])('%j stops start-up with one line naming %s', (env, name) => {
@@ -33,5 +52,39 @@ describe('configuration', () => {
     }
     expect(message).toContain(name);
     expect(message).not.toContain('\n');
+  });
+
+  it('production refuses to start on the sandbox providers, naming the reason in one line, unless staging says so', () => {
+    expect(configError({ SAIFU_ENV: 'production', SAIFU_SECRET_KEY: KEY })).toMatch(/no real bank or eKYC adapter is configured/);
+    expect(configError({ SAIFU_ENV: 'production', SAIFU_SECRET_KEY: KEY, SAIFU_SANDBOX: 'true' })).toMatch(/sandbox routes/);
+    expect(configError({ SAIFU_ENV: 'production', SAIFU_SECRET_KEY: KEY, SAIFU_STAGING_ALLOW_SANDBOX_PROVIDERS: '0' })).toMatch(/no real bank/);
+    expect(loadConfig(PRODUCTION)).toMatchObject({ env: 'production', stagingAllowSandboxProviders: true, sandbox: false });
+    // Outside production the sandbox providers are the default and need no setting.
+    expect(loadConfig({}).stagingAllowSandboxProviders).toBe(false);
+  });
+
+  it('docs are on in development and off in production unless SAIFU_DOCS says otherwise', () => {
+    expect(loadConfig({}).docs).toBe(true);
+    expect(loadConfig({ SAIFU_DOCS: '0' }).docs).toBe(false);
+    expect(loadConfig(PRODUCTION).docs).toBe(false);
+    expect(loadConfig({ ...PRODUCTION, SAIFU_DOCS: '1' }).docs).toBe(true);
+  });
+
+  it('metrics are open in development, off in production without a token, behind the token when one is set', () => {
+    expect(loadConfig({})).toMatchObject({ metrics: true, metricsToken: undefined });
+    expect(loadConfig(PRODUCTION)).toMatchObject({ metrics: false, metricsToken: undefined });
+    expect(loadConfig({ ...PRODUCTION, SAIFU_METRICS_TOKEN: 'scrape-0123456789abcdef' })).toMatchObject({ metrics: true, metricsToken: 'scrape-0123456789abcdef' });
+  });
+
+  it('secret keys need real entropy: random hex or base64 pass; spaces, repeats and short keys do not', () => {
+    expect(secretKeyProblem(KEY)).toBeUndefined();
+    expect(secretKeyProblem('q7Jx2Lm9Vt4Rb8Nc1Zs6Kd3Wf5Hy0Pg+Ae/Tu=iOoEwX')).toBeUndefined();
+    expect(secretKeyProblem(' '.repeat(32))).toMatch(/whitespace/);
+    expect(secretKeyProblem(`${KEY.slice(0, 31)} ${KEY.slice(32)}`)).toMatch(/whitespace/);
+    expect(secretKeyProblem('x'.repeat(32))).toMatch(/hex|distinct/);
+    expect(secretKeyProblem('password'.repeat(8))).toMatch(/distinct/);
+    expect(secretKeyProblem('ab12'.repeat(16))).toMatch(/hex/);
+    expect(secretKeyProblem(KEY.slice(0, 40))).toMatch(/64 random hex digits/);
+    expect(secretKeyProblem('Tr0ub4dor&3')).toMatch(/32 characters/);
   });
 });

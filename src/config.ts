@@ -7,6 +7,20 @@ const bool = (dflt: boolean) =>
 const int = (dflt: number, minimum: number, maximum: number) =>
   z.preprocess((v) => (v === '' || v === undefined ? dflt : v), z.coerce.number().int().min(minimum).max(maximum));
 
+/**
+ * Why a server secret is too weak, or undefined. Hex keys (`openssl rand -hex 32`) need 64+ digits and 10+
+ * distinct ones; any other key needs 32+ characters with no whitespace and 16+ distinct characters (a base64
+ * key from `openssl rand -base64 32` easily has). Thirty-two spaces or a repeated word are refused.
+ */
+export function secretKeyProblem(key: string): string | undefined {
+  const distinct = new Set(key).size;
+  if (/\s/.test(key)) return 'must not contain whitespace (generate one: openssl rand -hex 32)';
+  if (/^[0-9a-fA-F]+$/.test(key)) return key.length >= 64 && distinct >= 10 ? undefined : 'a hex key needs at least 64 random hex digits (openssl rand -hex 32)';
+  if (key.length < 32) return 'must be at least 32 characters (openssl rand -hex 32)';
+  if (distinct < 16) return `has only ${distinct} distinct characters: use a random key with at least 16 (openssl rand -hex 32)`;
+  return undefined;
+}
+
 const schema = z.object({
   PORT: int(3000, 0, 65535),
   HOST: optionalString.transform((v) => v ?? '127.0.0.1'),
@@ -17,7 +31,13 @@ const schema = z.object({
   SAIFU_TRUST_PROXY: bool(false),
   SAIFU_LOG_LEVEL: z.preprocess((v) => (v === '' ? undefined : v), z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info')),
   SAIFU_INQUIRY_INTERVAL_MS: int(5000, 100, 3_600_000),
-  SAIFU_SECRET_KEY: optionalString.refine((v) => v === undefined || v.length >= 32, 'must be at least 32 characters (e.g. openssl rand -hex 32)'),
+  SAIFU_SECRET_KEY: z.preprocess((v) => (v === '' ? undefined : v), z.string().optional()).superRefine((v, ctx) => {
+    const problem = v === undefined ? undefined : secretKeyProblem(v);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  }),
+  SAIFU_STAGING_ALLOW_SANDBOX_PROVIDERS: bool(false),
+  SAIFU_DOCS: z.preprocess((v) => (v === '' ? undefined : v), z.union([z.enum(['1', 'true', '0', 'false']), z.undefined()])),
+  SAIFU_METRICS_TOKEN: optionalString.refine((v) => v === undefined || (v.length >= 16 && !/\s/.test(v)), 'must be at least 16 characters without whitespace'),
   SAIFU_ALLOW_LEGACY_PIN: bool(false),
   SAIFU_WORKERS: int(1, 1, 64),
   SAIFU_PUBLIC_URL: optionalString.refine((v) => v === undefined || /^https?:\/\/[^/]+$/.test(v), 'must be an origin such as https://wallet.example.jp (no path)'),
@@ -42,6 +62,17 @@ export interface Config {
   workers: number;
   /** The origin users reach Saifu at; passkeys are bound to its host name. */
   publicUrl: string;
+  /**
+   * Production running on the sandbox bank and sandbox eKYC (and, if SAIFU_SANDBOX=1, the sandbox routes): a
+   * staging deployment only. Without it production refuses to start, as there are no real adapters yet.
+   */
+  stagingAllowSandboxProviders: boolean;
+  /** Serve /docs and /openapi.json: on by default in development and test, off unless enabled in production. */
+  docs: boolean;
+  /** Serve /metrics: always outside production, in production only when a token protects it. */
+  metrics: boolean;
+  /** Bearer token /metrics requires when set. */
+  metricsToken: string | undefined;
 }
 
 export class ConfigError extends Error {
@@ -57,9 +88,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError(`invalid ${name}=${JSON.stringify(env[name] ?? '')}: ${issue?.message ?? 'invalid value'}`);
   }
   const v = parsed.data;
-  if (v.SAIFU_ENV === 'production' && !v.SAIFU_SECRET_KEY) throw new ConfigError('invalid SAIFU_SECRET_KEY="": required in production (at least 32 characters)');
+  const production = v.SAIFU_ENV === 'production';
+  if (production && !v.SAIFU_SECRET_KEY) throw new ConfigError('invalid SAIFU_SECRET_KEY="": required in production (openssl rand -hex 32)');
   if (v.SAIFU_WORKERS > 1 && !v.DATABASE_URL) throw new ConfigError(`invalid SAIFU_WORKERS=${JSON.stringify(env.SAIFU_WORKERS)}: more than one worker needs DATABASE_URL (PGlite is single-process)`);
-  const sandbox = v.SAIFU_SANDBOX === undefined ? v.SAIFU_ENV !== 'production' : v.SAIFU_SANDBOX === '1' || v.SAIFU_SANDBOX === 'true';
+  const sandbox = v.SAIFU_SANDBOX === undefined ? !production : v.SAIFU_SANDBOX === '1' || v.SAIFU_SANDBOX === 'true';
+  const staging = v.SAIFU_STAGING_ALLOW_SANDBOX_PROVIDERS;
+  if (production && sandbox && !staging) throw new ConfigError('invalid SAIFU_SANDBOX=1 with SAIFU_ENV=production: the sandbox routes create money; only a staging deployment may set SAIFU_STAGING_ALLOW_SANDBOX_PROVIDERS=1');
+  if (production && !staging) throw new ConfigError('SAIFU_ENV=production refuses to start: no real bank or eKYC adapter is configured (only the sandbox ones exist); a staging deployment may set SAIFU_STAGING_ALLOW_SANDBOX_PROVIDERS=1');
+  const docs = v.SAIFU_DOCS === undefined ? !production : v.SAIFU_DOCS === '1' || v.SAIFU_DOCS === 'true';
   return {
     port: v.PORT,
     host: v.HOST,
@@ -74,5 +110,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     allowLegacyPin: v.SAIFU_ALLOW_LEGACY_PIN,
     publicUrl: v.SAIFU_PUBLIC_URL ?? `http://localhost:${v.PORT}`,
     workers: v.SAIFU_WORKERS,
+    stagingAllowSandboxProviders: staging,
+    docs,
+    metrics: !production || v.SAIFU_METRICS_TOKEN !== undefined,
+    metricsToken: v.SAIFU_METRICS_TOKEN,
   };
 }

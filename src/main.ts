@@ -39,7 +39,8 @@ export async function startPlatform(config: Config, opts: StartOptions = {}): Pr
   const services = createServices({ database, secretKey, linkingPolicy, relyingParty, alert: (message, details) => app?.log.error(details, message) });
   if (setup) await seedParticipatingBanks(database.db, services.clock);
   const seed = setup && config.sandbox ? await seedSandbox(services) : undefined;
-  app = await buildApp(services, { sandbox: config.sandbox, trustProxy: config.trustProxy, logLevel: config.logLevel });
+  app = await buildApp(services, { sandbox: config.sandbox, trustProxy: config.trustProxy, logLevel: config.logLevel, docs: config.docs, metrics: config.metrics, ...(config.metricsToken ? { metricsToken: config.metricsToken } : {}) });
+  if (config.env === 'production' && config.stagingAllowSandboxProviders) app.log.warn({ sandboxRoutes: config.sandbox }, STAGING_WARNING);
   if (opts.listen !== false) await app.listen({ port: config.port, host: config.host });
 
   // The inquiry job: settles charges and withdrawals whose bank call timed out. One pass at a time.
@@ -73,6 +74,10 @@ export async function startPlatform(config: Config, opts: StartOptions = {}): Pr
     },
   };
 }
+
+/** Said at every start of a production deployment on sandbox providers, in the log and on the console. */
+export const STAGING_WARNING =
+  'STAGING ONLY: SAIFU_ENV=production is running on the SANDBOX bank and SANDBOX eKYC (SAIFU_STAGING_ALLOW_SANDBOX_PROVIDERS=1): no real money moves and identities are not verified; never serve real users with this setting';
 
 /**
  * SAIFU_SECRET_KEY, or outside production (where config refuses to start without it) one generated once and

@@ -3,7 +3,7 @@ import { Command } from 'commander';
 import { type Config, ConfigError, loadConfig } from '../config.ts';
 import { type Database, migrate, openDatabase } from '../db/index.ts';
 import { verifyLedger } from '../ledger/index.ts';
-import { secretKeyOf, startPlatform } from '../main.ts';
+import { STAGING_WARNING, secretKeyOf, startPlatform } from '../main.ts';
 import { ROLES, type Role, verifyAudit } from '../ops/index.ts';
 import { AppError } from '../platform/index.ts';
 import { seedSandbox } from '../sandbox/seed.ts';
@@ -34,6 +34,13 @@ async function withDatabase<T>(c: Config, fn: (d: Database) => Promise<T>): Prom
   }
 }
 
+/** The seeded operator for the console: its password once, except in production, where no password is ever printed. */
+function seededOperator(c: Config, op: { email: string; password?: string }): string {
+  if (!op.password) return `${op.email} (exists)`;
+  if (c.env === 'production') return `${op.email} (password not printed in production: create your own with saifu operators create)`;
+  return `${op.email}  password ${op.password} (shown once; POST /v1/admin/sessions)`;
+}
+
 const program = new Command('saifu').description('Saifu e-money wallet core').showHelpAfterError();
 
 program
@@ -49,14 +56,15 @@ program
     const lines = [
       `Saifu is running (${where(c)}, ${c.env}${c.sandbox ? ', sandbox on' : ''}) in ${((Date.now() - started) / 1000).toFixed(1)} s`,
       `  API          ${base}/v1`,
-      `  API docs     ${base}/docs`,
-      `  OpenAPI      ${base}/openapi.json`,
-      `  Health       ${base}/healthz   Metrics ${base}/metrics`,
+      c.docs ? `  API docs     ${base}/docs` : '  API docs     off (SAIFU_DOCS=1 turns /docs and /openapi.json on)',
+      ...(c.docs ? [`  OpenAPI      ${base}/openapi.json`] : []),
+      `  Health       ${base}/healthz   Metrics ${c.metrics ? `${base}/metrics${c.metricsToken ? ' (bearer SAIFU_METRICS_TOKEN)' : ''}` : 'off (set SAIFU_METRICS_TOKEN)'}`,
     ];
+    if (c.env === 'production' && c.stagingAllowSandboxProviders) lines.unshift(`WARNING: ${STAGING_WARNING}`);
     if (p.seed) {
       lines.push(`  Sandbox      ${base}/sandbox/messages?to=<phone>  (mailbox), POST ${base}/sandbox/bank-accounts`);
       lines.push(`  Demo merchant ${p.seed.merchant.id}${p.seed.merchant.apiKey ? `  API key ${p.seed.merchant.apiKey} (shown once)` : ''}`);
-      lines.push(`  Operator     ${p.seed.operator.email}${p.seed.operator.password ? `  password ${p.seed.operator.password} (shown once; POST /v1/admin/sessions)` : ' (exists)'}`);
+      lines.push(`  Operator     ${seededOperator(c, p.seed.operator)}`);
     }
     if (c.workers > 1) {
       lines.push(`  Workers      ${c.workers} processes on port ${c.port}`);
@@ -121,7 +129,7 @@ program
   .action(async () => {
     const c = config();
     const r = await withDatabase(c, (d) => seedSandbox(createServices({ database: d, secretKey: secretKeyOf(c) })));
-    process.stdout.write(`demo merchant ${r.merchant.id}${r.merchant.apiKey ? ` API key ${r.merchant.apiKey}` : ' (exists)'}\noperator ${r.operator.email}${r.operator.password ? ` password ${r.operator.password}` : ' (exists)'}\n`);
+    process.stdout.write(`demo merchant ${r.merchant.id}${r.merchant.apiKey ? ` API key ${r.merchant.apiKey}` : ' (exists)'}\noperator ${seededOperator(c, r.operator)}\n`);
   });
 
 const ledger = program.command('ledger').description('ledger tools');
