@@ -8,4 +8,4 @@
  * Never read a count and then write it: that is the bug this area exists to prevent.
  */
 export { createAttemptCounter, type AttemptCounter, type Budget, type Ticket } from './counter.ts';
-export { counterKey } from './keys.ts';
+export { counterKey, smsSendBudget } from './keys.ts';

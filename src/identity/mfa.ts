@@ -6,6 +6,7 @@ import { AppError, type Clock } from '../platform/index.ts';
 import type { AuthenticationResponseJSON } from '@simplewebauthn/server';
 import type { Passkeys } from './passkeys.ts';
 import type { SecretBox } from './secret-box.ts';
+import { createAttemptCounter, smsSendBudget } from '../attempts/index.ts';
 import { createLoginThrottle } from './login-throttle.ts';
 import { ELEVATION_MS, type SessionHolder, assertMayAddFactor } from './step-up.ts';
 import { checkTotp, newTotpSecret, totpUri } from './totp.ts';
@@ -23,6 +24,7 @@ export function createMfa(deps: { db: Kysely<DB>; clock: Clock; box: SecretBox; 
   // Per user, across addresses and devices: five wrong second factors in a row lock step-up for a while. This
   // also stops asking for a new SMS code after each wrong guess from giving five more tries each time.
   const throttle = createLoginThrottle({ db, clock, scope: 'step-up' });
+  const sends = createAttemptCounter({ db, clock });
 
   async function beginTotp(holder: SessionHolder): Promise<{ secret: string; otpauthUrl: string }> {
     assertMayAddFactor(holder, clock.now());
@@ -58,22 +60,32 @@ export function createMfa(deps: { db: Kysely<DB>; clock: Clock; box: SecretBox; 
     return done !== undefined;
   }
 
+  /** At most 5 codes an hour to one phone: re-sending is not a way around the guess limit, nor an SMS cannon. */
   async function sendStepUpSms(sessionId: string, phone: string): Promise<void> {
+    await sends.consume(smsSendBudget(phone));
     const code = String(randomInt(1_000_000)).padStart(6, '0');
     const row = { code_hash: sha256(`${sessionId}:${code}`), attempts: 0, expires_at: new Date(clock.now().getTime() + SMS_CODE_TTL_MS) };
     await db.insertInto('step_up_codes').values({ session_id: sessionId, ...row }).onConflict((oc) => oc.column('session_id').doUpdateSet(row)).execute();
     await deps.notifier.send({ to: phone, channel: 'sms', code, body: `Saifu: your confirmation code is ${code} (5 minutes). Never share it; Saifu will not ask for it by phone.` });
   }
 
+  /**
+   * One guess at the session's SMS code. The guess is counted on the code's row by a conditional UPDATE before
+   * the comparison (at most 5 per code however many arrive together), and the code is deleted when used.
+   */
   async function useSmsCode(sessionId: string, code: string): Promise<boolean> {
-    const row = await db.selectFrom('step_up_codes').selectAll().where('session_id', '=', sessionId).executeTakeFirst();
-    if (!row || new Date(row.expires_at) <= clock.now() || row.attempts >= SMS_CODE_ATTEMPTS) return false;
+    const row = await db
+      .updateTable('step_up_codes')
+      .set((eb) => ({ attempts: eb('attempts', '+', 1) }))
+      .where('session_id', '=', sessionId)
+      .where('attempts', '<', SMS_CODE_ATTEMPTS)
+      .where('expires_at', '>', clock.now())
+      .returning('code_hash')
+      .executeTakeFirst();
+    if (!row) return false;
     const ok = timingSafeEqual(Buffer.from(row.code_hash), Buffer.from(sha256(`${sessionId}:${code}`)));
-    if (!ok) {
-      await db.updateTable('step_up_codes').set({ attempts: row.attempts + 1 }).where('session_id', '=', sessionId).execute();
-      return false;
-    }
-    const used = await db.deleteFrom('step_up_codes').where('session_id', '=', sessionId).returning('session_id').executeTakeFirst();
+    if (!ok) return false;
+    const used = await db.deleteFrom('step_up_codes').where('session_id', '=', sessionId).where('code_hash', '=', row.code_hash).returning('session_id').executeTakeFirst();
     return used !== undefined;
   }
 

@@ -5,6 +5,7 @@ import type { DB } from '../db/index.ts';
 import { isUniqueViolation } from '../ledger/index.ts';
 import { type Notifier, isJapanesePhone, normalizePhone } from '../notify/index.ts';
 import { AppError, type Clock, type NewId } from '../platform/index.ts';
+import { createAttemptCounter, smsSendBudget } from '../attempts/index.ts';
 import { createLoginThrottle } from './login-throttle.ts';
 import { createSessionCache } from './session-cache.ts';
 import type { Mfa } from './mfa.ts';
@@ -53,6 +54,8 @@ export function createIdentity(deps: IdentityDeps) {
   const { db, clock } = deps;
   const ttl = deps.sessionTtlMs ?? 12 * 60 * 60 * 1000;
   const throttle = createLoginThrottle({ db, clock });
+  const phoneThrottle = createLoginThrottle({ db, clock, scope: 'phone-confirm' });
+  const sends = createAttemptCounter({ db, clock });
   const cache = createSessionCache(SESSION_CACHE_MS);
 
   async function signup(input: { email: string; phone: string; password: string }): Promise<{ user: User; token: string }> {
@@ -93,6 +96,7 @@ export function createIdentity(deps: IdentityDeps) {
   }
 
   async function sendPhoneCode(userId: string, phone: string): Promise<void> {
+    await sends.consume(smsSendBudget(phone));
     const code = String(randomInt(1_000_000)).padStart(6, '0');
     const expires = new Date(clock.now().getTime() + CODE_TTL_MS);
     await db
@@ -103,15 +107,31 @@ export function createIdentity(deps: IdentityDeps) {
     await deps.notifier.send({ to: phone, channel: 'sms', body: `Saifu: your confirmation code is ${code}. It expires in 10 minutes.`, code });
   }
 
+  /**
+   * Checks the phone code. The guess is taken from the user's phone-confirmation throttle (5 wrong in a row
+   * lock it, escalating) and counted on the code's row by a conditional UPDATE before the comparison: parallel
+   * guesses get at most 5 evaluations per code, and asking for a new code gives no new tries while locked.
+   */
   async function confirmPhone(userId: string, code: string): Promise<User> {
-    const row = await db.selectFrom('phone_codes').selectAll().where('user_id', '=', userId).executeTakeFirst();
-    if (!row || new Date(row.expires_at) < clock.now()) throw new AppError('invalid_code', 'the code has expired: ask for a new one');
-    if (row.attempts >= MAX_CODE_ATTEMPTS) throw new AppError('too_many_attempts', 'too many wrong codes: ask for a new one');
+    const attempt = await phoneThrottle.beginAttempt(userId);
+    const row = await db
+      .updateTable('phone_codes')
+      .set((eb) => ({ attempts: eb('attempts', '+', 1) }))
+      .where('user_id', '=', userId)
+      .where('attempts', '<', MAX_CODE_ATTEMPTS)
+      .where('expires_at', '>=', clock.now())
+      .returning(['code_hash', 'attempts'])
+      .executeTakeFirst();
+    if (!row) {
+      await attempt.uncounted();
+      throw new AppError('invalid_code', 'the code has expired or was tried too often: ask for a new one');
+    }
     const ok = timingSafeEqual(Buffer.from(row.code_hash), Buffer.from(sha256(`${userId}:${code}`)));
     if (!ok) {
-      await db.updateTable('phone_codes').set({ attempts: row.attempts + 1 }).where('user_id', '=', userId).execute();
-      throw new AppError('invalid_code', 'the code is not correct', { attemptsLeft: MAX_CODE_ATTEMPTS - row.attempts - 1 });
+      await attempt.failed();
+      throw new AppError('invalid_code', 'the code is not correct', { attemptsLeft: Math.max(0, MAX_CODE_ATTEMPTS - row.attempts) });
     }
+    await attempt.succeeded();
     await db.transaction().execute(async (trx) => {
       await trx.updateTable('users').set({ phone_confirmed_at: clock.now() }).where('id', '=', userId).execute();
       await trx.deleteFrom('phone_codes').where('user_id', '=', userId).execute();

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { hash, verify } from '@node-rs/argon2';
-import { type Kysely, sql } from 'kysely';
+import type { Kysely } from 'kysely';
 import type { DB } from '../db/index.ts';
 import { createLoginThrottle, sha256 } from '../identity/index.ts';
 import { isUniqueViolation } from '../ledger/index.ts';
@@ -25,6 +25,7 @@ const normalizeEmail = (email: string) => email.trim().toLowerCase();
 export function createOps(deps: { db: Kysely<DB>; clock: Clock; newId: NewId }) {
   const { db, clock } = deps;
   const audit: Audit = createAudit(deps);
+  const throttle = createLoginThrottle({ db, clock, scope: 'operator-login' });
 
   /** `by` is the operator who creates, or a system actor ('cli', 'seed'). The password is returned once and never stored. */
   async function createOperator(email: string, role: Role, by = 'system'): Promise<Operator & { password: string }> {
@@ -47,34 +48,28 @@ export function createOps(deps: { db: Kysely<DB>; clock: Clock; newId: NewId }) 
   }
 
   /**
-   * Signs an operator in. Five consecutive failures lock the email (the users' throttle, its own scope). The
-   * check, the password verification, the failure count and the audit record run in one transaction under a
-   * per-email lock, so parallel guesses cannot all slip past the lock check before any failure is counted.
+   * Signs an operator in. Five consecutive failures lock the email (the users' throttle, its own scope); the
+   * attempt is taken before the password is checked, so parallel guesses get at most five evaluations. Failures
+   * are audited only for existing operators (an unknown email writes nothing, so strangers cannot grow the
+   * log); the throttle bounds those rows to five per lock period and email.
    */
   async function login(email: string, password: string, context: LoginContext = {}): Promise<{ token: string; operator: Operator }> {
     const normalized = normalizeEmail(email);
-    const signedIn = await db.transaction().execute(async (trx) => {
-      await sql`SELECT pg_advisory_xact_lock(hashtextextended(${`operator-login:${normalized}`}, 0))`.execute(trx);
-      const throttle = createLoginThrottle({ db: trx, clock, scope: 'operator-login' });
-      await throttle.assertNotLocked(normalized);
-      const row = await repo.findOperatorByEmail(trx, normalized);
-      const passwordOk = await verify(row?.password_hash ?? DUMMY_HASH, password);
-      if (!row || !passwordOk || row.disabled_at !== null) {
-        const locked = await throttle.recordFailure(normalized);
-        // Unknown emails are recorded by digest: correlatable, without storing whatever a caller typed.
-        const target = row?.id ?? `email:${sha256(normalized).slice(0, 16)}`;
-        await audit.append(trx, { actor: 'anonymous', action: 'operator.login_failed', target, details: { ...context, ...(locked ? { locked: true } : {}) } });
-        return undefined;
-      }
-      await throttle.recordSuccess(normalized);
-      const token = `ops_${randomBytes(32).toString('base64url')}`;
+    const attempt = await throttle.beginAttempt(normalized);
+    const row = await repo.findOperatorByEmail(db, normalized);
+    const passwordOk = await verify(row?.password_hash ?? DUMMY_HASH, password);
+    if (!row || !passwordOk || row.disabled_at !== null) {
+      const locked = await attempt.failed();
+      if (row) await db.transaction().execute((trx) => audit.append(trx, { actor: 'anonymous', action: 'operator.login_failed', target: row.id, details: { ...context, ...(locked ? { locked: true } : {}) } }));
+      throw new AppError('invalid_credentials', 'email or password is not correct');
+    }
+    await attempt.succeeded();
+    const token = `ops_${randomBytes(32).toString('base64url')}`;
+    await db.transaction().execute(async (trx) => {
       await repo.insertSession(trx, { id: deps.newId('ops'), operatorId: row.id, tokenHash: sha256(token), at: clock.now(), expiresAt: new Date(clock.now().getTime() + SESSION_TTL_MS) });
       await audit.append(trx, { actor: row.id, action: 'operator.login', target: row.id, details: { ...context } });
-      return { token, operator: { id: row.id, email: row.email, role: row.role } };
     });
-    // Thrown after the commit: the failure and its audit record stay.
-    if (!signedIn) throw new AppError('invalid_credentials', 'email or password is not correct');
-    return signedIn;
+    return { token, operator: { id: row.id, email: row.email, role: row.role } };
   }
 
   async function logout(operatorId: string, token: string): Promise<void> {
