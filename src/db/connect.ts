@@ -14,6 +14,7 @@ import * as m0007 from './migrations/0007_passkeys.ts';
 import * as m0008 from './migrations/0008_identity_forgery.ts';
 import * as m0009 from './migrations/0009_attempts.ts';
 import * as m0010 from './migrations/0010_money_confirm.ts';
+import * as m0011 from './migrations/0011_identity_documents.ts';
 import type { DB } from './schema.ts';
 
 const INT8_OID = 20;
@@ -105,6 +106,7 @@ const migrations: Record<string, Migration> = {
   '0008_identity_forgery': m0008,
   '0009_attempts': m0009,
   '0010_money_confirm': m0010,
+  '0011_identity_documents': m0011,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

@@ -44,7 +44,23 @@ export interface IdentityTables {
     birth_date: string;
     address: string;
     document_type: string;
+    /** HMAC of the document's type and normalised number (migration 0011); null on rows from before it. */
+    document_hash: Nullable<string>;
+    /** Which of the document's allowed wallets this verified row holds (1 unless an operator allowed more). */
+    document_slot: Nullable<number>;
     created_at: Ts;
+  };
+  document_allowances: {
+    document_hash: string;
+    max_wallets: number;
+    reason: string;
+    operator_id: string;
+    updated_at: Ts;
+  };
+  factor_step_ups: {
+    session_id: string;
+    factor: 'totp' | 'passkey';
+    until: Ts;
   };
   sandbox_identities: {
     id: string;
