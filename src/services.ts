@@ -5,10 +5,10 @@ import { DEFAULT_LINKING_POLICY, type LinkingPolicy } from './banks/policy.ts';
 import { openCase, reportUnauthorized } from './banks/reports.ts';
 import { createSandboxBankAuth } from './sandbox/bank-auth.ts';
 import type { Database } from './db/index.ts';
-import { type IdentityProvider, type RelyingParty, assertSteppedUp, createEkyc, createIdentity, createMfa, createPasskeys, createSecretBox } from './identity/index.ts';
+import { type IdentityProvider, type RelyingParty, assertSteppedUp, createAccountSecurity, createEkyc, createIdentity, createMfa, createPasskeys, createSecretBox } from './identity/index.ts';
 import { createSandboxIdentity } from './sandbox/identity.ts';
 import { createLedger } from './ledger/index.ts';
-import { createOps } from './ops/index.ts';
+import { createAudit, createOps } from './ops/index.ts';
 import { type Clock, type NewId, systemClock, ulidIds } from './platform/index.ts';
 import { createSandboxBank } from './sandbox/bank.ts';
 import { createSandboxMailbox } from './sandbox/mailbox.ts';
@@ -51,7 +51,10 @@ export function createServices(o: ServiceOptions) {
   const identity = createIdentity({ db, clock, newId, notifier: mailbox.notifier, mfa, openWallet: async (trx, userId) => void (await wallet.accounts.openWallet(trx, userId)) });
   const sandboxIdentity = createSandboxIdentity({ db, clock, newId });
   forgetUser = identity.forgetUser;
-  const ekyc = createEkyc({ db, clock, newId, provider: o.identityProvider ?? sandboxIdentity.provider, onUserChanged: (id) => forgetUser(id) });
+  const security = createAccountSecurity({ db, clock, notifier: mailbox.notifier, mfa, passkeys, identity });
+  // Documents are kept as HMACs under the server secret; operators' allowances go to the audit chain.
+  const audit = createAudit({ clock, newId });
+  const ekyc = createEkyc({ db, clock, newId, provider: o.identityProvider ?? sandboxIdentity.provider, documentKey: secretKey, audit: (trx, e) => audit.append(trx, e), onUserChanged: (id) => forgetUser(id) });
   const operatorName = o.operatorName ?? 'Saifu';
   // Held in a variable so tests and the simulator can switch the whole set of defences at run time.
   let linkingPolicy = o.linkingPolicy ?? DEFAULT_LINKING_POLICY;
@@ -83,6 +86,6 @@ export function createServices(o: ServiceOptions) {
     linkingPolicy = p;
   };
   const ops = createOps({ db, clock, newId });
-  return { database: o.database, db, clock, newId, ledger, wallet, identity, mfa, passkeys, ekyc, ops, linking, reports, setLinkingPolicy, linkingPolicy: policy, sandbox: { bank: sandboxBank, bankAuth, mailbox, identity: sandboxIdentity } };
+  return { database: o.database, db, clock, newId, ledger, wallet, identity, mfa, passkeys, security, ekyc, ops, linking, reports, setLinkingPolicy, linkingPolicy: policy, sandbox: { bank: sandboxBank, bankAuth, mailbox, identity: sandboxIdentity } };
 }
 export type Services = ReturnType<typeof createServices>;

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DATABASES } from './support/databases.ts';
 import { softwareAuthenticator } from './support/authenticator.ts';
 import { call, httpApp } from './support/http.ts';
-import { walletUser } from './support/people.ts';
+import { smsStepUp, walletUser } from './support/people.ts';
 import { type World, createWorld } from './support/world.ts';
 
 const ORIGIN = 'http://localhost:3000';
@@ -22,6 +22,7 @@ describe.each(DATABASES)('passkeys on %s', (kind) => {
 
   it('registers a passkey and steps up with it; a tampered signature, a replay or a foreign origin is refused', async () => {
     const u = await walletUser(app, w, { totp: false });
+    await smsStepUp(app, u);
     const device = softwareAuthenticator(ORIGIN, 'localhost');
     const options = await call(app, 'POST', '/v1/me/passkeys/registration-options', { token: u.token, headers: u.headers });
     expect(options.json).toMatchObject({ rp: { id: 'localhost' }, attestation: 'none' });
@@ -46,6 +47,7 @@ describe.each(DATABASES)('passkeys on %s', (kind) => {
 
   it('a registration answering no pending challenge is refused', async () => {
     const u = await walletUser(app, w, { totp: false });
+    await smsStepUp(app, u);
     const device = softwareAuthenticator(ORIGIN, 'localhost');
     const r = await call(app, 'POST', '/v1/me/passkeys', { token: u.token, headers: u.headers, body: device.create({ challenge: 'bm90LWEtY2hhbGxlbmdl' }) });
     expect([r.status, r.json.error.code]).toEqual([400, 'passkey_failed']);

@@ -8,7 +8,7 @@ import {
   verifyAuthenticationResponse,
   verifyRegistrationResponse,
 } from '@simplewebauthn/server';
-import type { Kysely } from 'kysely';
+import type { Kysely, Transaction } from 'kysely';
 import type { DB } from '../db/index.ts';
 import { isUniqueViolation } from '../ledger/index.ts';
 import { AppError, type Clock } from '../platform/index.ts';
@@ -56,7 +56,10 @@ export function createPasskeys(deps: { db: Kysely<DB>; clock: Clock; rp: Relying
     return options;
   }
 
-  async function register(userId: string, response: RegistrationResponseJSON): Promise<{ id: string }> {
+  /** The step-up that got the options must still hold when the browser's answer comes back. */
+  async function register(user: SessionHolder, response: RegistrationResponseJSON): Promise<{ id: string }> {
+    assertMayAddFactor(user, clock.now());
+    const userId = user.id;
     const expectedChallenge = await takeChallenge(userId, 'register');
     if (!expectedChallenge) throw new AppError('passkey_failed', 'ask for registration options first (they expire after 5 minutes)');
     let verified: Awaited<ReturnType<typeof verifyRegistrationResponse>>;
@@ -113,6 +116,17 @@ export function createPasskeys(deps: { db: Kysely<DB>; clock: Clock; rp: Relying
     return Number(r.n);
   }
 
-  return { registrationOptions, register, authenticationOptions, verifyAssertion, count };
+  async function list(userId: string): Promise<Array<{ id: string; createdAt: string; lastUsedAt: string | null }>> {
+    const rows = await db.selectFrom('passkeys').select(['id', 'created_at', 'last_used_at']).where('user_id', '=', userId).orderBy('created_at').execute();
+    return rows.map((r) => ({ id: r.id, createdAt: new Date(r.created_at).toISOString(), lastUsedAt: r.last_used_at ? new Date(r.last_used_at).toISOString() : null }));
+  }
+
+  /** Removes one of the user's passkeys inside the caller's transaction (which also records the security change). */
+  async function remove(trx: Transaction<DB>, userId: string, id: string): Promise<void> {
+    const gone = await trx.deleteFrom('passkeys').where('id', '=', id).where('user_id', '=', userId).returning('id').executeTakeFirst();
+    if (!gone) throw new AppError('not_found', 'no such passkey');
+  }
+
+  return { registrationOptions, register, authenticationOptions, verifyAssertion, count, list, remove };
 }
 export type Passkeys = ReturnType<typeof createPasskeys>;

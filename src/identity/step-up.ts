@@ -2,8 +2,6 @@ import { AppError } from '../platform/index.ts';
 
 /** How long a step-up lets a session do sensitive things. */
 export const ELEVATION_MS = 5 * 60 * 1000;
-/** How recently the password must have been given for a session to add a second factor without a step-up. */
-export const RECENT_SIGN_IN_MS = 10 * 60 * 1000;
 
 /**
  * What the checks read: any user value that came through a session (`authenticate` → req.user) carries its
@@ -11,7 +9,7 @@ export const RECENT_SIGN_IN_MS = 10 * 60 * 1000;
  */
 export interface SessionHolder {
   id: string;
-  session?: { elevatedUntil: string | null; createdAt?: string } | undefined;
+  session?: { id?: string; elevatedUntil: string | null; createdAt?: string } | undefined;
 }
 
 export function isSteppedUp(user: SessionHolder, now: Date): boolean {
@@ -28,13 +26,25 @@ export function assertSteppedUp(user: SessionHolder, now: Date): void {
 }
 
 /**
- * Adding a second factor must not be open to whoever holds a session token: otherwise a stolen token could
- * enrol the thief's own authenticator and then pass every step-up with it. So it needs either a password given
- * in the last 10 minutes (a fresh sign-in or sign-up) or a step-up with a factor the user already has (SMS to
- * the confirmed phone, TOTP, a passkey).
+ * The floor for adding a second factor: a step-up in the last 5 minutes. A password alone (a fresh sign-in, a
+ * stolen session) is never enough: otherwise whoever knows the password enrols their own authenticator and then
+ * passes every step-up with it. `assertMayChangeSecurity` adds which factor the step-up used.
  */
 export function assertMayAddFactor(user: SessionHolder, now: Date): void {
-  const signedInAt = user.session?.createdAt ? Date.parse(user.session.createdAt) : Number.NaN;
-  if (now.getTime() - signedInAt <= RECENT_SIGN_IN_MS || isSteppedUp(user, now)) return;
-  throw new AppError('step_up_required', 'adding a second factor needs a recent sign-in or a step-up (POST /v1/sessions/current/step-up)', { stepUp: '/v1/sessions/current/step-up' });
+  if (isSteppedUp(user, now)) return;
+  throw new AppError('step_up_required', 'adding a second factor needs a step-up first (POST /v1/sessions/current/step-up)', { stepUp: '/v1/sessions/current/step-up' });
+}
+
+/**
+ * Adding, changing or removing a factor, the phone, the email or the password: a user with TOTP or a passkey
+ * must have stepped up with one of them in the last 5 minutes (`factorStepUpUntil`); a user with neither, with
+ * the SMS code sent to the confirmed phone (the only factor there is). Anything else is 403 step_up_required,
+ * with `details.with` naming what is accepted.
+ */
+export function assertMayChangeSecurity(user: SessionHolder, factors: { totp: boolean; passkeys: number }, factorStepUpUntil: Date | null, now: Date): void {
+  const hasFactor = factors.totp || factors.passkeys > 0;
+  const ok = hasFactor ? factorStepUpUntil !== null && factorStepUpUntil.getTime() > now.getTime() && isSteppedUp(user, now) : isSteppedUp(user, now);
+  if (ok) return;
+  const accepted = hasFactor ? [...(factors.totp ? ['otp'] : []), ...(factors.passkeys > 0 ? ['passkey'] : [])] : ['smsCode'];
+  throw new AppError('step_up_required', `this change needs a step-up in the last 5 minutes with ${hasFactor ? 'your authenticator app or passkey' : 'the SMS code sent to your confirmed phone'} (POST /v1/sessions/current/step-up)`, { stepUp: '/v1/sessions/current/step-up', with: accepted });
 }

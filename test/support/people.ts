@@ -50,6 +50,13 @@ export async function latestCode(app: FastifyInstance, to: string): Promise<stri
   return withCode[withCode.length - 1]?.code;
 }
 
+/** Steps the session up with the SMS code sent to the user's confirmed phone (what a user without TOTP or a passkey has). */
+export async function smsStepUp(app: FastifyInstance, u: { token: string; phone: string; headers: Record<string, string> }): Promise<void> {
+  await call(app, 'POST', '/v1/sessions/current/step-up/sms', { token: u.token, headers: u.headers });
+  const up = await call(app, 'POST', '/v1/sessions/current/step-up', { token: u.token, headers: u.headers, body: { smsCode: await latestCode(app, u.phone) } });
+  if (up.status !== 200) throw new Error(`sms step-up: ${up.status} ${up.body}`);
+}
+
 /** Sign up (and, unless told otherwise, confirm the phone, pass eKYC as `person`, and enrol TOTP). */
 export async function walletUser(app: FastifyInstance, w: World, o: { person?: Person; confirmPhone?: boolean; totp?: boolean; phone?: string } = {}): Promise<WalletUser> {
   const phone = o.phone ?? newPhone();
@@ -69,11 +76,16 @@ export async function walletUser(app: FastifyInstance, w: World, o: { person?: P
     if (v.status !== 201) throw new Error(`eKYC: ${v.status} ${v.body}`);
   }
   if (o.totp !== false) {
+    // The first factor needs a step-up with the SMS code sent to the confirmed phone (a password alone is not enough).
+    await smsStepUp(app, u);
     const t = await call(app, 'POST', '/v1/me/mfa/totp', { token: u.token, headers });
     u.secret = t.json.secret;
     w.clock.advance(30_000);
     const c = await call(app, 'POST', '/v1/me/mfa/totp/confirm', { token: u.token, headers, body: { otp: totp(u.secret!, w.clock.now()) } });
     if (c.status !== 200) throw new Error(`totp confirm: ${c.status} ${c.body}`);
+    // Tests start from a plain session: the enrolment's step-up is spent, as if its 5 minutes had passed.
+    await w.db.updateTable('sessions').set({ elevated_until: null }).where('user_id', '=', u.userId).execute();
+    w.identity.forgetUser(u.userId);
   }
   return u;
 }

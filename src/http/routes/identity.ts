@@ -22,6 +22,11 @@ export const Factor = z.union([
   z.object({ passkey: WebAuthnResponse }).strict(),
 ]);
 
+/** What every change to how the account is protected needs (API.md). */
+export const STEP_UP_RULE =
+  'Needs a step-up in the last 5 minutes (403 step_up_required otherwise): with TOTP or a passkey when the user has one, or, for a user with neither, with the SMS code sent to the confirmed phone. A password alone is never enough. The user is told by SMS and email.';
+export const HOLD_RULE = 'Puts the account on a 24-hour security hold (securityHoldUntil): transfers and withdrawals wait.';
+
 /** Guessable codes are rate limited per client address and device. */
 const codeLimit = { max: 10, timeWindow: '1 minute' };
 
@@ -34,19 +39,28 @@ export function identityRoutes(s: Services): FastifyPluginAsyncZod {
       schema: {
         tags: ['users'],
         summary: 'Start TOTP enrolment: a secret for the authenticator app',
-        description: 'Needs a sign-in in the last 10 minutes or a step-up (403 step_up_required), so a stolen session cannot add its own factor.',
+        description: STEP_UP_RULE,
         response: { 200: z.object({ secret: z.string(), otpauthUrl: z.string() }), ...S.errors(401, 403, 409) },
       },
-      handler: async (req) => s.mfa.beginTotp(req.user!),
+      handler: async (req) => s.security.beginTotp(req.user!),
     });
 
     app.post('/v1/me/mfa/totp/confirm', {
       preValidation: auth.requireUser,
       config: { rateLimit: codeLimit },
-      schema: { tags: ['users'], summary: 'Confirm TOTP enrolment with a first code', body: z.object({ otp: z.string().regex(/^\d{6}$/) }), response: { 200: z.object({ mfa: z.object({ totp: z.boolean() }) }), ...S.errors(400, 401, 409, 429) } },
+      schema: { tags: ['users'], summary: 'Confirm TOTP enrolment with a first code', description: `${STEP_UP_RULE} The step-up must still hold here.`, body: z.object({ otp: z.string().regex(/^\d{6}$/) }), response: { 200: z.object({ mfa: z.object({ totp: z.boolean() }) }), ...S.errors(400, 401, 403, 409, 429) } },
       handler: async (req) => {
-        await s.mfa.confirmTotp(req.user!.id, req.body.otp);
+        await s.security.confirmTotp(req.user!, req.body.otp);
         return { mfa: { totp: true } };
+      },
+    });
+
+    app.delete('/v1/me/mfa/totp', {
+      preValidation: auth.requireUser,
+      schema: { tags: ['users'], summary: 'Remove the authenticator app (TOTP)', description: `${STEP_UP_RULE} ${HOLD_RULE}`, response: { 204: z.null(), ...S.errors(401, 403, 409) } },
+      handler: async (req, reply) => {
+        await s.security.removeTotp(req.user!);
+        return reply.code(204).send(null);
       },
     });
 
@@ -55,17 +69,32 @@ export function identityRoutes(s: Services): FastifyPluginAsyncZod {
       schema: {
         tags: ['users'],
         summary: 'WebAuthn options to create a passkey (navigator.credentials.create)',
-        description: 'Needs a sign-in in the last 10 minutes or a step-up (403 step_up_required), so a stolen session cannot add its own factor.',
+        description: STEP_UP_RULE,
         response: { 200: z.looseObject({ challenge: z.string() }), ...S.errors(401, 403) },
       },
-      handler: async (req) => (await s.passkeys.registrationOptions(req.user!)) as unknown as { challenge: string },
+      handler: async (req) => (await s.security.passkeyRegistrationOptions(req.user!)) as unknown as { challenge: string },
     });
 
     app.post('/v1/me/passkeys', {
       preValidation: auth.requireUser,
       config: { rateLimit: codeLimit },
-      schema: { tags: ['users'], summary: 'Register the passkey the browser created (RegistrationResponseJSON)', body: WebAuthnResponse, response: { 201: z.object({ id: z.string() }), ...S.errors(400, 401) } },
-      handler: async (req, reply) => reply.code(201).send(await s.passkeys.register(req.user!.id, req.body as never)),
+      schema: { tags: ['users'], summary: 'Register the passkey the browser created (RegistrationResponseJSON)', description: `${STEP_UP_RULE} The step-up must still hold here.`, body: WebAuthnResponse, response: { 201: z.object({ id: z.string() }), ...S.errors(400, 401, 403) } },
+      handler: async (req, reply) => reply.code(201).send(await s.security.registerPasskey(req.user!, req.body as never)),
+    });
+
+    app.get('/v1/me/passkeys', {
+      preValidation: auth.requireUser,
+      schema: { tags: ['users'], summary: "The user's passkeys", response: { 200: z.object({ data: z.array(z.object({ id: z.string(), createdAt: S.Timestamp, lastUsedAt: S.Timestamp.nullable() })) }), ...S.errors(401) } },
+      handler: async (req) => ({ data: await s.security.listPasskeys(req.user!.id) }),
+    });
+
+    app.delete('/v1/me/passkeys/:id', {
+      preValidation: auth.requireUser,
+      schema: { tags: ['users'], summary: 'Remove a passkey', description: `${STEP_UP_RULE} ${HOLD_RULE}`, params: z.object({ id: z.string().min(1).max(1024) }), response: { 204: z.null(), ...S.errors(401, 403, 404) } },
+      handler: async (req, reply) => {
+        await s.security.removePasskey(req.user!, req.params.id);
+        return reply.code(204).send(null);
+      },
     });
 
     app.post('/v1/sessions/current/step-up/passkey-options', {
@@ -95,7 +124,7 @@ export function identityRoutes(s: Services): FastifyPluginAsyncZod {
         body: Factor,
         response: { 200: z.object({ elevatedUntil: S.Timestamp }), ...S.errors(400, 401, 429) },
       },
-      handler: async (req) => s.mfa.stepUp(req.user!, req.user!.session.id, req.body as SecondFactor),
+      handler: async (req) => s.security.stepUp(req.user!, req.body as SecondFactor),
     });
 
     app.post('/v1/identity-verifications', {

@@ -4,6 +4,7 @@ import { AppError } from '../../platform/index.ts';
 import type { Services } from '../../services.ts';
 import { authHandlers } from '../auth.ts';
 import * as S from '../schemas.ts';
+import { HOLD_RULE, STEP_UP_RULE } from './identity.ts';
 
 /** Guessable secrets (passwords, SMS codes) are rate limited per client address and device. */
 const secretLimit = { max: 10, timeWindow: '1 minute' };
@@ -13,6 +14,9 @@ const secretLimit = { max: 10, timeWindow: '1 minute' };
  * address through and keeps probing slow.
  */
 const signupLimit = { max: 10, timeWindow: '1 hour', keyGenerator: (req: { ip: string }) => req.ip };
+
+/** The user after a security change: the hold it started shows. */
+const UserWithHold = S.User.extend({ securityHoldUntil: S.Timestamp.nullable() });
 
 export function userRoutes(s: Services): FastifyPluginAsyncZod {
   const auth = authHandlers(s);
@@ -57,6 +61,54 @@ export function userRoutes(s: Services): FastifyPluginAsyncZod {
         if (!req.sessionToken) throw new AppError('unauthorized', 'not signed in');
         await s.identity.revokeSession(req.sessionToken);
         return reply.code(204).send(null);
+      },
+    });
+
+    app.post('/v1/me/password', {
+      preValidation: auth.requireUser,
+      config: { rateLimit: secretLimit },
+      schema: {
+        tags: ['users'],
+        summary: 'Change the password (the current one too is needed); other sessions are signed out',
+        description: `${STEP_UP_RULE} ${HOLD_RULE} A wrong current password is 401 invalid_credentials (5 in 15 minutes, then 429).`,
+        body: z.object({ currentPassword: z.string().max(200), newPassword: z.string().min(10).max(200) }),
+        response: { 200: z.object({ user: UserWithHold }), ...S.errors(400, 401, 403, 429) },
+      },
+      handler: async (req) => {
+        await s.security.changePassword(req.user!, req.body.currentPassword, req.body.newPassword);
+        return { user: await s.identity.getUser(req.user!.id) };
+      },
+    });
+
+    app.post('/v1/me/email', {
+      preValidation: auth.requireUser,
+      config: { rateLimit: secretLimit },
+      schema: {
+        tags: ['users'],
+        summary: 'Change the email address (old and new addresses are told)',
+        description: `${STEP_UP_RULE} ${HOLD_RULE} An address in use elsewhere is 409 contact_unavailable, as sign-up answers.`,
+        body: z.object({ email: z.email().max(254) }),
+        response: { 200: z.object({ user: UserWithHold }), ...S.errors(400, 401, 403, 409, 429) },
+      },
+      handler: async (req) => {
+        await s.security.changeEmail(req.user!, req.body.email);
+        return { user: await s.identity.getUser(req.user!.id) };
+      },
+    });
+
+    app.post('/v1/me/phone', {
+      preValidation: auth.requireUser,
+      config: { rateLimit: secretLimit },
+      schema: {
+        tags: ['users'],
+        summary: 'Change the phone number: it starts unconfirmed and an SMS code is sent to it (POST /v1/me/phone/confirm)',
+        description: `${STEP_UP_RULE} ${HOLD_RULE} Old and new numbers are told. No money moves until the new number is confirmed. A number in use elsewhere is 409 contact_unavailable.`,
+        body: z.object({ phone: z.string().min(10).max(20) }),
+        response: { 200: z.object({ user: UserWithHold }), ...S.errors(400, 401, 403, 409, 429) },
+      },
+      handler: async (req) => {
+        await s.security.changePhone(req.user!, req.body.phone);
+        return { user: await s.identity.getUser(req.user!.id) };
       },
     });
 
