@@ -45,6 +45,16 @@ export interface AttemptCounter {
   sweep(): Promise<number>;
 }
 
+/** 429 too_many_attempts; `budgetKey` says which budget was spent, for the server's own use (never sent). */
+export class AttemptRefused extends AppError {
+  constructor(
+    readonly budgetKey: string,
+    retryAfterSeconds: number,
+  ) {
+    super('too_many_attempts', 'too many attempts: try again later', { retryAfterSeconds });
+  }
+}
+
 type Granted = { budget: Budget; used: number };
 
 /**
@@ -86,13 +96,13 @@ export function createAttemptCounter(deps: { db: Kysely<DB>; clock: Clock }): At
     return updated?.used;
   }
 
-  async function refusal(b: Budget, now: Date): Promise<AppError> {
+  async function refusal(b: Budget, now: Date): Promise<AttemptRefused> {
     const row = await db.selectFrom('attempt_counters').select(['window_ends', 'locked_until']).where('key', '=', b.key).executeTakeFirst();
     const lockedUntil = row?.locked_until ? new Date(row.locked_until) : null;
     // Full but not locked: the attempts in flight will end in a moment, or the window will.
     const until = lockedUntil && lockedUntil > now ? lockedUntil : b.lockMs ? new Date(now.getTime() + 1000) : row ? new Date(row.window_ends) : now;
     const retryAfterSeconds = Math.max(1, Math.ceil((until.getTime() - now.getTime()) / 1000));
-    return new AppError('too_many_attempts', 'too many attempts: try again later', { retryAfterSeconds });
+    return new AttemptRefused(b.key, retryAfterSeconds);
   }
 
   async function giveBack(b: Budget): Promise<void> {

@@ -7,5 +7,5 @@
  * happen per window however many requests arrive at once; excess requests get 429 `too_many_attempts`.
  * Never read a count and then write it: that is the bug this area exists to prevent.
  */
-export { createAttemptCounter, type AttemptCounter, type Budget, type Ticket } from './counter.ts';
+export { AttemptRefused, createAttemptCounter, type AttemptCounter, type Budget, type Ticket } from './counter.ts';
 export { counterKey, smsSendBudget } from './keys.ts';

@@ -1,6 +1,7 @@
 import type { Kysely, Selectable } from 'kysely';
 import type { AccountType, BankLinksTable, DB } from '../db/index.ts';
 import type { Notifier } from '../notify/index.ts';
+import { isUniqueViolation } from '../ledger/index.ts';
 import { AppError, type Clock, type NewId } from '../platform/index.ts';
 import type { AuthMethod, BankAuthenticator } from './authenticator.ts';
 import type { BankAccountRef } from './gateway.ts';
@@ -93,6 +94,32 @@ export function createLinking(deps: LinkingDeps) {
     if (policy.requireStepUp) deps.assertSteppedUp(user);
     const id = deps.newId('lnk');
     const now = clock.now();
+    await closeExpiredAuthorizations(account, now);
+    try {
+      await insertPendingLink(id, user, account, method, policy, source, now);
+    } catch (e) {
+      // At most one authorization in progress per bank account (a unique index): a burst of links to one
+      // account cannot multiply the guesses at its PIN. It lasts at most authorizationTtlMs.
+      if (isUniqueViolation(e, 'bank_links_one_pending_per_account')) throw new AppError('authorization_in_progress', 'another link to this bank account is being authorized: try again in a few minutes', { retryAfterSeconds: Math.ceil(policy.authorizationTtlMs / 1000) });
+      throw e;
+    }
+    return view(await load(user.id, id));
+  }
+
+  /** Pending authorizations past their expiry stop holding the account's one pending slot. */
+  async function closeExpiredAuthorizations(account: BankAccountRef, now: Date): Promise<void> {
+    await db
+      .updateTable('bank_links')
+      .set({ status: 'failed', failure_code: 'authorization_expired', attempts_left: 0 })
+      .where('bank_code', '=', account.bankCode)
+      .where('branch_code', '=', account.branchCode)
+      .where('account_number', '=', account.accountNumber)
+      .where('status', '=', 'pending_authorization')
+      .where('expires_at', '<=', now)
+      .execute();
+  }
+
+  async function insertPendingLink(id: string, user: LinkUser, account: BankAccountRef, method: AuthMethod, policy: LinkingPolicy, source: Source, now: Date): Promise<void> {
     await db
       .insertInto('bank_links')
       .values({
@@ -113,7 +140,6 @@ export function createLinking(deps: LinkingDeps) {
         created_at: now,
       })
       .execute();
-    return view(await load(user.id, id));
   }
 
   /** Turns the request into a Zengin account: bank and branch must exist; Japan Post symbol/number converted. */
@@ -137,8 +163,14 @@ export function createLinking(deps: LinkingDeps) {
     return { bankCode: req.bankCode, branchCode, accountType, accountNumber };
   }
 
+  /**
+   * One step of a link authorization. Every PIN or code is counted before anyone checks it: the link's attempt
+   * is taken by a conditional UPDATE (attempts_left > 0), and a PIN also from the reverse-brute-force budgets
+   * (PIN value, IP, device, user). So however many requests arrive at once, at most `attempts` guesses per link
+   * reach the bank; the rest answer 429. A right answer gives its attempt back.
+   */
   async function authorize(user: LinkUser, id: string, input: { pin?: string; birthDate?: string; otp?: string }, source: Source): Promise<LinkView> {
-    let link = await load(user.id, id);
+    const link = await load(user.id, id);
     if (link.status !== 'pending_authorization') throw new AppError('invalid_state', `the link is ${link.status}`, { status: link.status });
     if (link.expires_at && new Date(link.expires_at) <= clock.now()) {
       await fail(link, 'authorization_expired');
@@ -147,39 +179,87 @@ export function createLinking(deps: LinkingDeps) {
     const settings = await db.selectFrom('bank_settings').select(['linking']).where('bank_code', '=', link.bank_code).executeTakeFirst();
     if (!settings?.linking) throw new AppError('linking_suspended', 'this bank has suspended new links');
     if (link.auth_step === 'app') return view(await pollApproval(link, true));
-    if (link.auth_step === 'otp') {
-      if (!input.otp) throw new AppError('invalid_request', 'send the one-time code the bank sent to the account holder’s phone', { field: 'otp' });
-      const r = await deps.bank.checkOtp(link.id, input.otp);
-      if (r === 'ok') return view(await finish(link));
-      if (r === 'wrong') return view(await spendAttempt(link, 'invalid_otp'));
-      await fail(link, r === 'expired' ? 'authorization_expired' : 'bank_auth_failed');
-      return view(await load(user.id, id));
-    }
-    // step 'pin' (otp and legacy_pin banks)
+    if (link.auth_step === 'otp') return authorizeOtp(link, input.otp);
     if (!input.pin || !/^\d{4}$/.test(input.pin)) throw new AppError('invalid_request', 'pin must be the 4-digit cash-card PIN', { field: 'pin' });
-    const verdict = await deps.guard.check(input.pin, source);
-    if (verdict.blocked) {
-      await deps.openCase('reverse_brute_force', ref(link), { by: verdict.by, failures: verdict.failures, userId: user.id, linkId: link.id, deviceId: source.deviceId, ip: source.ip });
+    return authorizePin(user, link, input.pin, input.birthDate, input.otp, source);
+  }
+
+  async function authorizePin(user: LinkUser, link: LinkRow, pin: string, birthDateInput: string | undefined, otp: string | undefined, source: Source): Promise<LinkView> {
+    const guarded = await deps.guard.take(pin, source, user.id);
+    if ('refusedBy' in guarded) {
+      await deps.openCase('reverse_brute_force', ref(link), { by: guarded.refusedBy, userId: user.id, linkId: link.id, deviceId: source.deviceId, ip: source.ip });
       await fail(link, 'bank_auth_failed');
-      throw new AppError('too_many_attempts', 'too many failed PIN attempts: linking is blocked for a while', { retryAfterSeconds: Math.ceil(deps.policy().reverseBruteForce.windowMs / 1000) });
+      throw new AppError('too_many_attempts', 'too many failed PIN attempts: linking is blocked for a while', { retryAfterSeconds: guarded.retryAfterSeconds });
     }
-    const birthDate = link.auth_method === 'legacy_pin' ? input.birthDate : undefined;
-    const pin = await deps.bank.checkPin(ref(link), input.pin, birthDate);
-    if (!pin.ok) {
-      await deps.guard.recordFailure(input.pin, ref(link), source, user.id);
-      if (pin.reason === 'locked') {
+    const taken = await takeAttempt(link, 'pin');
+    if (!taken) {
+      await guarded.ticket.refund();
+      return refuseUnchecked(link);
+    }
+    const birthDate = link.auth_method === 'legacy_pin' ? birthDateInput : undefined;
+    const checked = await deps.bank.checkPin(ref(link), pin, birthDate);
+    if (!checked.ok) {
+      await guarded.ticket.failed();
+      if (checked.reason === 'locked') {
         await fail(link, 'bank_account_locked');
-        return view(await load(user.id, id));
+        return view(await load(link.user_id, link.id));
       }
-      return view(await spendAttempt(link, 'bank_auth_failed'));
+      return view(await afterWrongAnswer(taken, 'bank_auth_failed'));
     }
-    if (link.auth_method === 'otp') {
-      await deps.bank.sendOtp(ref(link), link.id, deps.operatorName);
-      link = await update(link, { auth_step: 'otp' });
-      if (input.otp) return authorize(user, id, { otp: input.otp }, source);
-      return view(link);
+    await guarded.ticket.succeeded();
+    await giveAttemptBack(link.id);
+    if (link.auth_method !== 'otp') return view(await finish(taken));
+    // Only the request that moves the link from PIN to code has the bank send a code.
+    const moved = await db.updateTable('bank_links').set({ auth_step: 'otp' }).where('id', '=', link.id).where('status', '=', 'pending_authorization').where('auth_step', '=', 'pin').returningAll().executeTakeFirst();
+    if (moved) await deps.bank.sendOtp(ref(link), link.id, deps.operatorName);
+    if (otp && moved) return authorizeOtp(moved, otp);
+    return view(await load(link.user_id, link.id));
+  }
+
+  async function authorizeOtp(link: LinkRow, otp: string | undefined): Promise<LinkView> {
+    if (!otp) throw new AppError('invalid_request', 'send the one-time code the bank sent to the account holder’s phone', { field: 'otp' });
+    const taken = await takeAttempt(link, 'otp');
+    if (!taken) return refuseUnchecked(link);
+    const r = await deps.bank.checkOtp(link.id, otp);
+    if (r === 'ok') {
+      await giveAttemptBack(link.id);
+      return view(await finish(taken));
     }
-    return view(await finish(link));
+    if (r === 'wrong') return view(await afterWrongAnswer(taken, 'invalid_otp'));
+    await fail(link, r === 'expired' ? 'authorization_expired' : 'bank_auth_failed');
+    return view(await load(link.user_id, link.id));
+  }
+
+  /** Takes one of the link's attempts for a guess at `step`, atomically; undefined when none is left. */
+  async function takeAttempt(link: LinkRow, step: 'pin' | 'otp'): Promise<LinkRow | undefined> {
+    return db
+      .updateTable('bank_links')
+      .set((eb) => ({ attempts_left: eb('attempts_left', '-', 1) }))
+      .where('id', '=', link.id)
+      .where('status', '=', 'pending_authorization')
+      .where('auth_step', '=', step)
+      .where('attempts_left', '>', 0)
+      .where('expires_at', '>', clock.now())
+      .returningAll()
+      .executeTakeFirst();
+  }
+
+  async function giveAttemptBack(linkId: string): Promise<void> {
+    await db.updateTable('bank_links').set((eb) => ({ attempts_left: eb('attempts_left', '+', 1) })).where('id', '=', linkId).where('status', '=', 'pending_authorization').execute();
+  }
+
+  /** The guess was not checked: the link's attempts are all spent or in flight, or it moved on meanwhile. */
+  async function refuseUnchecked(link: LinkRow): Promise<never> {
+    const now = await load(link.user_id, link.id);
+    if (now.status !== 'pending_authorization') throw new AppError('invalid_state', `the link is ${now.status}`, { status: now.status });
+    throw new AppError('too_many_attempts', 'every attempt of this authorization is used or being checked', { retryAfterSeconds: 1 });
+  }
+
+  /** A wrong PIN or code: the attempt stays spent; the holder hears of it; the last one fails the link. */
+  async function afterWrongAnswer(taken: LinkRow, code: string): Promise<LinkRow> {
+    if (deps.policy().notifyHolder) await deps.bank.notifyHolder(ref(taken), `${deps.operatorName} との口座連携で認証に失敗しました。お心当たりのない場合は銀行へご連絡ください。`);
+    if (taken.attempts_left <= 0) await fail(taken, code, false);
+    return load(taken.user_id, taken.id);
   }
 
   /** For `app` banks: asks the bank whether the holder approved; finishes the link when they have. */
@@ -221,16 +301,6 @@ export function createLinking(deps: LinkingDeps) {
     return load(link.user_id, link.id);
   }
 
-  async function spendAttempt(link: LinkRow, code: string): Promise<LinkRow> {
-    const left = link.attempts_left - 1;
-    if (deps.policy().notifyHolder) await deps.bank.notifyHolder(ref(link), `${deps.operatorName} との口座連携で認証に失敗しました。お心当たりのない場合は銀行へご連絡ください。`);
-    if (left <= 0) {
-      await fail(link, code, false);
-      return load(link.user_id, link.id);
-    }
-    return update(link, { attempts_left: left });
-  }
-
   async function failAndLoad(link: LinkRow, code: string, details: Record<string, unknown> = {}, score: number | null = null): Promise<LinkRow & { details?: Record<string, unknown> }> {
     await fail(link, code, true, score);
     return { ...(await load(link.user_id, link.id)), details };
@@ -239,11 +309,6 @@ export function createLinking(deps: LinkingDeps) {
   async function fail(link: LinkRow, code: string, notify = true, score: number | null = null): Promise<void> {
     await db.updateTable('bank_links').set({ status: 'failed', failure_code: code, attempts_left: 0, ...(score !== null ? { name_match_score: score } : {}) }).where('id', '=', link.id).where('status', '=', 'pending_authorization').execute();
     if (notify && deps.policy().notifyHolder) await deps.bank.notifyHolder(ref(link), `${deps.operatorName} との口座連携が試みられましたが、完了しませんでした。お心当たりのない場合は銀行へご連絡ください。`);
-  }
-
-  async function update(link: LinkRow, set: Partial<Pick<LinkRow, 'auth_step' | 'attempts_left'>>): Promise<LinkRow> {
-    await db.updateTable('bank_links').set(set).where('id', '=', link.id).execute();
-    return load(link.user_id, link.id);
   }
 
   async function load(userId: string, id: string): Promise<LinkRow> {

@@ -1,9 +1,8 @@
-import { createHash, createHmac } from 'node:crypto';
-import { sql } from 'kysely';
+import { createHmac } from 'node:crypto';
 import type { Kysely } from 'kysely';
+import { AttemptRefused, type Budget, type Ticket, counterKey, createAttemptCounter } from '../attempts/index.ts';
 import type { DB } from '../db/index.ts';
 import type { Clock } from '../platform/index.ts';
-import type { BankAccountRef } from './gateway.ts';
 import type { LinkingPolicy } from './policy.ts';
 
 export interface Source {
@@ -11,44 +10,48 @@ export interface Source {
   ip?: string | undefined;
 }
 
-export type GuardVerdict = { blocked: false } | { blocked: true; by: 'pin_value' | 'device' | 'ip'; failures: number };
+/** What a refused PIN attempt was counted against (for the case opened on it). */
+export type GuardScope = 'pin_value' | 'ip' | 'device' | 'user';
+
+const SCOPES: Record<string, GuardScope> = { 'pin-value': 'pin_value', 'pin-ip': 'ip', 'pin-device': 'device', 'pin-user': 'user' };
 
 /**
  * Reverse brute force: an attacker fixes a common PIN and tries it across many account numbers, so no single
- * account reaches the bank's 3-try lock. Saifu counts PIN failures per PIN value (as a keyed hash: the PIN is
- * never readable here) across all accounts, and per device and per IP, and blocks once a count passes its limit.
+ * account reaches the bank's 3-try lock. Every PIN attempt is taken, before the bank sees it, from four budgets
+ * on the shared attempt counter: the PIN value (as a keyed hash: the PIN is never readable here) across all
+ * accounts, the IP, the device and the wallet user. A right PIN gives its attempt back, so only failures add
+ * up; when any budget is spent the attempt is refused unchecked. The IP is the socket address (or the proxy's
+ * first X-Forwarded-For with SAIFU_TRUST_PROXY): the client cannot choose it; the device id is an extra key.
  */
 export function createPinGuard(deps: { db: Kysely<DB>; clock: Clock; pepper: string; policy: () => LinkingPolicy }) {
+  const counter = createAttemptCounter(deps);
   const pinKey = (pin: string) => createHmac('sha256', deps.pepper).update(`pin:${pin}`).digest('hex');
-  const accountKey = (a: BankAccountRef) => createHash('sha256').update(`${a.bankCode}|${a.branchCode}|${a.accountNumber}`).digest('hex');
 
-  async function check(pin: string, source: Source): Promise<GuardVerdict> {
+  function budgets(pin: string, source: Source, userId: string): Budget[] {
     const rb = deps.policy().reverseBruteForce;
-    if (!rb.enabled) return { blocked: false };
-    const since = new Date(deps.clock.now().getTime() - rb.windowMs);
-    const r = await deps.db
-      .selectFrom('pin_failures')
-      .select([
-        sql<number>`count(DISTINCT account_key) FILTER (WHERE pin_key = ${pinKey(pin)})::int`.as('accounts'),
-        sql<number>`count(*) FILTER (WHERE device_id = ${source.deviceId ?? null})::int`.as('device'),
-        sql<number>`count(*) FILTER (WHERE ip = ${source.ip ?? null})::int`.as('ip'),
-      ])
-      .where('created_at', '>=', since)
-      .where((eb) => eb.or([eb('pin_key', '=', pinKey(pin)), ...(source.deviceId ? [eb('device_id', '=', source.deviceId)] : []), ...(source.ip ? [eb('ip', '=', source.ip)] : [])]))
-      .executeTakeFirstOrThrow();
-    if (r.accounts >= rb.maxAccountsPerPin) return { blocked: true, by: 'pin_value', failures: r.accounts };
-    if (source.deviceId && r.device >= rb.maxFailuresPerSource) return { blocked: true, by: 'device', failures: r.device };
-    if (source.ip && r.ip >= rb.maxFailuresPerSource) return { blocked: true, by: 'ip', failures: r.ip };
-    return { blocked: false };
+    const perSource = (scope: string, value: string): Budget => ({ key: counterKey(scope, value), max: rb.maxFailuresPerSource, windowMs: rb.windowMs });
+    return [
+      { key: counterKey('pin-value', pinKey(pin)), max: rb.maxAccountsPerPin, windowMs: rb.windowMs },
+      perSource('pin-user', userId),
+      ...(source.ip ? [perSource('pin-ip', source.ip)] : []),
+      ...(source.deviceId ? [perSource('pin-device', source.deviceId)] : []),
+    ];
   }
 
-  async function recordFailure(pin: string, account: BankAccountRef, source: Source, userId: string): Promise<void> {
-    await deps.db
-      .insertInto('pin_failures')
-      .values({ pin_key: pinKey(pin), bank_code: account.bankCode, account_key: accountKey(account), device_id: source.deviceId ?? null, ip: source.ip ?? null, user_id: userId, created_at: deps.clock.now() })
-      .execute();
+  /**
+   * Takes one PIN attempt before the bank checks it. Resolves to a ticket (say `failed` or `succeeded` once the
+   * bank answered), or to the scope whose budget is spent. With the defence off every attempt passes.
+   */
+  async function take(pin: string, source: Source, userId: string): Promise<{ ticket: Ticket } | { refusedBy: GuardScope; retryAfterSeconds: number }> {
+    if (!deps.policy().reverseBruteForce.enabled) return { ticket: { remaining: Number.MAX_SAFE_INTEGER, failed: async () => false, succeeded: async () => {}, refund: async () => {} } };
+    try {
+      return { ticket: await counter.consume(budgets(pin, source, userId)) };
+    } catch (e) {
+      if (!(e instanceof AttemptRefused)) throw e;
+      return { refusedBy: SCOPES[e.budgetKey.split(':')[0] ?? ''] ?? 'pin_value', retryAfterSeconds: Number(e.details.retryAfterSeconds ?? 60) };
+    }
   }
 
-  return { check, recordFailure };
+  return { take };
 }
 export type PinGuard = ReturnType<typeof createPinGuard>;

@@ -15,6 +15,7 @@ import * as m0008 from './migrations/0008_identity_forgery.ts';
 import * as m0009 from './migrations/0009_attempts.ts';
 import * as m0010 from './migrations/0010_money_confirm.ts';
 import * as m0011 from './migrations/0011_identity_documents.ts';
+import * as m0012 from './migrations/0012_link_pending.ts';
 import type { DB } from './schema.ts';
 
 const INT8_OID = 20;
@@ -107,6 +108,7 @@ const migrations: Record<string, Migration> = {
   '0009_attempts': m0009,
   '0010_money_confirm': m0010,
   '0011_identity_documents': m0011,
+  '0012_link_pending': m0012,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

@@ -20,12 +20,6 @@ export interface IdentityTables {
     challenge: string;
     expires_at: Ts;
   };
-  login_throttle: {
-    key: string;
-    failures: ColumnType<number, number | undefined, number>;
-    lock_count: ColumnType<number, number | undefined, number>;
-    locked_until: Nullable<Date | string>;
-  };
   step_up_codes: {
     session_id: string;
     code_hash: string;

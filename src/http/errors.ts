@@ -25,6 +25,7 @@ export const STATUS: Record<ErrorCode, number> = {
   phone_not_confirmed: 403,
   invalid_code: 400,
   too_many_attempts: 429,
+  authorization_in_progress: 409,
   idempotency_key_required: 400,
   idempotency_key_reused: 422,
   idempotency_key_in_use: 409,

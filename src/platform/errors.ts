@@ -28,6 +28,7 @@ export const ERROR_CODES = [
   'phone_not_confirmed',
   'invalid_code',
   'too_many_attempts',
+  'authorization_in_progress',
   // idempotency
   'idempotency_key_required',
   'idempotency_key_reused',

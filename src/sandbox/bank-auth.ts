@@ -16,27 +16,39 @@ const hashCode = (reference: string, code: string) => createHash('sha256').updat
 /** The sandbox banks' side of linking: PIN checks with a 3-try lock, SMS one-time codes, app approvals. */
 export function createSandboxBankAuth(deps: { db: Kysely<DB>; clock: Clock; newId: NewId; notifier: Notifier }): BankAuthenticator & { approve(id: string): Promise<'approved' | 'not_found' | 'expired' | 'already'> } {
   const { db, clock } = deps;
+  const updateAccount = (a: BankAccountRef) =>
+    db.updateTable('sandbox_bank_accounts').where('bank_code', '=', a.bankCode).where('branch_code', '=', a.branchCode).where('account_number', '=', a.accountNumber);
   const account = (a: BankAccountRef) =>
     db.selectFrom('sandbox_bank_accounts').selectAll().where('bank_code', '=', a.bankCode).where('branch_code', '=', a.branchCode).where('account_number', '=', a.accountNumber).executeTakeFirst();
 
+  /**
+   * The bank's 3-try PIN lock. The try is counted by a conditional UPDATE before the PIN is compared, so of any
+   * number of parallel tries at most 3 are ever compared; the third wrong one locks the account.
+   */
   async function checkPin(a: BankAccountRef, pin: string, birthDate?: string): Promise<PinCheck> {
-    const acct = await account(a);
-    if (!acct) return { ok: false, reason: 'rejected', attemptsLeft: MAX_PIN_FAILURES - 1 };
-    if (acct.locked_at) return { ok: false, reason: 'locked' };
-    const ok = (await verify(acct.pin_hash, pin)) && (birthDate === undefined || birthDate === acct.birth_date);
-    const where = db.updateTable('sandbox_bank_accounts').where('bank_code', '=', a.bankCode).where('branch_code', '=', a.branchCode).where('account_number', '=', a.accountNumber);
-    if (ok) {
-      await where.set({ pin_failures: 0 }).execute();
-      return { ok: true };
-    }
-    const failures = acct.pin_failures + 1;
-    const lock = failures >= MAX_PIN_FAILURES;
-    await where.set({ pin_failures: failures, ...(lock ? { locked_at: clock.now() } : {}) }).execute();
-    if (lock) {
-      await notifyHolder(a, 'キャッシュカードの暗証番号が3回誤って入力されたため、口座のお取引を停止しました。お心当たりのない場合は銀行へご連絡ください。');
+    const counted = await updateAccount(a)
+      .set((eb) => ({ pin_failures: eb('pin_failures', '+', 1) }))
+      .where('locked_at', 'is', null)
+      .where('pin_failures', '<', MAX_PIN_FAILURES)
+      .returning(['pin_hash', 'birth_date', 'pin_failures'])
+      .executeTakeFirst();
+    if (!counted) {
+      const acct = await account(a);
+      if (!acct) return { ok: false, reason: 'rejected', attemptsLeft: MAX_PIN_FAILURES - 1 };
+      // Locked, or every try is already being checked: either way this one is not compared.
       return { ok: false, reason: 'locked' };
     }
-    return { ok: false, reason: 'rejected', attemptsLeft: MAX_PIN_FAILURES - failures };
+    const ok = (await verify(counted.pin_hash, pin)) && (birthDate === undefined || birthDate === counted.birth_date);
+    if (ok) {
+      await updateAccount(a).set({ pin_failures: 0 }).where('locked_at', 'is', null).execute();
+      return { ok: true };
+    }
+    if (counted.pin_failures >= MAX_PIN_FAILURES) {
+      const locked = await updateAccount(a).set({ locked_at: clock.now() }).where('locked_at', 'is', null).returning('bank_code').executeTakeFirst();
+      if (locked) await notifyHolder(a, 'キャッシュカードの暗証番号が3回誤って入力されたため、口座のお取引を停止しました。お心当たりのない場合は銀行へご連絡ください。');
+      return { ok: false, reason: 'locked' };
+    }
+    return { ok: false, reason: 'rejected', attemptsLeft: MAX_PIN_FAILURES - counted.pin_failures };
   }
 
   async function sendOtp(a: BankAccountRef, reference: string, operatorName: string): Promise<void> {
@@ -48,15 +60,23 @@ export function createSandboxBankAuth(deps: { db: Kysely<DB>; clock: Clock; newI
     await deps.notifier.send({ to: acct.phone, channel: 'sms', code, body: `[銀行${a.bankCode}] ${operatorName}との口座連携の確認コード: ${code} (5分間有効)。お心当たりのない場合は入力せず銀行へご連絡ください。` });
   }
 
+  /** At most 3 comparisons per code: each guess is counted by a conditional UPDATE before the comparison. */
   async function checkOtp(reference: string, code: string): Promise<CodeCheck> {
-    const row = await db.selectFrom('sandbox_bank_otps').selectAll().where('reference', '=', reference).executeTakeFirst();
-    if (!row || row.used_at) return 'expired';
-    if (new Date(row.expires_at) <= clock.now()) return 'expired';
-    if (row.attempts >= OTP_ATTEMPTS) return 'exhausted';
-    if (row.code_hash !== hashCode(reference, code)) {
-      await db.updateTable('sandbox_bank_otps').set({ attempts: row.attempts + 1 }).where('reference', '=', reference).execute();
-      return row.attempts + 1 >= OTP_ATTEMPTS ? 'exhausted' : 'wrong';
+    const counted = await db
+      .updateTable('sandbox_bank_otps')
+      .set((eb) => ({ attempts: eb('attempts', '+', 1) }))
+      .where('reference', '=', reference)
+      .where('used_at', 'is', null)
+      .where('expires_at', '>', clock.now())
+      .where('attempts', '<', OTP_ATTEMPTS)
+      .returning(['code_hash', 'attempts'])
+      .executeTakeFirst();
+    if (!counted) {
+      const row = await db.selectFrom('sandbox_bank_otps').select(['used_at', 'expires_at']).where('reference', '=', reference).executeTakeFirst();
+      if (!row || row.used_at || new Date(row.expires_at) <= clock.now()) return 'expired';
+      return 'exhausted';
     }
+    if (counted.code_hash !== hashCode(reference, code)) return counted.attempts >= OTP_ATTEMPTS ? 'exhausted' : 'wrong';
     // Single use: the conditional update lets exactly one of two racing submissions through.
     const used = await db.updateTable('sandbox_bank_otps').set({ used_at: clock.now() }).where('reference', '=', reference).where('used_at', 'is', null).returning('reference').executeTakeFirst();
     return used ? 'ok' : 'expired';
