@@ -271,9 +271,11 @@ describe.each(DATABASES)('bank linking on %s', (kind) => {
   it('one bank account serves one wallet', async () => {
     const phone = newPhone();
     const acct = await bankAccount(app, { bankCode: banks.otp.code, branchCode: banks.otp.branch, holderNameKana: 'ﾔﾏﾀﾞ ﾊﾅｺ', birthDate: '1985-04-12', pin: '7777', phone });
-    const first = await walletUser(app, w, { person: hanako });
+    // Two people who share the account holder's name and birth date: one identity document verifies one wallet.
+    const sameName = () => registeredPerson(app, { familyName: '山田', givenName: '花子', familyNameKana: 'ヤマダ', givenNameKana: 'ハナコ', birthDate: '1985-04-12' });
+    const first = await walletUser(app, w, { person: await sameName() });
     expect((await honestLink(first, acct, '7777', phone)).second.json.status).toBe('active');
-    const second = await walletUser(app, w, { person: hanako });
+    const second = await walletUser(app, w, { person: await sameName() });
     expect((await honestLink(second, acct, '7777', phone)).second.json).toMatchObject({ status: 'failed', failureCode: 'account_already_linked' });
   });
 
