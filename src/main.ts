@@ -48,7 +48,7 @@ export async function startPlatform(config: Config, opts: StartOptions = {}): Pr
   const timer = setInterval(() => {
     if (running) return;
     running = true;
-    Promise.all([services.wallet.settleInFlight(), forgetOldIdempotencyKeys(services)])
+    Promise.all([services.wallet.settleInFlight(), forgetOldIdempotencyKeys(services), services.attempts.sweep()])
       .then(([r]) => r)
       .then((r) => {
         const n = r.charges.posted + r.charges.voided + r.withdrawals.posted + r.withdrawals.voided;

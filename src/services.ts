@@ -1,3 +1,4 @@
+import { createAttemptCounter } from './attempts/index.ts';
 import type { BankGateway } from './banks/gateway.ts';
 import { createLinking } from './banks/linking.ts';
 import { createPinGuard } from './banks/pin-guard.ts';
@@ -86,6 +87,8 @@ export function createServices(o: ServiceOptions) {
     linkingPolicy = p;
   };
   const ops = createOps({ db, clock, newId });
-  return { database: o.database, db, clock, newId, ledger, wallet, identity, mfa, passkeys, security, ekyc, ops, linking, reports, setLinkingPolicy, linkingPolicy: policy, sandbox: { bank: sandboxBank, bankAuth, mailbox, identity: sandboxIdentity } };
+  // The periodic job sweeps finished attempt windows; each area counts through its own counter on the same table.
+  const attempts = createAttemptCounter({ db, clock });
+  return { database: o.database, db, clock, newId, attempts, ledger, wallet, identity, mfa, passkeys, security, ekyc, ops, linking, reports, setLinkingPolicy, linkingPolicy: policy, sandbox: { bank: sandboxBank, bankAuth, mailbox, identity: sandboxIdentity } };
 }
 export type Services = ReturnType<typeof createServices>;
