@@ -13,7 +13,7 @@ import { verifyLedger } from '../src/ledger/index.ts';
 import type { Services } from '../src/services.ts';
 import type { Mode } from './ledger.ts';
 import { type StatementCounter, cpuMeter, percentile, round } from './measure.ts';
-import { type Kind, benchServices, benchUsers, scratchDatabase } from './setup.ts';
+import { BENCH_SECRET_KEY, type Kind, benchServices, benchUsers, scratchDatabase } from './setup.ts';
 import type { Database } from '../src/db/index.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -195,7 +195,7 @@ function pidsInGroup(group: number): number[] {
 async function startServer(url: string, workers: number): Promise<{ port: number; pid: number; stop: () => void }> {
   const port = 20_000 + Math.floor(Math.random() * 20_000);
   const child = spawn(process.execPath, [join(here, '..', 'bin', 'saifu.mjs'), 'serve'], {
-    env: { ...process.env, DATABASE_URL: url, PORT: String(port), HOST: '127.0.0.1', SAIFU_WORKERS: String(workers), SAIFU_SANDBOX: '0', SAIFU_LOG_LEVEL: 'warn', SAIFU_SECRET_KEY: 'bench-secret-bench-secret-bench-secret', SAIFU_INQUIRY_INTERVAL_MS: '600000' },
+    env: { ...process.env, DATABASE_URL: url, PORT: String(port), HOST: '127.0.0.1', SAIFU_WORKERS: String(workers), SAIFU_SANDBOX: '0', SAIFU_LOG_LEVEL: 'warn', SAIFU_SECRET_KEY: BENCH_SECRET_KEY, SAIFU_INQUIRY_INTERVAL_MS: '600000' },
     stdio: 'ignore',
     detached: true,
   });

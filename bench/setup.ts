@@ -7,6 +7,9 @@ import { type Services, createServices } from '../src/services.ts';
 import { freshDatabase } from '../test/support/databases.ts';
 import { StatementCounter } from './measure.ts';
 
+/** The server's secret for bench runs (64 hex digits, as the configuration requires; not a real deployment's). */
+export const BENCH_SECRET_KEY = '7d92f97ac5beaf236ed72a3582795f3295ec1196b19093946c27ca88a3aa1ad7';
+
 export const PG_ADMIN = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 export type Kind = 'pglite' | 'postgres';
 
@@ -49,7 +52,7 @@ export async function postgresVersion(): Promise<string | undefined> {
 export async function benchServices(database: Database): Promise<{ s: Services; statements: StatementCounter }> {
   const statements = new StatementCounter();
   const counted: Database = { ...database, db: database.db.withPlugin(statements) };
-  const s = createServices({ database: counted, secretKey: 'bench-secret-bench-secret-bench-secret' });
+  const s = createServices({ database: counted, secretKey: BENCH_SECRET_KEY });
   await seedParticipatingBanks(counted.db, s.clock);
   return { s, statements };
 }
