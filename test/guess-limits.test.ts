@@ -79,6 +79,32 @@ describe.each(HAS_POSTGRES ? DATABASES.filter((d) => d === 'postgres') : DATABAS
     expect(after.status).not.toBe('active');
   });
 
+  it('each layer holds on its own: with the reverse-brute-force budgets off, the link still takes at most 3 PINs', async () => {
+    const policy = w.linkingPolicy();
+    w.setLinkingPolicy({ ...policy, reverseBruteForce: { ...policy.reverseBruteForce, enabled: false } });
+    try {
+      const victim = await victimAccount('9999');
+      const { u, user } = await linker();
+      const link = (await call(app, 'POST', '/v1/bank-links', { token: u.token, headers: u.headers, body: { bankCode: victim.bankCode, branchCode: victim.branchCode, accountNumber: victim.accountNumber } })).json;
+      const actor = await user();
+      const codes = outcomes(await Promise.allSettled(Array.from({ length: 60 }, (_, i) => w.linking.authorize(actor, link.id, { pin: String(i).padStart(4, '0') }, { ip: '192.0.2.61' }))));
+      expect(count(codes, 'ok')).toBeLessThanOrEqual(3);
+      expect(count(codes, 'too_many_attempts') + count(codes, 'invalid_state')).toBeGreaterThanOrEqual(57);
+    } finally {
+      w.setLinkingPolicy(policy);
+    }
+  });
+
+  it('the bank side on its own: 60 parallel PIN checks at the sandbox bank compare 3 and lock the account', async () => {
+    const victim = await victimAccount('9999');
+    const ref = { bankCode: victim.bankCode, branchCode: victim.branchCode, accountType: 'ordinary' as const, accountNumber: victim.accountNumber };
+    const checks = await Promise.all(Array.from({ length: 60 }, (_, i) => w.sandbox.bankAuth.checkPin(ref, String(i).padStart(4, '0'))));
+    expect(checks.filter((c) => !c.ok && c.reason === 'rejected')).toHaveLength(2);
+    const acct = await w.db.selectFrom('sandbox_bank_accounts').select(['pin_failures', 'locked_at']).where('account_number', '=', victim.accountNumber).where('bank_code', '=', victim.bankCode).executeTakeFirstOrThrow();
+    expect(acct.pin_failures).toBe(3);
+    expect(acct.locked_at).not.toBeNull();
+  });
+
   it('30 parallel PINs spread over 10 links from one IP: the IP budget (5) caps what reaches the banks', async () => {
     const source = { ip: '192.0.2.77' };
     const links: Array<{ id: string; account: string; actor: SessionUser }> = [];
