@@ -32,6 +32,11 @@ describe.each(DATABASES)('account security on %s', (kind) => {
     expect(r.status, r.body).toBe(200);
   };
 
+  it('the new endpoints are in the OpenAPI document', async () => {
+    const paths = Object.keys((await call(app, 'GET', '/openapi.json')).json.paths);
+    expect(paths).toEqual(expect.arrayContaining(['/v1/me/mfa/totp', '/v1/me/passkeys', '/v1/me/passkeys/{id}', '/v1/me/password', '/v1/me/email', '/v1/me/phone']));
+  });
+
   describe('a password alone takes nothing', () => {
     it('a fresh sign-in cannot enrol TOTP or start a passkey: the first factor needs the SMS step-up', async () => {
       const u = await walletUser(app, w, { totp: false });
@@ -131,7 +136,8 @@ describe.each(DATABASES)('account security on %s', (kind) => {
 
   it('password: needs the current one and a step-up; other sessions end; the user is told', async () => {
     const u = await walletUser(app, w);
-    const other = await call(app, 'POST', '/v1/sessions', { headers: newDevice(), body: { email: u.email, password: PASSWORD, otp: (w.clock.advance(30_000), totp(u.secret!, w.clock.now())) } });
+    w.clock.advance(30_000);
+    const other = await call(app, 'POST', '/v1/sessions', { headers: newDevice(), body: { email: u.email, password: PASSWORD, otp: totp(u.secret!, w.clock.now()) } });
     expect(other.status, other.body).toBe(201);
     await totpStepUp(u);
     const wrong = await call(app, 'POST', '/v1/me/password', { ...as(u), body: { currentPassword: 'not my password', newPassword: 'another long password' } });
