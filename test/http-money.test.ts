@@ -71,7 +71,8 @@ describe.each(DATABASES)('money API on %s', (kind) => {
       const self = await call(app, 'POST', '/v1/transfers', { token: alice.token, key: k(), body: { to: { userId: alice.actor.id }, amount: 1 } });
       expect(self.json.error.code).toBe('self_transfer');
       const nobody = await call(app, 'POST', '/v1/transfers', { token: alice.token, key: k(), body: { to: { userId: 'usr_nobody' }, amount: 1 } });
-      expect(nobody).toMatchObject({ status: 404, json: { error: { code: 'unknown_recipient' } } });
+      expect(nobody).toMatchObject({ status: 422, json: { error: { code: 'recipient_unavailable' } } });
+      expect((await call(app, 'GET', `/v1/transfers/${t1.json.id}`, { token: bob.token })).json).toMatchObject({ status: 'succeeded', amount: 2_000 });
     });
 
     it('withdrawal credits the own bank account', async () => {

@@ -1,4 +1,4 @@
-import { type ExpressionBuilder, type Selectable, type Transaction, sql } from 'kysely';
+import { type ExpressionBuilder, type Kysely, type Selectable, type Transaction, sql } from 'kysely';
 import { descriptorFor } from '../banks/gateway.ts';
 import type { ChargesTable, DB } from '../db/index.ts';
 import { inTransaction } from '../ledger/index.ts';
@@ -6,12 +6,10 @@ import { type ChargeLimits, type ChargeUsage, type Yen, addTokyoDays, refuseChar
 import { AppError } from '../platform/index.ts';
 import type { BankSaga } from './bank-saga.ts';
 import type { BankLink, BankLinks } from './bank-links.ts';
-import { type AccountDirectory, type WalletDeps, assertMayMoveMoney, isElevated, lockWallet } from './context.ts';
+import { CONFIRM_TTL_MS, isConfirmationExpired, nextActionFor, walletHolding } from './confirmation.ts';
+import { type AccountDirectory, type WalletDeps, assertMayMoveMoney, assertPayerMayPay, isElevated, lockWallet } from './context.ts';
 import { limitsFor } from './policy.ts';
 import type { Actor, Charge } from './types.ts';
-
-/** A charge waiting for its second factor expires (and stops counting against limits) after 15 minutes. */
-const CONFIRM_TTL_MS = 15 * 60 * 1000;
 
 /** Charges that use up limits: final or in flight, and awaiting confirmation only while it can still come. */
 const countsAgainstLimits = (now: Date) => (eb: ExpressionBuilder<DB, 'charges'>) =>
@@ -30,15 +28,11 @@ export function createCharges(deps: WalletDeps, accounts: AccountDirectory, link
     const wallet = await accounts.walletAccountOf(actor.id);
     const id = deps.newId('chg');
     // The first charge on a new link is a sensitive action: without a fresh second factor it waits for one.
-    const cooling = await coolingOffOf(link);
     const needsConfirmation = deps.policy.stepUp.firstChargeOnLink && !isElevated(actor, deps.clock.now()) && !(await hasChargedBefore(link.id));
 
     await inTransaction(deps.db, async (trx) => {
       await lockWallet(trx, actor.id);
-      const limits = limitsFor(deps.policy, actor.verification, bank && { perCharge: bank.per_charge_limit, monthly: bank.monthly_limit }, cooling?.daily);
-      const usage = await usageOf(trx, actor.id, link, wallet);
-      const refusal = refuseCharge(input.amount, limits, usage);
-      if (refusal) throw new AppError('limit_exceeded', `the charge exceeds the ${refusal.limit.replaceAll('_', ' ')} limit`, refusal);
+      await assertWithinLimits(trx, actor, link, wallet, input.amount);
       const now = deps.clock.now();
       const hold = needsConfirmation ? undefined : (await deps.ledger.transfer(trx, [{ debitAccountId: clearing, creditAccountId: wallet, amount: input.amount, code: 'charge', refId: id }], 'pending'))[0];
       await trx
@@ -52,15 +46,30 @@ export function createCharges(deps: WalletDeps, accounts: AccountDirectory, link
   }
 
   /**
-   * Completes a `requires_action` charge once the caller has confirmed a second factor: the limits were
-   * reserved when it was created (it counted as used), so this writes the hold and calls the bank.
+   * Every limit, checked under the wallet's lock (the caller holds it). `confirming` is a waiting charge being
+   * confirmed: it counted as used while it waited, so it is left out of the usage it is checked against.
+   */
+  async function assertWithinLimits(trx: Transaction<DB>, actor: Actor, link: BankLink, wallet: string, amount: Yen, confirming?: string): Promise<void> {
+    const bank = await bankSettings(link.bankCode, trx);
+    if (bank && !bank.charging) throw new AppError('charging_suspended', 'this bank has suspended charges', { bankCode: link.bankCode });
+    const cooling = await coolingOffOf(link, trx);
+    const limits = limitsFor(deps.policy, actor.verification, bank && { perCharge: bank.per_charge_limit, monthly: bank.monthly_limit }, cooling?.daily);
+    const usage = await usageOf(trx, actor.id, link, wallet, confirming);
+    const refusal = refuseCharge(amount, limits, usage);
+    if (refusal) throw new AppError('limit_exceeded', `the charge exceeds the ${refusal.limit.replaceAll('_', ' ')} limit`, refusal);
+  }
+
+  /**
+   * Completes a `requires_action` charge once the caller has confirmed a second factor. Limits were counted
+   * while it waited, but they are checked again under the wallet's lock (other money may have arrived since),
+   * then the hold is written and the bank called.
    */
   async function confirmCharge(actor: Actor, id: string): Promise<Charge> {
     assertMayMoveMoney(actor, deps.policy.requirePhoneConfirmed);
     const row = await deps.db.selectFrom('charges').selectAll().where('id', '=', id).where('user_id', '=', actor.id).executeTakeFirst();
     if (!row) throw new AppError('not_found', `no charge ${id}`);
     if (row.status !== 'requires_action') throw new AppError('invalid_state', `the charge is ${row.status}`, { status: row.status });
-    if (new Date(row.created_at).getTime() + CONFIRM_TTL_MS < deps.clock.now().getTime()) {
+    if (isConfirmationExpired(row.created_at, deps.clock.now())) {
       await deps.db.updateTable('charges').set({ status: 'failed', failure_code: 'confirmation_expired', updated_at: deps.clock.now() }).where('id', '=', id).where('status', '=', 'requires_action').execute();
       return getCharge(actor.id, id);
     }
@@ -69,7 +78,10 @@ export function createCharges(deps: WalletDeps, accounts: AccountDirectory, link
     const clearing = await deps.ledger.bankClearingAccount(deps.db, link.bankCode);
     const wallet = await accounts.walletAccountOf(actor.id);
     const claimed = await inTransaction(deps.db, async (trx) => {
+      await lockWallet(trx, actor.id);
       const now = deps.clock.now();
+      await assertPayerMayPay(trx, actor.id, now, false);
+      await assertWithinLimits(trx, actor, link, wallet, yen(row.amount), id);
       const hold = (await deps.ledger.transfer(trx, [{ debitAccountId: clearing, creditAccountId: wallet, amount: yen(row.amount), code: 'charge', refId: id }], 'pending'))[0];
       const done = await trx.updateTable('charges').set({ status: 'pending', hold_id: hold?.id ?? null, bank_called_at: now, updated_at: now }).where('id', '=', id).where('status', '=', 'requires_action').returning('id').executeTakeFirst();
       // Lost a race with another confirmation: throwing rolls this hold back.
@@ -91,15 +103,15 @@ export function createCharges(deps: WalletDeps, accounts: AccountDirectory, link
   }
 
   /** The link's cooling-off period, if it is in one: per bank, else the platform's days and daily cap. */
-  async function coolingOffOf(link: BankLink): Promise<{ until: Date; daily: Yen } | null> {
-    const bank = await bankSettings(link.bankCode);
+  async function coolingOffOf(link: BankLink, q: Kysely<DB> | Transaction<DB> = deps.db): Promise<{ until: Date; daily: Yen } | null> {
+    const bank = await bankSettings(link.bankCode, q);
     const days = bank?.cooling_off_days ?? deps.policy.coolingOffDays;
     if (!link.activatedAt || days <= 0) return null;
     const until = addTokyoDays(link.activatedAt, days);
     return deps.clock.now() < until ? { until, daily: yen(bank?.new_link_daily_limit ?? deps.policy.newLinkDaily) } : null;
   }
 
-  async function usageOf(trx: Transaction<DB>, userId: string, link: BankLink, wallet: string): Promise<ChargeUsage> {
+  async function usageOf(trx: Transaction<DB>, userId: string, link: BankLink, wallet: string, excludeId?: string): Promise<ChargeUsage> {
     const now = deps.clock.now();
     const r = await trx
       .selectFrom('charges')
@@ -111,9 +123,10 @@ export function createCharges(deps: WalletDeps, accounts: AccountDirectory, link
       .where(countsAgainstLimits(deps.clock.now()))
       // A Tokyo month always starts on or before today's Tokyo day: one range covers both sums.
       .where('created_at', '>=', tokyoMonthStart(now))
+      .where('id', '<>', excludeId ?? '')
       .executeTakeFirstOrThrow();
-    const a = await deps.ledger.available(trx, wallet);
-    return { monthlyUsed: yen(r.month), dailyUsedOnLink: yen(r.today), walletHolding: yen(a.available + a.pendingIncoming) };
+    // Charges waiting for a factor hold the wallet's headroom too: three of them cannot all fit under the cap.
+    return { monthlyUsed: yen(r.month), dailyUsedOnLink: yen(r.today), walletHolding: await walletHolding(deps, trx, userId, wallet, excludeId) };
   }
 
   /** The limits a user sees on GET /v1/wallet, figured exactly as a charge would figure them. */
@@ -159,8 +172,9 @@ export function createCharges(deps: WalletDeps, accounts: AccountDirectory, link
     return toCharge(row);
   }
 
-  async function bankSettings(bankCode: string) {
-    return deps.db.selectFrom('bank_settings').selectAll().where('bank_code', '=', bankCode).executeTakeFirst();
+  /** Inside a transaction pass it: PGlite has one connection, so a query beside the transaction would wait forever. */
+  async function bankSettings(bankCode: string, q: Kysely<DB> | Transaction<DB> = deps.db) {
+    return q.selectFrom('bank_settings').selectAll().where('bank_code', '=', bankCode).executeTakeFirst();
   }
 
   /** Charges never confirmed within 15 minutes fail (`confirmation_expired`); no hold was written for them. */
@@ -184,7 +198,7 @@ export function toCharge(r: Selectable<ChargesTable>): Charge {
     ...(r.failure_code ? { failureCode: r.failure_code } : {}),
     // The risk engine is a later issue: until it exists every charge that passes the limits is allowed.
     risk: { decision: 'allow', score: 0, reasons: [] },
-    ...(r.status === 'requires_action' ? { nextAction: { type: 'confirm' as const, methods: ['otp' as const, 'passkey' as const], confirmUrl: `/v1/charges/${r.id}/confirm` } } : {}),
+    ...(r.status === 'requires_action' ? { nextAction: nextActionFor('charges', r.id) } : {}),
     createdAt: new Date(r.created_at).toISOString(),
   };
 }

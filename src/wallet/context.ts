@@ -61,6 +61,33 @@ export async function lockWallet(trx: Transaction<DB>, userId: string): Promise<
   await trx.selectFrom('wallets').select('user_id').where('user_id', '=', userId).forUpdate().executeTakeFirst();
 }
 
+/** The refusal while a security hold lasts (a factor, phone, email or password changed in the last 24 hours). */
+export function securityHold(until: Date): AppError {
+  return new AppError('security_hold', `your sign-in details changed recently, so for your protection money cannot be sent or withdrawn until ${until.toISOString()}`, { until: until.toISOString() });
+}
+
+/** Fast refusal from the session's view of the user; the authoritative check is assertPayerMayPay. */
+export function assertNoSecurityHold(actor: Actor, now: Date): void {
+  if (actor.securityHoldUntil && new Date(actor.securityHoldUntil) > now) throw securityHold(new Date(actor.securityHoldUntil));
+}
+
+/**
+ * Re-reads the payer's row inside the money transaction, after lockWallet: the actor came from a session that
+ * may be a second old, so a freeze or a security hold set since then must still stop the money. `outgoing`
+ * (transfers, withdrawals) is held by a security hold; charges only by a freeze.
+ */
+export async function assertPayerMayPay(trx: Transaction<DB>, userId: string, now: Date, outgoing: boolean): Promise<void> {
+  const u = await trx.selectFrom('users').select(['frozen_at', 'security_hold_until']).where('id', '=', userId).executeTakeFirst();
+  if (!u) throw new AppError('not_found', 'no such user');
+  if (u.frozen_at) throw new AppError('wallet_frozen', 'this wallet is frozen: contact support');
+  if (outgoing && u.security_hold_until && new Date(u.security_hold_until) > now) throw securityHold(new Date(u.security_hold_until));
+}
+
+/** Locks several wallets in one order (by user id), so two transfers between the same wallets never deadlock. */
+export async function lockWallets(trx: Transaction<DB>, userIds: string[]): Promise<void> {
+  for (const id of [...new Set(userIds)].sort()) await lockWallet(trx, id);
+}
+
 /** Whether the actor's session holds a fresh second factor (step-up, 5 minutes). */
 export function isElevated(actor: Actor, now: Date): boolean {
   const until = actor.session?.elevatedUntil;

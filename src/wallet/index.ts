@@ -1,7 +1,8 @@
 /**
  * wallet: the money use cases: charge, payment, transfer, withdrawal, refund; the wallet summary and history.
  * Invariants: every movement goes through the ledger in one short transaction; limits are checked under the
- * wallet's row lock and count held charges; a bank is only ever called between a committed hold and its
+ * wallet's row lock and count held charges; an object waiting for a second factor (requires_action) holds its
+ * money and headroom, and its confirmation re-checks every rule of its creation; a bank is only ever called between a committed hold and its
  * post/void, never inside a transaction. Never import HTTP types here.
  */
 import { createBankLinks } from './bank-links.ts';
@@ -22,9 +23,11 @@ export function createWallet(deps: WalletDeps) {
   const transfers = createTransfers(deps, accounts);
   const withdrawals = createWithdrawals(deps, accounts, links, saga);
   const history = createHistory(deps, accounts, charges);
-  /** The periodic job's one pass: settles every charge and withdrawal whose bank call outlived `graceMs`, and expires unconfirmed charges. */
+  /** The periodic job's one pass: settles every charge and withdrawal whose bank call outlived `graceMs`, and voids objects left unconfirmed for 15 minutes. */
   async function settleInFlight(graceMs?: number) {
-    return { charges: await saga.settleInFlight('charges', graceMs), withdrawals: await saga.settleInFlight('withdrawals', graceMs), expired: await charges.expireUnconfirmed() };
+    const settled = { charges: await saga.settleInFlight('charges', graceMs), withdrawals: await saga.settleInFlight('withdrawals', graceMs) };
+    const expired = (await charges.expireUnconfirmed()) + (await transfers.expireUnconfirmed()) + (await withdrawals.expireUnconfirmed());
+    return { ...settled, expired };
   }
   return { accounts, links, charges, payments, transfers, withdrawals, history, settleInFlight };
 }

@@ -1,43 +1,165 @@
+import { type Selectable, type Transaction, sql } from 'kysely';
+import { type AttemptCounter, type Ticket, counterKey, createAttemptCounter } from '../attempts/index.ts';
+import type { DB, WalletTransfersTable } from '../db/index.ts';
 import { inTransaction } from '../ledger/index.ts';
-import { type Yen, yen } from '../money/index.ts';
+import { type Yen, addTokyoDays, tokyoDayStart, yen } from '../money/index.ts';
 import { normalizePhone } from '../notify/index.ts';
 import { AppError } from '../platform/index.ts';
-import { type AccountDirectory, type WalletDeps, assertElevated, assertMayMoveMoney, lockWallet } from './context.ts';
+import { confirmationCutoff, isConfirmationExpired, nextActionFor, walletHolding } from './confirmation.ts';
+import { type AccountDirectory, type WalletDeps, assertMayMoveMoney, assertNoSecurityHold, assertPayerMayPay, isElevated, lockWallets } from './context.ts';
 import type { Actor, WalletTransfer } from './types.ts';
 
-/** Wallet-to-wallet transfers. */
-export function createTransfers(deps: WalletDeps, accounts: AccountDirectory) {
-  async function createTransfer(actor: Actor, input: { to: { userId: string } | { phone: string }; amount: Yen; message?: string }): Promise<WalletTransfer> {
+/** Recipient lookups that did not move money, per sender and Asia/Tokyo day: beyond this, 429. */
+export const FAILED_LOOKUPS_PER_DAY = 10;
+
+/** Every recipient that cannot receive gets this one answer, so a failed transfer says nothing about a phone. */
+const unavailable = () => new AppError('recipient_unavailable', 'this transfer cannot be delivered: check the phone number or user id with the person you are paying (they need a Saifu wallet able to receive this amount)');
+
+type TransferTo = { userId: string } | { phone: string };
+
+/**
+ * Wallet-to-wallet transfers. Transfers adding up to the day's threshold (Asia/Tokyo, counted under the payer's
+ * wallet lock) wait for a second factor (`requires_action`) with their money held as a pending ledger transfer
+ * into the recipient's wallet, which also holds the recipient's headroom. Confirm posts it; 15 minutes without
+ * a confirmation voids it.
+ */
+export function createTransfers(deps: WalletDeps, accounts: AccountDirectory, attempts: AttemptCounter = createAttemptCounter(deps)) {
+  async function createTransfer(actor: Actor, input: { to: TransferTo; amount: Yen; message?: string }): Promise<WalletTransfer> {
     assertMayMoveMoney(actor, deps.policy.requirePhoneConfirmed);
-    const recipient = await findRecipient(input.to);
-    if (recipient.id === actor.id) throw new AppError('self_transfer', 'you cannot send money to yourself');
-    if (input.amount >= deps.policy.stepUp.transfersFrom) assertElevated(actor, deps.clock.now(), `a transfer of ${deps.policy.stepUp.transfersFrom} yen or more is a sensitive action`);
-    if (recipient.verification !== 'verified' && input.amount > deps.policy.unverifiedReceiveCap) {
-      throw new AppError('limit_exceeded', 'the recipient is not identity-verified and cannot receive this much', { limit: 'recipient_unverified', limitAmount: deps.policy.unverifiedReceiveCap });
+    assertNoSecurityHold(actor, deps.clock.now());
+    // Refusals that do not depend on the recipient come first: after the lookup, every refusal looks the same.
+    if (input.amount > deps.policy.balanceCap) throw new AppError('limit_exceeded', 'no wallet can hold this much', { limit: 'balance_cap', limitAmount: deps.policy.balanceCap });
+    if ('userId' in input.to && input.to.userId === actor.id) throw new AppError('self_transfer', 'you cannot send money to yourself');
+    const from = await accounts.walletAccountOf(actor.id);
+    const spendable = (await deps.ledger.available(deps.db, from)).available;
+    if (input.amount > spendable) throw new AppError('insufficient_funds', 'the wallet does not hold enough money for this transfer');
+
+    const ticket = await consumeLookup(actor.id);
+    let moved = false;
+    try {
+      const recipient = await findRecipient(input.to, input.amount);
+      if (recipient.id === actor.id) throw new AppError('self_transfer', 'you cannot send money to yourself');
+      const to = await accounts.walletAccountOf(recipient.id);
+      const id = deps.newId('trf');
+      const status = await inTransaction(deps.db, async (trx) => {
+        // The payer's lock serialises the day's sum; the recipient's, its balance cap (a credit-side rule).
+        await lockWallets(trx, [actor.id, recipient.id]);
+        const now = deps.clock.now();
+        await assertPayerMayPay(trx, actor.id, now, true);
+        if (input.amount > deps.policy.balanceCap - (await walletHolding(deps, trx, recipient.id, to))) throw unavailable();
+        const needsFactor = !isElevated(actor, now) && (await sentToday(trx, actor.id, now)) + input.amount >= deps.policy.stepUp.transfersFrom;
+        const [t] = await deps.ledger.transfer(trx, [{ debitAccountId: from, creditAccountId: to, amount: input.amount, code: 'transfer', refId: id }], needsFactor ? 'pending' : 'single');
+        const state = needsFactor ? ('requires_action' as const) : ('succeeded' as const);
+        await trx.insertInto('wallet_transfers').values({ id, from_user_id: actor.id, to_user_id: recipient.id, amount: input.amount, status: state, message: input.message ?? null, transfer_id: t!.id, created_at: now }).execute();
+        return state;
+      });
+      moved = status === 'succeeded';
+      return await getTransfer(actor.id, id);
+    } finally {
+      // Only a lookup that moved money is given back: a waiting transfer (which would tell that the phone exists)
+      // and every refusal stay counted.
+      await (moved ? ticket.succeeded() : ticket.failed());
     }
-    const [from, to] = [await accounts.walletAccountOf(actor.id), await accounts.walletAccountOf(recipient.id)];
-    const id = deps.newId('trf');
-    const now = deps.clock.now();
-    await inTransaction(deps.db, async (trx) => {
-      // The recipient's balance cap is a credit-side rule, so the recipient's wallet is locked like a charge's.
-      await lockWallet(trx, recipient.id);
-      const held = await deps.ledger.available(trx, to);
-      const room = deps.policy.balanceCap - held.available - held.pendingIncoming;
-      if (input.amount > room) throw new AppError('limit_exceeded', 'the recipient’s wallet cannot hold this much', { limit: 'recipient_balance_cap', limitAmount: deps.policy.balanceCap, remaining: Math.max(0, room) });
-      const [t] = await deps.ledger.transfer(trx, [{ debitAccountId: from, creditAccountId: to, amount: input.amount, code: 'transfer', refId: id }]);
-      await trx.insertInto('wallet_transfers').values({ id, from_user_id: actor.id, to_user_id: recipient.id, amount: input.amount, status: 'succeeded', message: input.message ?? null, transfer_id: t!.id, created_at: now }).execute();
-    });
-    return { id, object: 'transfer', status: 'succeeded', amount: yen(input.amount), from: { userId: actor.id }, to: { userId: recipient.id }, ...(input.message ? { message: input.message } : {}), createdAt: now.toISOString() };
   }
 
-  async function findRecipient(to: { userId: string } | { phone: string }) {
+  /** Posts a `requires_action` transfer once the caller has confirmed a second factor, re-checking what held at creation. */
+  async function confirmTransfer(actor: Actor, id: string): Promise<WalletTransfer> {
+    assertMayMoveMoney(actor, deps.policy.requirePhoneConfirmed);
+    const row = await deps.db.selectFrom('wallet_transfers').selectAll().where('id', '=', id).where('from_user_id', '=', actor.id).executeTakeFirst();
+    if (!row) throw new AppError('not_found', `no transfer ${id}`);
+    if (row.status !== 'requires_action') throw new AppError('invalid_state', `the transfer is ${row.status}`, { status: row.status });
+    if (isConfirmationExpired(row.created_at, deps.clock.now())) {
+      await voidWaiting(id);
+      return getTransfer(actor.id, id);
+    }
+    assertNoSecurityHold(actor, deps.clock.now());
+    await inTransaction(deps.db, async (trx) => {
+      await lockWallets(trx, [row.from_user_id, row.to_user_id]);
+      await assertPayerMayPay(trx, actor.id, deps.clock.now(), true);
+      // The recipient's cap is held by the pending credit; whether they may still receive is checked again.
+      await recipientById(trx, row.to_user_id, yen(row.amount));
+      const done = await trx.updateTable('wallet_transfers').set({ status: 'succeeded' }).where('id', '=', id).where('status', '=', 'requires_action').returning('transfer_id').executeTakeFirst();
+      if (!done) throw new AppError('invalid_state', 'the transfer was confirmed or voided already');
+      await deps.ledger.resolvePending(trx, done.transfer_id, 'post');
+    });
+    return getTransfer(actor.id, id);
+  }
+
+  /** Today's (Asia/Tokyo) outgoing transfers that moved or hold money, for the second-factor threshold. */
+  async function sentToday(trx: Transaction<DB>, userId: string, now: Date): Promise<Yen> {
+    const r = await trx
+      .selectFrom('wallet_transfers')
+      .select(sql<number>`coalesce(sum(amount), 0)::int8`.as('sent'))
+      .where('from_user_id', '=', userId)
+      .where('created_at', '>=', tokyoDayStart(now))
+      .where((eb) => eb.or([eb('status', 'in', ['succeeded', 'pending', 'in_review']), eb.and([eb('status', '=', 'requires_action'), eb('created_at', '>', confirmationCutoff(now))])]))
+      .executeTakeFirstOrThrow();
+    return yen(r.sent);
+  }
+
+  /** One attempt from the sender's daily budget of lookups, taken before the lookup (so parallel guesses count). */
+  async function consumeLookup(senderId: string): Promise<Ticket> {
+    const now = deps.clock.now();
+    return attempts.consume({ key: counterKey('transfer-lookup', senderId), max: FAILED_LOOKUPS_PER_DAY, windowMs: addTokyoDays(now, 1).getTime() - now.getTime(), onSuccess: 'refund' });
+  }
+
+  async function findRecipient(to: TransferTo, amount: Yen) {
     let q = deps.db.selectFrom('users').select(['id', 'verification', 'phone_confirmed_at']);
     q = 'userId' in to ? q.where('id', '=', to.userId) : q.where('phone', '=', normalizePhone(to.phone));
-    const r = await q.executeTakeFirst();
-    if (!r || r.phone_confirmed_at === null) throw new AppError('unknown_recipient', 'no wallet can receive money at that address');
+    return mayReceive(await q.executeTakeFirst(), amount);
+  }
+
+  async function recipientById(trx: Transaction<DB>, userId: string, amount: Yen) {
+    return mayReceive(await trx.selectFrom('users').select(['id', 'verification', 'phone_confirmed_at']).where('id', '=', userId).executeTakeFirst(), amount);
+  }
+
+  /** Unknown, unconfirmed, and unverified above the receive cap: one answer for all. */
+  function mayReceive<R extends { id: string; verification: string; phone_confirmed_at: Date | null }>(r: R | undefined, amount: Yen): R {
+    if (!r || r.phone_confirmed_at === null) throw unavailable();
+    if (r.verification !== 'verified' && amount > deps.policy.unverifiedReceiveCap) throw unavailable();
     return r;
   }
 
-  return { createTransfer };
+  /** A waiting transfer's hold is voided and it fails with `confirmation_expired`; false if it was no longer waiting. */
+  async function voidWaiting(id: string): Promise<boolean> {
+    return inTransaction(deps.db, async (trx) => {
+      const done = await trx.updateTable('wallet_transfers').set({ status: 'failed', failure_code: 'confirmation_expired' }).where('id', '=', id).where('status', '=', 'requires_action').returning('transfer_id').executeTakeFirst();
+      if (!done) return false;
+      await deps.ledger.resolvePending(trx, done.transfer_id, 'void');
+      return true;
+    });
+  }
+
+  /** The periodic job: voids transfers left unconfirmed for 15 minutes. */
+  async function expireUnconfirmed(batch = 100): Promise<number> {
+    const rows = await deps.db.selectFrom('wallet_transfers').select('id').where('status', '=', 'requires_action').where('created_at', '<', confirmationCutoff(deps.clock.now())).orderBy('created_at').limit(batch).execute();
+    let n = 0;
+    for (const r of rows) if (await voidWaiting(r.id)) n++;
+    return n;
+  }
+
+  /** A transfer as its sender or its recipient sees it (only the sender is offered the confirmation). */
+  async function getTransfer(userId: string, id: string): Promise<WalletTransfer> {
+    const row = await deps.db.selectFrom('wallet_transfers').selectAll().where('id', '=', id).where((eb) => eb.or([eb('from_user_id', '=', userId), eb('to_user_id', '=', userId)])).executeTakeFirst();
+    if (!row) throw new AppError('not_found', `no transfer ${id}`);
+    return toTransfer(row, userId);
+  }
+
+  return { createTransfer, confirmTransfer, getTransfer, expireUnconfirmed };
 }
 export type Transfers = ReturnType<typeof createTransfers>;
+
+export function toTransfer(r: Selectable<WalletTransfersTable>, viewerId: string): WalletTransfer {
+  return {
+    id: r.id,
+    object: 'transfer',
+    status: r.status,
+    amount: yen(r.amount),
+    from: { userId: r.from_user_id },
+    to: { userId: r.to_user_id },
+    ...(r.message ? { message: r.message } : {}),
+    ...(r.failure_code ? { failureCode: r.failure_code } : {}),
+    ...(r.status === 'requires_action' && viewerId === r.from_user_id ? { nextAction: nextActionFor('transfers', r.id) } : {}),
+    createdAt: new Date(r.created_at).toISOString(),
+  };
+}

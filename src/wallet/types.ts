@@ -1,6 +1,12 @@
 import type { MoneyStatus } from '../db/index.ts';
 import type { Yen } from '../money/index.ts';
 
+export interface NextAction {
+  type: 'confirm';
+  methods: Array<'otp' | 'passkey'>;
+  confirmUrl: string;
+}
+
 export interface RiskVerdict {
   decision: 'allow' | 'challenge' | 'review' | 'deny';
   score: number;
@@ -16,7 +22,7 @@ export interface Charge {
   failureCode?: string;
   risk: RiskVerdict;
   /** For `requires_action`: what the client must do (confirm with a second factor). */
-  nextAction?: { type: 'confirm'; methods: Array<'otp' | 'passkey'>; confirmUrl: string };
+  nextAction?: NextAction;
   createdAt: string;
 }
 
@@ -40,6 +46,9 @@ export interface WalletTransfer {
   from: { userId: string };
   to: { userId: string };
   message?: string;
+  failureCode?: string;
+  /** For `requires_action` (the sender only): confirm with a second factor within 15 minutes. */
+  nextAction?: NextAction;
   createdAt: string;
 }
 
@@ -50,6 +59,8 @@ export interface Withdrawal {
   amount: Yen;
   bankLinkId: string;
   failureCode?: string;
+  /** For `requires_action` (first withdrawal to a link): confirm with a second factor within 15 minutes. */
+  nextAction?: NextAction;
   createdAt: string;
 }
 

@@ -5,37 +5,94 @@ import { inTransaction } from '../ledger/index.ts';
 import { type Yen, yen } from '../money/index.ts';
 import { AppError } from '../platform/index.ts';
 import type { BankSaga } from './bank-saga.ts';
-import type { BankLinks } from './bank-links.ts';
-import { type AccountDirectory, type WalletDeps, assertElevated, assertMayMoveMoney, lockWallet } from './context.ts';
+import type { BankLink, BankLinks } from './bank-links.ts';
+import { confirmationCutoff, isConfirmationExpired, nextActionFor } from './confirmation.ts';
+import { type AccountDirectory, type WalletDeps, assertMayMoveMoney, assertNoSecurityHold, assertPayerMayPay, isElevated, lockWallet } from './context.ts';
 import type { Actor, Withdrawal } from './types.ts';
 
-/** Withdrawals: wallet → the user's own linked bank account; a charge's saga mirrored (hold, bank credit, post/void). */
+/**
+ * Withdrawals: wallet → the user's own linked bank account; a charge's saga mirrored (hold, bank credit, post/void).
+ * The first withdrawal to a link waits for a second factor (`requires_action`) with its money already held; the
+ * confirmation re-checks the payer and the link, then calls the bank. 15 minutes without one voids the hold.
+ */
 export function createWithdrawals(deps: WalletDeps, accounts: AccountDirectory, links: BankLinks, saga: BankSaga) {
   async function createWithdrawal(actor: Actor, input: { bankLinkId: string; amount: Yen }): Promise<Withdrawal> {
     assertMayMoveMoney(actor, deps.policy.requirePhoneConfirmed);
-    const link = await links.getLink(actor.id, input.bankLinkId);
-    if (link.status !== 'active') throw new AppError('link_not_active', `bank link is ${link.status}`, { status: link.status });
-    if (deps.policy.stepUp.firstWithdrawalToLink && !(await hasWithdrawnTo(link.id))) assertElevated(actor, deps.clock.now(), 'the first withdrawal to a bank account is a sensitive action');
+    assertNoSecurityHold(actor, deps.clock.now());
+    const link = await activeLink(actor.id, input.bankLinkId);
+    const needsFactor = deps.policy.stepUp.firstWithdrawalToLink && !isElevated(actor, deps.clock.now()) && !(await hasWithdrawnTo(link.id));
     const clearing = await deps.ledger.bankClearingAccount(deps.db, link.bankCode);
     const wallet = await accounts.walletAccountOf(actor.id);
     const id = deps.newId('wdr');
     await inTransaction(deps.db, async (trx) => {
       await lockWallet(trx, actor.id);
-      const [hold] = await deps.ledger.transfer(trx, [{ debitAccountId: wallet, creditAccountId: clearing, amount: input.amount, code: 'withdrawal', refId: id }], 'pending');
       const now = deps.clock.now();
+      await assertPayerMayPay(trx, actor.id, now, true);
+      const [hold] = await deps.ledger.transfer(trx, [{ debitAccountId: wallet, creditAccountId: clearing, amount: input.amount, code: 'withdrawal', refId: id }], 'pending');
       await trx
         .insertInto('withdrawals')
-        .values({ id, user_id: actor.id, bank_link_id: link.id, bank_code: link.bankCode, amount: input.amount, status: 'pending', failure_code: null, hold_id: hold?.id ?? null, bank_reference: id, bank_called_at: now, created_at: now, updated_at: now })
+        .values({ id, user_id: actor.id, bank_link_id: link.id, bank_code: link.bankCode, amount: input.amount, status: needsFactor ? 'requires_action' : 'pending', failure_code: null, hold_id: hold?.id ?? null, bank_reference: id, bank_called_at: needsFactor ? null : now, created_at: now, updated_at: now })
         .execute();
     });
-    const account = { bankCode: link.bankCode, branchCode: link.branchCode, accountType: link.accountType, accountNumber: link.accountNumber };
-    await saga.callBank('withdrawals', id, () => deps.bank.credit({ account, amount: input.amount, reference: id, descriptor: descriptorFor(id) }));
+    if (!needsFactor) await creditBank(link, id, input.amount);
     return getWithdrawal(actor.id, id);
+  }
+
+  /** Sends a `requires_action` withdrawal to the bank once the caller has confirmed a second factor. */
+  async function confirmWithdrawal(actor: Actor, id: string): Promise<Withdrawal> {
+    assertMayMoveMoney(actor, deps.policy.requirePhoneConfirmed);
+    const row = await deps.db.selectFrom('withdrawals').selectAll().where('id', '=', id).where('user_id', '=', actor.id).executeTakeFirst();
+    if (!row) throw new AppError('not_found', `no withdrawal ${id}`);
+    if (row.status !== 'requires_action') throw new AppError('invalid_state', `the withdrawal is ${row.status}`, { status: row.status });
+    if (isConfirmationExpired(row.created_at, deps.clock.now())) {
+      await voidWaiting(id);
+      return getWithdrawal(actor.id, id);
+    }
+    assertNoSecurityHold(actor, deps.clock.now());
+    const link = await activeLink(actor.id, row.bank_link_id);
+    await inTransaction(deps.db, async (trx) => {
+      await lockWallet(trx, actor.id);
+      const now = deps.clock.now();
+      await assertPayerMayPay(trx, actor.id, now, true);
+      const done = await trx.updateTable('withdrawals').set({ status: 'pending', bank_called_at: now, updated_at: now }).where('id', '=', id).where('status', '=', 'requires_action').returning('id').executeTakeFirst();
+      if (!done) throw new AppError('invalid_state', 'the withdrawal was confirmed or voided already');
+    });
+    await creditBank(link, id, yen(row.amount));
+    return getWithdrawal(actor.id, id);
+  }
+
+  async function activeLink(userId: string, linkId: string): Promise<BankLink> {
+    const link = await links.getLink(userId, linkId);
+    if (link.status !== 'active') throw new AppError('link_not_active', `bank link is ${link.status}`, { status: link.status });
+    return link;
+  }
+
+  async function creditBank(link: BankLink, id: string, amount: Yen): Promise<void> {
+    const account = { bankCode: link.bankCode, branchCode: link.branchCode, accountType: link.accountType, accountNumber: link.accountNumber };
+    await saga.callBank('withdrawals', id, () => deps.bank.credit({ account, amount, reference: id, descriptor: descriptorFor(id) }));
   }
 
   async function hasWithdrawnTo(linkId: string): Promise<boolean> {
     const r = await deps.db.selectFrom('withdrawals').select('id').where('bank_link_id', '=', linkId).where('status', '=', 'succeeded').limit(1).executeTakeFirst();
     return r !== undefined;
+  }
+
+  /** A waiting withdrawal's hold is voided and it fails with `confirmation_expired`; false if it was no longer waiting. */
+  async function voidWaiting(id: string): Promise<boolean> {
+    return inTransaction(deps.db, async (trx) => {
+      const done = await trx.updateTable('withdrawals').set({ status: 'failed', failure_code: 'confirmation_expired', updated_at: deps.clock.now() }).where('id', '=', id).where('status', '=', 'requires_action').returning('hold_id').executeTakeFirst();
+      if (!done?.hold_id) return false;
+      await deps.ledger.resolvePending(trx, done.hold_id, 'void');
+      return true;
+    });
+  }
+
+  /** The periodic job: voids withdrawals left unconfirmed for 15 minutes. */
+  async function expireUnconfirmed(batch = 100): Promise<number> {
+    const rows = await deps.db.selectFrom('withdrawals').select('id').where('status', '=', 'requires_action').where('created_at', '<', confirmationCutoff(deps.clock.now())).orderBy('created_at').limit(batch).execute();
+    let n = 0;
+    for (const r of rows) if (await voidWaiting(r.id)) n++;
+    return n;
   }
 
   async function getWithdrawal(userId: string, id: string): Promise<Withdrawal> {
@@ -44,10 +101,19 @@ export function createWithdrawals(deps: WalletDeps, accounts: AccountDirectory, 
     return toWithdrawal(row);
   }
 
-  return { createWithdrawal, getWithdrawal };
+  return { createWithdrawal, confirmWithdrawal, getWithdrawal, expireUnconfirmed };
 }
 export type Withdrawals = ReturnType<typeof createWithdrawals>;
 
 export function toWithdrawal(r: Selectable<WithdrawalsTable>): Withdrawal {
-  return { id: r.id, object: 'withdrawal', status: r.status, amount: yen(r.amount), bankLinkId: r.bank_link_id, ...(r.failure_code ? { failureCode: r.failure_code } : {}), createdAt: new Date(r.created_at).toISOString() };
+  return {
+    id: r.id,
+    object: 'withdrawal',
+    status: r.status,
+    amount: yen(r.amount),
+    bankLinkId: r.bank_link_id,
+    ...(r.failure_code ? { failureCode: r.failure_code } : {}),
+    ...(r.status === 'requires_action' ? { nextAction: nextActionFor('withdrawals', r.id) } : {}),
+    createdAt: new Date(r.created_at).toISOString(),
+  };
 }

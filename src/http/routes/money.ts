@@ -17,6 +17,16 @@ const actorOf = (req: { user?: import('../../identity/index.ts').User }) => {
   return req.user;
 };
 
+/**
+ * Completes a `requires_action` object: the factor is checked by the step-up (attempts counted per user, so wrong
+ * factors count toward the lockout), then the wallet re-checks every rule of the object's creation.
+ */
+async function withFactor<T>(s: Services, req: { user?: import('../../identity/index.ts').User; body: unknown }, complete: (actor: SessionUser) => Promise<T>): Promise<T> {
+  const user = actorOf(req) as SessionUser;
+  const { elevatedUntil } = await s.mfa.stepUp(user, user.session.id, req.body as SecondFactor);
+  return complete({ ...user, session: { ...user.session, elevatedUntil } });
+}
+
 /** Money routes: every POST that moves money claims its Idempotency-Key first. */
 export function moneyRoutes(s: Services, idem: Idem): FastifyPluginAsyncZod {
   const auth = authHandlers(s);
@@ -44,13 +54,9 @@ export function moneyRoutes(s: Services, idem: Idem): FastifyPluginAsyncZod {
         headers: S.IdempotencyHeaders,
         params: z.object({ id: z.string() }),
         body: Factor,
-        response: { 200: S.Charge, ...S.errors(400, 401, 403, 404, 409, 429, 503) },
+        response: { 200: S.Charge, ...S.errors(400, 401, 403, 404, 409, 422, 429, 503) },
       },
-      handler: async (req) => {
-        const user = actorOf(req) as SessionUser;
-        const { elevatedUntil } = await s.mfa.stepUp(user, user.session.id, req.body as SecondFactor);
-        return s.wallet.charges.confirmCharge({ ...user, session: { id: user.session.id, elevatedUntil } }, req.params.id);
-      },
+      handler: async (req) => withFactor(s, req, (actor) => s.wallet.charges.confirmCharge(actor, req.params.id)),
     });
 
     app.get('/v1/charges/:id', {
@@ -117,12 +123,15 @@ export function moneyRoutes(s: Services, idem: Idem): FastifyPluginAsyncZod {
 
     app.post('/v1/transfers', {
       ...money,
+      config: { rateLimit: { max: 30, timeWindow: '1 minute' } },
       schema: {
         tags: ['money'],
         summary: 'Send money to another wallet, by user id or phone number',
+        description:
+          'Transfers adding up to ¥50,000 or more in an Asia/Tokyo day wait for a second factor: `requires_action` with the money held and `nextAction` (POST /v1/transfers/{id}/confirm within 15 minutes), unless the session is stepped up. A recipient that cannot receive (unknown, phone unconfirmed, unverified above the receive cap, wallet full) is always 422 `recipient_unavailable`; such failed lookups are limited per sender and day (429). 422 `security_hold` during the 24 hours after a security change.',
         headers: S.IdempotencyHeaders,
         body: z.object({ to: z.union([z.object({ userId: S.Id('usr') }).strict(), z.object({ phone: z.string().min(10).max(20) }).strict()]), amount: S.Amount, message: z.string().max(200).optional() }),
-        response: { 201: S.Transfer, ...S.errors(400, 401, 403, 404, 409, 422) },
+        response: { 201: S.Transfer, ...S.errors(400, 401, 403, 404, 409, 422, 429) },
       },
       handler: async (req, reply) => {
         const { to, message } = req.body;
@@ -130,11 +139,30 @@ export function moneyRoutes(s: Services, idem: Idem): FastifyPluginAsyncZod {
       },
     });
 
+    app.post('/v1/transfers/:id/confirm', {
+      ...money,
+      config: { rateLimit: { max: 10, timeWindow: '1 minute' } },
+      schema: {
+        tags: ['money'],
+        summary: 'Complete a requires_action transfer with a second factor ({otp}, {smsCode} or {passkey})',
+        headers: S.IdempotencyHeaders,
+        params: z.object({ id: z.string() }),
+        body: Factor,
+        response: { 200: S.Transfer, ...S.errors(400, 401, 403, 404, 409, 422, 429) },
+      },
+      handler: async (req) => withFactor(s, req, (actor) => s.wallet.transfers.confirmTransfer(actor, req.params.id)),
+    });
+    app.get('/v1/transfers/:id', {
+      preValidation: auth.requireUser,
+      schema: { tags: ['money'], summary: 'A transfer, as its sender or its recipient sees it', params: z.object({ id: z.string() }), response: { 200: S.Transfer, ...S.errors(401, 404) } },
+      handler: async (req) => s.wallet.transfers.getTransfer(actorOf(req).id, req.params.id),
+    });
     app.post('/v1/withdrawals', {
       ...money,
       schema: {
         tags: ['money'],
         summary: 'Withdraw to the user’s own linked bank account',
+        description: 'The first withdrawal to a link waits for a second factor (`requires_action`, money held, `nextAction`: POST /v1/withdrawals/{id}/confirm within 15 minutes) unless the session is stepped up. 422 `security_hold` during the 24 hours after a security change.',
         headers: S.IdempotencyHeaders,
         body: z.object({ bankLinkId: S.Id('lnk'), amount: S.Amount }),
         response: { 201: S.Withdrawal, ...S.errors(400, 401, 403, 404, 409, 422, 503) },
@@ -142,6 +170,19 @@ export function moneyRoutes(s: Services, idem: Idem): FastifyPluginAsyncZod {
       handler: async (req, reply) => reply.code(201).send(await s.wallet.withdrawals.createWithdrawal(actorOf(req), { bankLinkId: req.body.bankLinkId, amount: toAmount(req.body.amount) })),
     });
 
+    app.post('/v1/withdrawals/:id/confirm', {
+      ...money,
+      config: { rateLimit: { max: 10, timeWindow: '1 minute' } },
+      schema: {
+        tags: ['money'],
+        summary: 'Complete a requires_action withdrawal with a second factor ({otp}, {smsCode} or {passkey})',
+        headers: S.IdempotencyHeaders,
+        params: z.object({ id: z.string() }),
+        body: Factor,
+        response: { 200: S.Withdrawal, ...S.errors(400, 401, 403, 404, 409, 422, 429, 503) },
+      },
+      handler: async (req) => withFactor(s, req, (actor) => s.wallet.withdrawals.confirmWithdrawal(actor, req.params.id)),
+    });
     app.get('/v1/withdrawals/:id', {
       preValidation: auth.requireUser,
       schema: { tags: ['money'], summary: 'A withdrawal', params: z.object({ id: z.string() }), response: { 200: S.Withdrawal, ...S.errors(401, 404) } },
