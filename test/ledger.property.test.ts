@@ -20,6 +20,7 @@ type Cmd =
   | { kind: 'settle' }
   | { kind: 'days'; days: number };
 
+let address = 0;
 const who = fc.constantFrom<0 | 1>(0, 1);
 const command: fc.Arbitrary<Cmd> = fc.oneof(
   { weight: 4, arbitrary: fc.record({ kind: fc.constant('charge' as const), who, amount: fc.integer({ min: 1, max: 130_000 }), retry: fc.boolean() }) },
@@ -39,7 +40,7 @@ describe.each(DATABASES)('ledger properties on %s', (kind) => {
   let run = 0;
   beforeAll(async () => {
     w = await createWorld(kind, { random: mulberry32(7) });
-    app = await httpApp(w);
+    app = await httpApp(w, { trustProxy: true });
     merchant = (await call(app, 'POST', '/sandbox/merchants', { body: { name: 'Property Shop' } })).json;
   });
   afterAll(async () => {
@@ -59,9 +60,12 @@ describe.each(DATABASES)('ledger properties on %s', (kind) => {
         let key = 0;
         const post = async (url: string, token: string, body: unknown, retry: boolean) => {
           const k = `p${run}-${key++}`;
-          const first = await call(app, 'POST', url, { token, key: k, body });
+          // Each request from its own address: POST /v1/transfers is rate-limited per IP (30 a minute).
+          const n = address++;
+          const headers = { 'x-forwarded-for': `10.${(n >> 16) & 255}.${(n >> 8) & 255}.${n & 255}` };
+          const first = await call(app, 'POST', url, { token, key: k, body, headers });
           if (retry) {
-            const again = await call(app, 'POST', url, { token, key: k, body });
+            const again = await call(app, 'POST', url, { token, key: k, body, headers });
             // A retry with the same key is the same answer (5xx and 429 are not stored, so they may differ).
             if (first.status < 500 && first.status !== 429) expect(again.body).toBe(first.body);
           }

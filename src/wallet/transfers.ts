@@ -34,7 +34,7 @@ export function createTransfers(deps: WalletDeps, accounts: AccountDirectory, at
     const spendable = (await deps.ledger.available(deps.db, from)).available;
     if (input.amount > spendable) throw new AppError('insufficient_funds', 'the wallet does not hold enough money for this transfer');
 
-    const ticket = await consumeLookup(actor.id);
+    const ticket = 'phone' in input.to ? await consumeLookup(actor.id) : undefined;
     let moved = false;
     try {
       const recipient = await findRecipient(input.to, input.amount);
@@ -58,7 +58,7 @@ export function createTransfers(deps: WalletDeps, accounts: AccountDirectory, at
     } finally {
       // Only a lookup that moved money is given back: a waiting transfer (which would tell that the phone exists)
       // and every refusal stay counted.
-      await (moved ? ticket.succeeded() : ticket.failed());
+      await (moved ? ticket?.succeeded() : ticket?.failed());
     }
   }
 
@@ -97,7 +97,11 @@ export function createTransfers(deps: WalletDeps, accounts: AccountDirectory, at
     return yen(r.sent);
   }
 
-  /** One attempt from the sender's daily budget of lookups, taken before the lookup (so parallel guesses count). */
+  /**
+   * One attempt from the sender's daily budget of phone lookups, taken before the lookup (so parallel guesses
+   * count). Phones are guessable; user ids are random (ULIDs), so sending by id is not counted, and an unknown id
+   * gets the same answer as an unknown phone.
+   */
   async function consumeLookup(senderId: string): Promise<Ticket> {
     const now = deps.clock.now();
     return attempts.consume({ key: counterKey('transfer-lookup', senderId), max: FAILED_LOOKUPS_PER_DAY, windowMs: addTokyoDays(now, 1).getTime() - now.getTime(), onSuccess: 'refund' });
