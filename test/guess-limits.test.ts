@@ -184,6 +184,16 @@ describe.each(HAS_POSTGRES ? DATABASES.filter((d) => d === 'postgres') : DATABAS
     expect((await w.identity.getUser(u.userId)).phoneConfirmed).toBe(count(codes, 'ok') === 1);
   });
 
+  it('20 parallel identity verifications by one user: at most 5 a day reach the provider', async () => {
+    const u = await walletUser(app, w, { totp: false });
+    const actor = (await w.identity.authenticate(u.token))!;
+    const forged = { ...person, document: { type: 'drivers_license' as const, number: '999999999999' } };
+    const codes = outcomes(await Promise.allSettled(Array.from({ length: 20 }, () => w.ekyc.submit(actor, forged))));
+    const stored = await w.db.selectFrom('identity_verifications').select('id').where('user_id', '=', u.userId).execute();
+    expect(stored.length).toBeLessThanOrEqual(5);
+    expect(count(codes, 'too_many_attempts')).toBeGreaterThanOrEqual(15);
+  });
+
   it('30 parallel sign-ins (29 wrong, the right one at #20): at most 5 passwords are checked', async () => {
     const u = await walletUser(app, w, { totp: false });
     const results = await Promise.allSettled(Array.from({ length: 30 }, (_, i) => w.identity.login(u.email, i === 20 ? 'a long enough password' : `wrong password ${i}`)));

@@ -1,5 +1,6 @@
 import { createHmac } from 'node:crypto';
 import type { Kysely, Transaction } from 'kysely';
+import { counterKey, createAttemptCounter } from '../attempts/index.ts';
 import type { DB } from '../db/index.ts';
 import { isUniqueViolation } from '../ledger/index.ts';
 import { AppError, type Clock, type NewId } from '../platform/index.ts';
@@ -50,6 +51,7 @@ export type AuditPort = (trx: Transaction<DB>, e: { actor: string; action: strin
  * racing with one document cannot both pass. The verified kana name and birth date are what bank links must match.
  */
 export function createEkyc(deps: { db: Kysely<DB>; clock: Clock; newId: NewId; provider: IdentityProvider; documentKey: string; audit?: AuditPort; onUserChanged?: (userId: string) => void }) {
+  const submissions = createAttemptCounter(deps);
   /** Same document, same hash: width, case, spaces and hyphens do not matter. */
   const documentHashOf = (d: { type: DocumentType; number: string }) =>
     createHmac('sha256', deps.documentKey).update(`identity-document:v1:${d.type}:${d.number.normalize('NFKC').toUpperCase().replace(/[\s-]/g, '')}`).digest('hex');
@@ -127,12 +129,13 @@ export function createEkyc(deps: { db: Kysely<DB>; clock: Clock; newId: NewId; p
     return r.document_hash;
   }
 
+  /**
+   * Takes one of the user's submissions for the day before the provider is called (the shared attempt counter),
+   * so parallel submissions cannot all pass a count read before any of them was stored. Every submission
+   * counts, verified or not: this probes the registry, so it is not given back.
+   */
   async function assertUnderDailyLimit(userId: string): Promise<void> {
-    const since = new Date(deps.clock.now().getTime() - DAY_MS);
-    const recent = await deps.db.selectFrom('identity_verifications').select('created_at').where('user_id', '=', userId).where('created_at', '>', since).orderBy('created_at').execute();
-    if (recent.length < MAX_SUBMISSIONS_PER_DAY) return;
-    const freesAt = new Date(recent[0]!.created_at).getTime() + DAY_MS;
-    throw new AppError('too_many_attempts', `at most ${MAX_SUBMISSIONS_PER_DAY} identity verifications a day: try again later`, { retryAfterSeconds: Math.max(1, Math.ceil((freesAt - deps.clock.now().getTime()) / 1000)) });
+    await submissions.consume({ key: counterKey('ekyc-submit', userId), max: MAX_SUBMISSIONS_PER_DAY, windowMs: DAY_MS, onSuccess: 'keep' });
   }
 
   async function verifiedIdentityOf(userId: string): Promise<VerifiedIdentity | undefined> {
