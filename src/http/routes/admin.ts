@@ -45,7 +45,7 @@ export function adminRoutes(s: Services): FastifyPluginAsyncZod {
       schema: {
         tags: ['admin'],
         summary: 'Operator sign-in: an ops_… session token for 8 hours',
-        description: 'Five consecutive failures lock the email (429 too_many_attempts, same answer for unknown emails). Every attempt is audited.',
+        description: 'Five consecutive failures lock the email (429 too_many_attempts, same answer for unknown emails); attempts are counted before the password is checked. Sign-ins and failed sign-ins of existing operators are audited; unknown emails write nothing.',
         security: [],
         body: z.object({ email: z.string().max(254), password: z.string().max(200) }),
         response: { 201: z.object({ token: z.string(), operator: Operator }), ...S.errors(400, 401, 429) },
