@@ -11,7 +11,6 @@ export const ERROR_CODES = [
   'not_found',
   'unknown_merchant',
   'unknown_bank_link',
-  'unknown_recipient',
   'unknown_bank',
   'unknown_branch',
   'invalid_account_number',
@@ -36,7 +35,6 @@ export const ERROR_CODES = [
   // money rules
   'limit_exceeded',
   'insufficient_funds',
-  'balance_cap_exceeded',
   'self_transfer',
   'refund_exceeds_payment',
   'link_not_active',
@@ -46,17 +44,14 @@ export const ERROR_CODES = [
   'recipient_unavailable',
   // banks
   'bank_unavailable',
-  'bank_declined',
   'charging_suspended',
   // ledger internals surfaced as conflicts
   'ledger_conflict',
-  'sandbox_disabled',
   'internal_error',
   // identity (issue: identity, eKYC and linking)
   'mfa_required',
   'step_up_required',
   'verification_required',
-  'verification_failed',
   'already_verified',
   'invalid_otp',
   'mfa_not_enrolled',
