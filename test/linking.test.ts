@@ -245,7 +245,7 @@ describe.each(DATABASES)('bank linking on %s', (kind) => {
       expect(r.json).toMatchObject({ bankCode: '9900', branchCode: '058', accountType: 'ordinary', accountNumberLast4: '4567' });
     });
 
-    it('impossible dates, malformed PINs and OTPs are 400; wrong user’s link is 404; replayed OTP and expiry are refused', async () => {
+    it('impossible dates, malformed PINs and OTPs are 400; wrong user’s link is 404; replayed OTP is refused; expiry fails the link (200, failed)', async () => {
       const phone = newPhone();
       const acct = await bankAccount(app, { bankCode: banks.otp.code, branchCode: banks.otp.branch, holderNameKana: 'ｲﾄｳ ｻｸﾗ', birthDate: '2000-02-29', pin: '5555', phone });
       const c = await call(app, 'POST', '/v1/bank-links', { token: u.token, headers: u.headers, body: { bankCode: acct.bankCode, branchCode: acct.branchCode, accountNumber: acct.accountNumber } });
@@ -267,7 +267,10 @@ describe.each(DATABASES)('bank linking on %s', (kind) => {
       expect(replay.json.authorization.attemptsLeft).toBe(2);
       w.clock.advance(11 * 60_000);
       const late = await call(app, 'POST', `/v1/bank-links/${c2.json.id}/authorize`, { token: u.token, headers: u.headers, body: { pin: '5555', otp: await latestCode(app, phone) } });
-      expect([late.status, late.json.error.code]).toEqual([409, 'authorization_expired']);
+      // expiry is one channel: the link exists and has failed, so 200 with the failed link (as when the bank says so)
+      expect([late.status, late.json.status, late.json.failureCode]).toEqual([200, 'failed', 'authorization_expired']);
+      const again = await call(app, 'POST', `/v1/bank-links/${c2.json.id}/authorize`, { token: u.token, headers: u.headers, body: { pin: '5555', otp: await latestCode(app, phone) } });
+      expect([again.status, again.json.error.code]).toEqual([409, 'invalid_state']);
     });
   });
 

@@ -1,7 +1,7 @@
 import type { Kysely, Selectable } from 'kysely';
 import type { AccountType, BankLinksTable, DB } from '../db/index.ts';
 import type { Notifier } from '../notify/index.ts';
-import { isUniqueViolation } from '../ledger/index.ts';
+import { isUniqueViolation } from '../db/index.ts';
 import { AppError, type Clock, type NewId } from '../platform/index.ts';
 import type { AuthMethod, BankAuthenticator } from './authenticator.ts';
 import type { BankAccountRef } from './gateway.ts';
@@ -172,10 +172,9 @@ export function createLinking(deps: LinkingDeps) {
   async function authorize(user: LinkUser, id: string, input: { pin?: string; birthDate?: string; otp?: string }, source: Source): Promise<LinkView> {
     const link = await load(user.id, id);
     if (link.status !== 'pending_authorization') throw new AppError('invalid_state', `the link is ${link.status}`, { status: link.status });
-    if (link.expires_at && new Date(link.expires_at) <= clock.now()) {
-      await fail(link, 'authorization_expired');
-      throw new AppError('authorization_expired', 'the authorization expired: start the link again');
-    }
+    // One channel for expiry (API.md): the link exists and changes state, so the answer is 200 with the link
+    // `failed`/`authorization_expired`, whether the clock, the bank's OTP or the holder's approval ran out.
+    if (link.expires_at && new Date(link.expires_at) <= clock.now()) return expire(link);
     const settings = await db.selectFrom('bank_settings').select(['linking']).where('bank_code', '=', link.bank_code).executeTakeFirst();
     if (!settings?.linking) throw new AppError('linking_suspended', 'this bank has suspended new links');
     if (link.auth_step === 'app') return view(await pollApproval(link, true));
@@ -248,9 +247,16 @@ export function createLinking(deps: LinkingDeps) {
     await db.updateTable('bank_links').set((eb) => ({ attempts_left: eb('attempts_left', '+', 1) })).where('id', '=', linkId).where('status', '=', 'pending_authorization').execute();
   }
 
-  /** The guess was not checked: the link's attempts are all spent or in flight, or it moved on meanwhile. */
-  async function refuseUnchecked(link: LinkRow): Promise<never> {
+  /** The authorization ran out of time before the bank was asked: the link fails, and says so. */
+  async function expire(link: LinkRow): Promise<LinkView> {
+    await fail(link, 'authorization_expired');
+    return view(await load(link.user_id, link.id));
+  }
+
+  /** The guess was not checked: the link's attempts are all spent or in flight, it expired, or it moved on meanwhile. */
+  async function refuseUnchecked(link: LinkRow): Promise<LinkView> {
     const now = await load(link.user_id, link.id);
+    if (now.status === 'pending_authorization' && now.expires_at && new Date(now.expires_at) <= clock.now()) return expire(now);
     if (now.status !== 'pending_authorization') throw new AppError('invalid_state', `the link is ${now.status}`, { status: now.status });
     throw new AppError('too_many_attempts', 'every attempt of this authorization is used or being checked', { retryAfterSeconds: 1 });
   }
