@@ -1,5 +1,6 @@
 /** (a) The ledger alone: N workers posting one-yen transfers for a fixed time, no HTTP, no use case around them. */
-import { inTransaction, verifyLedger } from '../src/ledger/index.ts';
+import { verifyLedger } from '../src/ledger/index.ts';
+import { inTransaction } from '../src/db/index.ts';
 import { amount } from '../src/money/index.ts';
 import { cpuMeter, percentile, round } from './measure.ts';
 import { type Kind, benchServices, fund, scratchDatabase } from './setup.ts';

@@ -1,7 +1,7 @@
 import pg from 'pg';
 import { seedParticipatingBanks } from '../src/banks/seed.ts';
 import type { Database } from '../src/db/index.ts';
-import { inTransaction } from '../src/ledger/index.ts';
+import { inTransaction } from '../src/db/index.ts';
 import { amount } from '../src/money/index.ts';
 import { type Services, createServices } from '../src/services.ts';
 import { freshDatabase } from '../test/support/databases.ts';

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { isRetryable, verifyLedger } from '../src/ledger/index.ts';
+import { verifyLedger } from '../src/ledger/index.ts';
+import { isRetryable } from '../src/db/index.ts';
 import { amount } from '../src/money/index.ts';
 import { AppError } from '../src/platform/index.ts';
 import { HAS_POSTGRES } from './support/databases.ts';

@@ -1,7 +1,8 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../src/db/index.ts';
-import { createLedger, inTransaction, verifyLedger } from '../src/ledger/index.ts';
+import { createLedger, verifyLedger } from '../src/ledger/index.ts';
+import { inTransaction } from '../src/db/index.ts';
 import { amount, yen } from '../src/money/index.ts';
 import { ManualClock, ulidIds } from '../src/platform/index.ts';
 import { DATABASES, freshDatabase } from './support/databases.ts';

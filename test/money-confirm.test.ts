@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { isRetryable, verifyLedger } from '../src/ledger/index.ts';
+import { verifyLedger } from '../src/ledger/index.ts';
+import { isRetryable } from '../src/db/index.ts';
 import { amount } from '../src/money/index.ts';
 import { AppError } from '../src/platform/index.ts';
 import type { Actor } from '../src/wallet/index.ts';

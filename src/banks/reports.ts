@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { DB } from '../db/index.ts';
-import { inTransaction } from '../ledger/index.ts';
+import { inTransaction } from '../db/index.ts';
 import type { Clock, NewId } from '../platform/index.ts';
 import type { BankAccountRef } from './gateway.ts';
 

@@ -2,8 +2,8 @@ import { hash, verify } from '@node-rs/argon2';
 import type { PublicKeyCredentialCreationOptionsJSON, RegistrationResponseJSON } from '@simplewebauthn/server';
 import type { Kysely, Transaction } from 'kysely';
 import { createAttemptCounter, counterKey } from '../attempts/index.ts';
-import type { DB } from '../db/index.ts';
-import { isUniqueViolation } from '../ledger/index.ts';
+import { type DB, inTransaction } from '../db/index.ts';
+import { isUniqueViolation } from '../db/index.ts';
 import { type Notifier, isJapanesePhone, normalizePhone } from '../notify/index.ts';
 import { AppError, type Clock } from '../platform/index.ts';
 import type { Mfa, SecondFactor } from './mfa.ts';
@@ -75,7 +75,7 @@ export function createAccountSecurity(deps: AccountSecurityDeps) {
   /** Applies a change and (unless it is the first factor) the hold in one transaction, then tells the user everywhere. */
   async function apply(userId: string, what: SecurityChange, o: { hold: boolean; change?: (trx: Transaction<DB>) => Promise<void>; alsoTell?: { email?: string; phone?: string } }): Promise<void> {
     const holdUntil = new Date(clock.now().getTime() + SECURITY_HOLD_MS);
-    await db.transaction().execute(async (trx) => {
+    await inTransaction(db, async (trx) => {
       await o.change?.(trx);
       if (o.hold) await trx.updateTable('users').set({ security_hold_until: holdUntil }).where('id', '=', userId).execute();
     });

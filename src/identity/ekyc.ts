@@ -1,8 +1,8 @@
 import { createHmac } from 'node:crypto';
 import type { Kysely, Transaction } from 'kysely';
 import { counterKey, createAttemptCounter } from '../attempts/index.ts';
-import type { DB } from '../db/index.ts';
-import { isUniqueViolation } from '../ledger/index.ts';
+import { type DB, inTransaction } from '../db/index.ts';
+import { isUniqueViolation } from '../db/index.ts';
 import { AppError, type Clock, type NewId } from '../platform/index.ts';
 
 export type DocumentType = 'drivers_license' | 'my_number_card' | 'passport' | 'residence_card';
@@ -79,7 +79,7 @@ export function createEkyc(deps: { db: Kysely<DB>; clock: Clock; newId: NewId; p
   }
 
   async function record(id: string, userId: string, s: IdentitySubmission, documentHash: string, result: Awaited<ReturnType<IdentityProvider['verify']>>) {
-    return deps.db.transaction().execute(async (trx) => {
+    return inTransaction(deps.db, async (trx) => {
       const current = await trx.selectFrom('users').select('verification').where('id', '=', userId).forUpdate().executeTakeFirstOrThrow();
       if (current.verification === 'verified') throw new AppError('already_verified', 'your identity is already verified');
       let { status, reasons } = result;
@@ -116,7 +116,7 @@ export function createEkyc(deps: { db: Kysely<DB>; clock: Clock; newId: NewId; p
     if (why.length === 0 || why.length > 500) throw new AppError('reason_required', 'say why (1 to 500 characters)');
     const documentHash = 'documentHash' in of ? of.documentHash : await documentHashOfUser(of.userId);
     const row = { max_wallets: maxWallets, reason: why, operator_id: operatorId, updated_at: deps.clock.now() };
-    await deps.db.transaction().execute(async (trx) => {
+    await inTransaction(deps.db, async (trx) => {
       await trx.insertInto('document_allowances').values({ document_hash: documentHash, ...row }).onConflict((oc) => oc.column('document_hash').doUpdateSet(row)).execute();
       await deps.audit?.(trx, { actor: operatorId, action: 'identity.document_reuse_allowed', target: documentHash, details: { maxWallets, reason: why, ...('userId' in of ? { userId: of.userId } : {}) } });
     });

@@ -10,7 +10,7 @@ import {
 } from '@simplewebauthn/server';
 import type { Kysely, Transaction } from 'kysely';
 import type { DB } from '../db/index.ts';
-import { isUniqueViolation } from '../ledger/index.ts';
+import { isUniqueViolation } from '../db/index.ts';
 import { AppError, type Clock } from '../platform/index.ts';
 import { type SessionHolder, assertMayAddFactor } from './step-up.ts';
 

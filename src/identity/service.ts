@@ -1,8 +1,8 @@
 import { randomBytes, randomInt, timingSafeEqual } from 'node:crypto';
 import { hash, verify } from '@node-rs/argon2';
 import type { Kysely } from 'kysely';
-import type { DB } from '../db/index.ts';
-import { isUniqueViolation } from '../ledger/index.ts';
+import { type DB, inTransaction } from '../db/index.ts';
+import { isUniqueViolation } from '../db/index.ts';
 import { type Notifier, isJapanesePhone, normalizePhone } from '../notify/index.ts';
 import { AppError, type Clock, type NewId } from '../platform/index.ts';
 import { createAttemptCounter, smsSendBudget } from '../attempts/index.ts';
@@ -65,7 +65,7 @@ export function createIdentity(deps: IdentityDeps) {
     const passwordHash = await hash(input.password);
     const id = deps.newId('usr');
     try {
-      await db.transaction().execute(async (trx) => {
+      await inTransaction(db, async (trx) => {
         await trx.insertInto('users').values({ id, email, phone, password_hash: passwordHash, created_at: clock.now() }).execute();
         await deps.openWallet(trx, id);
       });
@@ -132,7 +132,7 @@ export function createIdentity(deps: IdentityDeps) {
       throw new AppError('invalid_code', 'the code is not correct', { attemptsLeft: Math.max(0, MAX_CODE_ATTEMPTS - row.attempts) });
     }
     await attempt.succeeded();
-    await db.transaction().execute(async (trx) => {
+    await inTransaction(db, async (trx) => {
       await trx.updateTable('users').set({ phone_confirmed_at: clock.now() }).where('id', '=', userId).execute();
       await trx.deleteFrom('phone_codes').where('user_id', '=', userId).execute();
     });

@@ -2,6 +2,7 @@
  * Ledger error codes (a subset of the platform's closed union). Database constraint failures are translated
  * here so callers see a code, never a driver error.
  */
+import { isUniqueViolation } from '../db/index.ts';
 import { AppError } from '../platform/index.ts';
 
 export type LedgerErrorCode = 'insufficient_funds' | 'invalid_state' | 'not_found' | 'ledger_conflict';
@@ -13,18 +14,6 @@ interface PgLikeError {
 }
 
 const asPg = (e: unknown): PgLikeError => (typeof e === 'object' && e !== null ? (e as PgLikeError) : {});
-
-/** Serialization failures and deadlocks are safe to retry: the transaction did nothing. */
-export function isRetryable(e: unknown): boolean {
-  const code = asPg(e).code;
-  return code === '40001' || code === '40P01';
-}
-
-export function isUniqueViolation(e: unknown, constraint?: string): boolean {
-  const pg = asPg(e);
-  if (pg.code !== '23505') return false;
-  return constraint === undefined || pg.constraint === constraint || (pg.message ?? '').includes(constraint);
-}
 
 /** Turns constraint violations the ledger expects into AppErrors; anything else passes through unchanged. */
 export function translateLedgerError(e: unknown): unknown {

@@ -7,7 +7,5 @@
  */
 export { createLedger, type Ledger, type LedgerDeps } from './service.ts';
 export { verifyLedger } from './verify.ts';
-export { inTransaction } from './transaction.ts';
-export { isRetryable, isUniqueViolation } from './errors.ts';
 export type * from './types.ts';
 export type { Alongside } from './repository.ts';

@@ -1,8 +1,8 @@
 import type { Kysely, Transaction } from 'kysely';
-import type { DB } from '../db/index.ts';
+import { type DB, backOff, isRetryable, inTransaction } from '../db/index.ts';
 import { type Yen, yen } from '../money/index.ts';
 import { AppError, type Clock, type NewId } from '../platform/index.ts';
-import { isRetryable, translateLedgerError } from './errors.ts';
+import { translateLedgerError } from './errors.ts';
 import * as repo from './repository.ts';
 import type { AccountKind, AccountSpec, Available, Balance, Transfer, TransferRequest } from './types.ts';
 
@@ -57,7 +57,7 @@ export function createLedger(deps: LedgerDeps) {
     const found = await repo.findAccountId(db, 'bank_clearing', { bankCode });
     if (found) return found;
     try {
-      return await db.transaction().execute((trx) => createAccount(trx, { kind: 'bank_clearing', bankCode }));
+      return await inTransaction(db, (trx) => createAccount(trx, { kind: 'bank_clearing', bankCode }));
     } catch (e) {
       const again = await repo.findAccountId(db, 'bank_clearing', { bankCode });
       if (again) return again;
@@ -69,7 +69,7 @@ export function createLedger(deps: LedgerDeps) {
     const found = await repo.findAccountId(db, kind, { ownerId: 'system' });
     if (found) return found;
     try {
-      return await db.transaction().execute((trx) => createAccount(trx, { kind, ownerId: 'system' }));
+      return await inTransaction(db, (trx) => createAccount(trx, { kind, ownerId: 'system' }));
     } catch (e) {
       const again = await repo.findAccountId(db, kind, { ownerId: 'system' });
       if (again) return again;
@@ -96,7 +96,7 @@ export function createLedger(deps: LedgerDeps) {
         return await move(db, requests, 'single', alongside);
       } catch (e) {
         if (!isRetryable(e) || attempt >= 6) throw e;
-        await new Promise((r) => setTimeout(r, Math.random() * 5 * attempt));
+        await backOff(attempt);
       }
     }
   }

@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { hash, verify } from '@node-rs/argon2';
 import type { Kysely } from 'kysely';
-import type { DB } from '../db/index.ts';
+import { type DB, inTransaction } from '../db/index.ts';
 import { createLoginThrottle, sha256 } from '../identity/index.ts';
-import { isUniqueViolation } from '../ledger/index.ts';
+import { isUniqueViolation } from '../db/index.ts';
 import { AppError, type Clock, type NewId } from '../platform/index.ts';
 import { type Audit, createAudit, listAudit, verifyAudit } from './audit.ts';
 import * as repo from './repository.ts';
@@ -36,7 +36,7 @@ export function createOps(deps: { db: Kysely<DB>; clock: Clock; newId: NewId }) 
     const id = deps.newId('op');
     const passwordHash = await hash(password);
     try {
-      await db.transaction().execute(async (trx) => {
+      await inTransaction(db, async (trx) => {
         await repo.insertOperator(trx, { id, email: normalized, passwordHash, role, at: clock.now() });
         await audit.append(trx, { actor: by, action: 'operator.create', target: id, details: { email: normalized, role } });
       });
@@ -60,12 +60,12 @@ export function createOps(deps: { db: Kysely<DB>; clock: Clock; newId: NewId }) 
     const passwordOk = await verify(row?.password_hash ?? DUMMY_HASH, password);
     if (!row || !passwordOk || row.disabled_at !== null) {
       const locked = await attempt.failed();
-      if (row) await db.transaction().execute((trx) => audit.append(trx, { actor: 'anonymous', action: 'operator.login_failed', target: row.id, details: { ...context, ...(locked ? { locked: true } : {}) } }));
+      if (row) await inTransaction(db, (trx) => audit.append(trx, { actor: 'anonymous', action: 'operator.login_failed', target: row.id, details: { ...context, ...(locked ? { locked: true } : {}) } }));
       throw new AppError('invalid_credentials', 'email or password is not correct');
     }
     await attempt.succeeded();
     const token = `ops_${randomBytes(32).toString('base64url')}`;
-    await db.transaction().execute(async (trx) => {
+    await inTransaction(db, async (trx) => {
       await repo.insertSession(trx, { id: deps.newId('ops'), operatorId: row.id, tokenHash: sha256(token), at: clock.now(), expiresAt: new Date(clock.now().getTime() + SESSION_TTL_MS) });
       await audit.append(trx, { actor: row.id, action: 'operator.login', target: row.id, details: { ...context } });
     });
@@ -73,7 +73,7 @@ export function createOps(deps: { db: Kysely<DB>; clock: Clock; newId: NewId }) 
   }
 
   async function logout(operatorId: string, token: string): Promise<void> {
-    await db.transaction().execute(async (trx) => {
+    await inTransaction(db, async (trx) => {
       await repo.revokeSession(trx, sha256(token), clock.now());
       await audit.append(trx, { actor: operatorId, action: 'operator.logout', target: operatorId });
     });
@@ -104,7 +104,7 @@ export function createOps(deps: { db: Kysely<DB>; clock: Clock; newId: NewId }) 
       ...(changes.registrationChanges !== undefined ? { registrationChanges: changes.registrationChanges } : {}),
     };
     if (Object.keys(moved).length === 0) throw new AppError('invalid_request', 'change at least one of linking, charging, registrationChanges');
-    return db.transaction().execute(async (trx) => {
+    return inTransaction(db, async (trx) => {
       const bank = await repo.updateBankSwitches(trx, code, moved, clock.now());
       if (!bank) throw new AppError('unknown_bank', `bank ${code} is not configured in Saifu`, { bankCode: code });
       await repo.insertSwitchChange(trx, { id: deps.newId('bsc'), bankCode: code, changes: moved, reason: why, actor: operatorId, at: clock.now() });
@@ -127,7 +127,7 @@ export function createOps(deps: { db: Kysely<DB>; clock: Clock; newId: NewId }) 
   async function viewCase(operatorId: string, id: string) {
     const found = await repo.findCase(db, id);
     if (!found) throw new AppError('not_found', `no case ${id}`);
-    await db.transaction().execute((trx) => audit.append(trx, { actor: operatorId, action: 'case.view', target: id }));
+    await inTransaction(db, (trx) => audit.append(trx, { actor: operatorId, action: 'case.view', target: id }));
     return found;
   }
 

@@ -9,8 +9,8 @@ import {
   BankUnavailableError,
   type InquiryOutcome,
 } from '../banks/gateway.ts';
-import type { DB, FaultKind } from '../db/index.ts';
-import { isUniqueViolation } from '../ledger/index.ts';
+import { type DB, type FaultKind, inTransaction } from '../db/index.ts';
+import { isUniqueViolation } from '../db/index.ts';
 import { type Yen, yen } from '../money/index.ts';
 import { AppError, type Clock, type NewId } from '../platform/index.ts';
 
@@ -147,7 +147,7 @@ export function createSandboxBank(deps: SandboxBankDeps) {
 
   async function apply(kind: 'debit' | 'credit', m: BankMovement): Promise<BankOutcome> {
     try {
-      return await db.transaction().execute(async (trx) => {
+      return await inTransaction(db, async (trx) => {
         const done = await findOperation(trx, m.reference);
         if (done) return done;
         const account = await trx
@@ -183,7 +183,7 @@ export function createSandboxBank(deps: SandboxBankDeps) {
   }
 
   async function record(kind: 'debit' | 'credit', m: BankMovement, outcome: BankOutcome): Promise<BankOutcome> {
-    return db.transaction().execute(async (trx) => (await findOperation(trx, m.reference)) ?? insertOperation(trx, kind, m, outcome));
+    return inTransaction(db, async (trx) => (await findOperation(trx, m.reference)) ?? insertOperation(trx, kind, m, outcome));
   }
 
   async function inquire(bankCode: string, reference: string): Promise<InquiryOutcome> {

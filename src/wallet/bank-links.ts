@@ -1,6 +1,6 @@
 import { type Selectable, type Transaction, sql } from 'kysely';
 import type { AccountType, BankLinksTable, DB, LinkStatus } from '../db/index.ts';
-import { inTransaction } from '../ledger/index.ts';
+import { inTransaction } from '../db/index.ts';
 import { AppError } from '../platform/index.ts';
 import type { WalletDeps } from './context.ts';
 

@@ -1,7 +1,7 @@
 import type { Transaction } from 'kysely';
 import { type BankOutcome, BankTimeoutError, BankUnavailableError, type InquiryOutcome } from '../banks/gateway.ts';
 import type { DB } from '../db/index.ts';
-import { inTransaction } from '../ledger/index.ts';
+import { inTransaction } from '../db/index.ts';
 import { AppError } from '../platform/index.ts';
 import type { WalletDeps } from './context.ts';
 

@@ -1,7 +1,7 @@
 import { type ExpressionBuilder, type Kysely, type Selectable, type Transaction, sql } from 'kysely';
 import { descriptorFor } from '../banks/gateway.ts';
 import type { ChargesTable, DB } from '../db/index.ts';
-import { inTransaction } from '../ledger/index.ts';
+import { inTransaction } from '../db/index.ts';
 import { type ChargeLimits, type ChargeUsage, type Yen, addTokyoDays, refuseCharge, tokyoDayStart, tokyoMonthStart, yen } from '../money/index.ts';
 import { AppError } from '../platform/index.ts';
 import type { BankSaga } from './bank-saga.ts';

@@ -1,7 +1,8 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Selectable } from 'kysely';
 import type { PaymentsTable, RefundsTable } from '../db/index.ts';
-import { type Alongside, inTransaction } from '../ledger/index.ts';
+import { type Alongside } from '../ledger/index.ts';
+import { inTransaction } from '../db/index.ts';
 import { type Yen, yen } from '../money/index.ts';
 import { AppError } from '../platform/index.ts';
 import { type AccountDirectory, type WalletDeps, assertMayMoveMoney } from './context.ts';
@@ -14,7 +15,7 @@ export function createPayments(deps: WalletDeps, accounts: AccountDirectory) {
   async function createMerchant(name: string): Promise<{ id: string; name: string; apiKey: string }> {
     const id = deps.newId('mer');
     const apiKey = `sk_${randomBytes(24).toString('base64url')}`;
-    await deps.db.transaction().execute(async (trx) => {
+    await inTransaction(deps.db, async (trx) => {
       const accountId = await deps.ledger.createAccount(trx, { kind: 'merchant', ownerId: id });
       await trx.insertInto('merchants').values({ id, name, account_id: accountId, api_key_hash: hashKey(apiKey), created_at: deps.clock.now() }).execute();
     });

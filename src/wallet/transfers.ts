@@ -1,7 +1,7 @@
 import { type Selectable, type Transaction, sql } from 'kysely';
 import { type AttemptCounter, type Ticket, counterKey, createAttemptCounter } from '../attempts/index.ts';
 import type { DB, WalletTransfersTable } from '../db/index.ts';
-import { inTransaction } from '../ledger/index.ts';
+import { inTransaction } from '../db/index.ts';
 import { type Yen, addTokyoDays, tokyoDayStart, yen } from '../money/index.ts';
 import { normalizePhone } from '../notify/index.ts';
 import { AppError } from '../platform/index.ts';

@@ -1,7 +1,7 @@
 import type { Selectable } from 'kysely';
 import { descriptorFor } from '../banks/gateway.ts';
 import type { WithdrawalsTable } from '../db/index.ts';
-import { inTransaction } from '../ledger/index.ts';
+import { inTransaction } from '../db/index.ts';
 import { type Yen, yen } from '../money/index.ts';
 import { AppError } from '../platform/index.ts';
 import type { BankSaga } from './bank-saga.ts';

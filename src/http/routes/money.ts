@@ -6,7 +6,7 @@ import type { Services } from '../../services.ts';
 import { authHandlers } from '../auth.ts';
 import type { idempotency } from '../idempotency.ts';
 import * as S from '../schemas.ts';
-import { isUniqueViolation } from '../../ledger/index.ts';
+import { isUniqueViolation } from '../../db/index.ts';
 import { Factor } from './identity.ts';
 import type { SecondFactor, SessionUser } from '../../identity/index.ts';
 
