@@ -42,6 +42,12 @@ describe('configuration', () => {
     [{ SAIFU_DOCS: 'maybe' }, 'SAIFU_DOCS'],
     [{ SAIFU_WORKERS: '2' }, 'SAIFU_WORKERS'],
     [{ SAIFU_PUBLIC_URL: 'localhost:3000/x' }, 'SAIFU_PUBLIC_URL'],
+    [{ SAIFU_INQUIRY_DELAY_MS: '-1' }, 'SAIFU_INQUIRY_DELAY_MS'],
+    [{ SAIFU_REQUEST_TIMEOUT_MS: '0' }, 'SAIFU_REQUEST_TIMEOUT_MS'],
+    [{ SAIFU_HEADERS_TIMEOUT_MS: 'soon' }, 'SAIFU_HEADERS_TIMEOUT_MS'],
+    [{ SAIFU_REQUEST_TIMEOUT_MS: '5000', SAIFU_HEADERS_TIMEOUT_MS: '8000' }, 'SAIFU_HEADERS_TIMEOUT_MS'],
+    [{ SAIFU_KEEP_ALIVE_TIMEOUT_MS: '10' }, 'SAIFU_KEEP_ALIVE_TIMEOUT_MS'],
+    [{ SAIFU_MAX_CONNECTIONS: '0' }, 'SAIFU_MAX_CONNECTIONS'],
   ])('%j stops start-up with one line naming %s', (env, name) => {
     let message = '';
     try {
@@ -61,6 +67,12 @@ describe('configuration', () => {
     expect(loadConfig(PRODUCTION)).toMatchObject({ env: 'production', stagingAllowSandboxProviders: true, sandbox: false });
     // Outside production the sandbox providers are the default and need no setting.
     expect(loadConfig({}).stagingAllowSandboxProviders).toBe(false);
+  });
+
+  it('bounds slow and idle sockets by default, and waits 30 s before asking the bank about a timeout', () => {
+    expect(loadConfig({})).toMatchObject({ inquiryDelayMs: 30_000, http: { requestTimeoutMs: 15_000, headersTimeoutMs: 10_000, keepAliveTimeoutMs: 10_000, maxConnections: 10_000 } });
+    const c = loadConfig({ SAIFU_INQUIRY_DELAY_MS: '0', SAIFU_REQUEST_TIMEOUT_MS: '30000', SAIFU_HEADERS_TIMEOUT_MS: '30000', SAIFU_KEEP_ALIVE_TIMEOUT_MS: '65000', SAIFU_MAX_CONNECTIONS: '500' });
+    expect(c).toMatchObject({ inquiryDelayMs: 0, http: { requestTimeoutMs: 30_000, headersTimeoutMs: 30_000, keepAliveTimeoutMs: 65_000, maxConnections: 500 } });
   });
 
   it('docs are on in development and off in production unless SAIFU_DOCS says otherwise', () => {

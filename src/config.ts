@@ -21,6 +21,20 @@ export function secretKeyProblem(key: string): string | undefined {
   return undefined;
 }
 
+export interface HttpLimits {
+  /** The whole request (headers and body) must arrive within this; otherwise 408 and the socket is closed. */
+  requestTimeoutMs: number;
+  /** The headers must arrive within this (at most requestTimeoutMs). */
+  headersTimeoutMs: number;
+  /** An idle keep-alive socket is closed after this. */
+  keepAliveTimeoutMs: number;
+  /** Open sockets per process; beyond it new connections are closed at once. */
+  maxConnections: number;
+}
+
+/** 2,000 slow-body requests once stayed open 100 s and 21,000 slow sockets exhausted file descriptors: these bound both. */
+export const DEFAULT_HTTP_LIMITS: HttpLimits = { requestTimeoutMs: 15_000, headersTimeoutMs: 10_000, keepAliveTimeoutMs: 10_000, maxConnections: 10_000 };
+
 const schema = z.object({
   PORT: int(3000, 0, 65535),
   HOST: optionalString.transform((v) => v ?? '127.0.0.1'),
@@ -31,6 +45,11 @@ const schema = z.object({
   SAIFU_TRUST_PROXY: bool(false),
   SAIFU_LOG_LEVEL: z.preprocess((v) => (v === '' ? undefined : v), z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info')),
   SAIFU_INQUIRY_INTERVAL_MS: int(5000, 100, 3_600_000),
+  SAIFU_INQUIRY_DELAY_MS: int(30_000, 0, 86_400_000),
+  SAIFU_REQUEST_TIMEOUT_MS: int(DEFAULT_HTTP_LIMITS.requestTimeoutMs, 1000, 600_000),
+  SAIFU_HEADERS_TIMEOUT_MS: int(DEFAULT_HTTP_LIMITS.headersTimeoutMs, 1000, 600_000),
+  SAIFU_KEEP_ALIVE_TIMEOUT_MS: int(DEFAULT_HTTP_LIMITS.keepAliveTimeoutMs, 1000, 600_000),
+  SAIFU_MAX_CONNECTIONS: int(DEFAULT_HTTP_LIMITS.maxConnections, 1, 1_000_000),
   SAIFU_SECRET_KEY: z.preprocess((v) => (v === '' ? undefined : v), z.string().optional()).superRefine((v, ctx) => {
     const problem = v === undefined ? undefined : secretKeyProblem(v);
     if (problem) ctx.addIssue({ code: 'custom', message: problem });
@@ -54,6 +73,10 @@ export interface Config {
   trustProxy: boolean;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   inquiryIntervalMs: number;
+  /** How long a bank call that timed out is left alone before the inquiry job asks the bank what happened. */
+  inquiryDelayMs: number;
+  /** Socket limits of the HTTP server (slow clients and idle sockets cannot hold file descriptors for long). */
+  http: HttpLimits;
   /** Encrypts TOTP seeds and keys PIN-value hashes. Required in production; in development kept in the data dir. */
   secretKey: string | undefined;
   /** Accept `legacy_pin` banks (the 2020 weakness); off unless explicitly enabled, for the simulator. */
@@ -91,6 +114,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const production = v.SAIFU_ENV === 'production';
   if (production && !v.SAIFU_SECRET_KEY) throw new ConfigError('invalid SAIFU_SECRET_KEY="": required in production (openssl rand -hex 32)');
   if (v.SAIFU_WORKERS > 1 && !v.DATABASE_URL) throw new ConfigError(`invalid SAIFU_WORKERS=${JSON.stringify(env.SAIFU_WORKERS)}: more than one worker needs DATABASE_URL (PGlite is single-process)`);
+  if (v.SAIFU_HEADERS_TIMEOUT_MS > v.SAIFU_REQUEST_TIMEOUT_MS) throw new ConfigError(`invalid SAIFU_HEADERS_TIMEOUT_MS=${JSON.stringify(env.SAIFU_HEADERS_TIMEOUT_MS)}: must not exceed SAIFU_REQUEST_TIMEOUT_MS (${v.SAIFU_REQUEST_TIMEOUT_MS})`);
   const sandbox = v.SAIFU_SANDBOX === undefined ? !production : v.SAIFU_SANDBOX === '1' || v.SAIFU_SANDBOX === 'true';
   const staging = v.SAIFU_STAGING_ALLOW_SANDBOX_PROVIDERS;
   if (production && sandbox && !staging) throw new ConfigError('invalid SAIFU_SANDBOX=1 with SAIFU_ENV=production: the sandbox routes create money; only a staging deployment may set SAIFU_STAGING_ALLOW_SANDBOX_PROVIDERS=1');
@@ -106,6 +130,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     trustProxy: v.SAIFU_TRUST_PROXY,
     logLevel: v.SAIFU_LOG_LEVEL,
     inquiryIntervalMs: v.SAIFU_INQUIRY_INTERVAL_MS,
+    inquiryDelayMs: v.SAIFU_INQUIRY_DELAY_MS,
+    http: { requestTimeoutMs: v.SAIFU_REQUEST_TIMEOUT_MS, headersTimeoutMs: v.SAIFU_HEADERS_TIMEOUT_MS, keepAliveTimeoutMs: v.SAIFU_KEEP_ALIVE_TIMEOUT_MS, maxConnections: v.SAIFU_MAX_CONNECTIONS },
     secretKey: v.SAIFU_SECRET_KEY,
     allowLegacyPin: v.SAIFU_ALLOW_LEGACY_PIN,
     publicUrl: v.SAIFU_PUBLIC_URL ?? `http://localhost:${v.PORT}`,

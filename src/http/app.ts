@@ -6,13 +6,16 @@ import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest, 
 import { type ZodTypeProvider, jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import { sql } from 'kysely';
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { DEFAULT_HTTP_LIMITS, type HttpLimits } from '../config.ts';
 import type { Services } from '../services.ts';
+import { authHandlers } from './auth.ts';
 import { errorBody, handleError } from './errors.ts';
 import { idempotency } from './idempotency.ts';
 import { guardInput } from './input-guard.ts';
 import { adminRoutes } from './routes/admin.ts';
 import { bankLinkRoutes } from './routes/bank-links.ts';
 import { bankRoutes } from './routes/banks.ts';
+import { hasOperatorGuard } from './operator-auth.ts';
 import { identityRoutes, sandboxIdentityRoutes } from './routes/identity.ts';
 import { moneyRoutes } from './routes/money.ts';
 import { sandboxRoutes } from './routes/sandbox.ts';
@@ -29,13 +32,24 @@ export interface HttpOptions {
   metrics?: boolean;
   /** When set, /metrics needs `Authorization: Bearer <token>` (SAIFU_METRICS_TOKEN). */
   metricsToken?: string;
+  /** Request, header and keep-alive timeouts and the connection cap (defaults: DEFAULT_HTTP_LIMITS). */
+  limits?: HttpLimits;
+}
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** Set at registration on routes whose preValidation resolves a caller: they refuse a missing credential before the body is read. */
+    needsCredential?: boolean;
+  }
 }
 
 /** Builds the HTTP face of the platform. Nothing here decides about money: routes parse, call a use case, present. */
 export async function buildApp(s: Services, o: HttpOptions): Promise<FastifyInstance> {
+  const limits = o.limits ?? DEFAULT_HTTP_LIMITS;
   const app = Fastify({
     logger: { level: o.logLevel, redact: ['req.headers.authorization', 'req.headers["idempotency-key"]'] },
     bodyLimit: 64 * 1024,
+    ...socketLimits(limits),
     trustProxy: o.trustProxy,
     genReqId: () => `req_${randomBytes(8).toString('hex')}`,
     requestIdHeader: false,
@@ -45,10 +59,13 @@ export async function buildApp(s: Services, o: HttpOptions): Promise<FastifyInst
       void (reply as unknown as FastifyReply).code(400).send(errorBody('invalid_request', message));
     },
     // Requests Node's HTTP parser rejects (raw non-ASCII in the URL, broken headers) get the API's error shape too.
-    clientErrorHandler: (_err, socket) => {
-      if (!socket.writable) return;
-      const body = JSON.stringify(errorBody('invalid_request', 'the HTTP request is malformed (percent-encode non-ASCII characters in the URL)'));
-      socket.end(`HTTP/1.1 400 Bad Request\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+    // A request whose headers or body did not arrive in time (SAIFU_HEADERS_TIMEOUT_MS, SAIFU_REQUEST_TIMEOUT_MS) is 408.
+    clientErrorHandler: (err: Error & { code?: string }, socket) => {
+      if (!socket.writable || socket.destroyed) return;
+      const timeout = err.code === 'ERR_HTTP_REQUEST_TIMEOUT';
+      const body = JSON.stringify(timeout ? errorBody('invalid_request', 'the request did not arrive in time; the connection is closed') : errorBody('invalid_request', 'the HTTP request is malformed (percent-encode non-ASCII characters in the URL)'));
+      socket.end(`HTTP/1.1 ${timeout ? '408 Request Timeout' : '400 Bad Request'}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+      if (timeout) socket.destroySoon();
     },
     // Per-request log lines only at debug/trace: at 'info' they would cost the hot path a log write each.
     logController: new LogController({ disableRequestLogging: o.logLevel !== 'debug' && o.logLevel !== 'trace' }),
@@ -58,6 +75,8 @@ export async function buildApp(s: Services, o: HttpOptions): Promise<FastifyInst
   app.setErrorHandler(handleError);
   app.setNotFoundHandler((req, reply) => void reply.code(404).send(errorBody('not_found', `no route ${req.method} ${req.url.split('?')[0]}`)));
   guardInput(app);
+  app.server.maxConnections = limits.maxConnections;
+  refuseMissingCredentialsEarly(app, s);
 
   const metrics = new Registry();
   collectDefaultMetrics({ register: metrics });
@@ -122,6 +141,42 @@ export async function buildApp(s: Services, o: HttpOptions): Promise<FastifyInst
  * keying on it would let a new device id per request start a fresh count.
  */
 export const rateLimitKey = (req: FastifyRequest): string => req.ip;
+
+/**
+ * Node's HTTP server checks header and request deadlines only every `connectionsCheckingInterval` (30 s by default),
+ * so it is tightened to a fraction of the shorter deadline. A socket with no traffic at all (a client that stops
+ * reading the answer) is closed after twice the request timeout; one socket serves at most 1,000 requests.
+ */
+function socketLimits(l: HttpLimits) {
+  const checkEveryMs = Math.max(25, Math.min(1000, Math.floor(Math.min(l.headersTimeoutMs, l.requestTimeoutMs) / 4)));
+  return {
+    requestTimeout: l.requestTimeoutMs,
+    keepAliveTimeout: l.keepAliveTimeoutMs,
+    connectionTimeout: 2 * l.requestTimeoutMs,
+    maxRequestsPerSocket: 1000,
+    http: { headersTimeout: l.headersTimeoutMs, requestTimeout: l.requestTimeoutMs, connectionsCheckingInterval: checkEveryMs },
+  };
+}
+
+/**
+ * Fastify reads a body after onRequest and before preValidation, where the credential is checked. So routes whose
+ * preValidation resolves a caller are marked at registration, and a request to one without a well-formed
+ * `Authorization: Bearer …` header is answered 401 in onRequest, before a stranger's body is read; when a body was
+ * announced the connection is closed rather than drained. Whether the token is valid is still decided by the guard.
+ */
+function refuseMissingCredentialsEarly(app: FastifyInstance, s: Services): void {
+  const guardNames = new Set(Object.values(authHandlers(s)).map((f) => f.name));
+  app.addHook('onRoute', (route) => {
+    const hooks = route.preValidation === undefined ? [] : Array.isArray(route.preValidation) ? route.preValidation : [route.preValidation];
+    if (hasOperatorGuard(route) || hooks.some((h) => guardNames.has(h.name))) route.config = { ...route.config, needsCredential: true };
+  });
+  app.addHook('onRequest', async (req, reply) => {
+    if (!req.routeOptions.config.needsCredential || /^Bearer\s+\S+$/i.test(req.headers.authorization ?? '')) return;
+    const announcedBody = (req.headers['content-length'] !== undefined && req.headers['content-length'] !== '0') || req.headers['transfer-encoding'] !== undefined;
+    if (announcedBody) void reply.header('connection', 'close');
+    return reply.code(401).send(errorBody('unauthorized', 'send Authorization: Bearer <token>'));
+  });
+}
 
 /** Compares a bearer token in constant time; no token configured means open. */
 function bearerCheck(token: string | undefined): (header: string | undefined) => boolean {
