@@ -183,7 +183,7 @@ describe.each(HAS_POSTGRES ? DATABASES.filter((d) => d === 'postgres') : DATABAS
     const right = (await latestCode(app, u.phone))!;
     const results = await Promise.allSettled(Array.from({ length: 1000 }, (_, i) => w.identity.confirmPhone(u.userId, String((Number(right) + 1 + i) % 1_000_000).padStart(6, '0'))));
     const codes = outcomes(results);
-    expect(count(codes, 'invalid_code')).toBe(5);
+    expect(count(codes, 'invalid_otp')).toBe(5);
     expect(count(codes, 'too_many_attempts')).toBe(995);
     // The right code, once the burst is over, meets the lock.
     await expect(w.identity.confirmPhone(u.userId, right)).rejects.toMatchObject({ code: 'too_many_attempts' });

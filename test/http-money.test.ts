@@ -248,7 +248,7 @@ describe.each(DATABASES)('money API on %s', (kind) => {
       expect(pay.json.error.code).toBe('phone_not_confirmed');
       const msgs = await call(app, 'GET', '/sandbox/messages?to=09055550000');
       const code = msgs.json.data[0].code;
-      expect((await call(app, 'POST', '/v1/me/phone/confirm', { token, body: { code: code === '000000' ? '111111' : '000000' } })).json.error.code).toBe('invalid_code');
+      expect((await call(app, 'POST', '/v1/me/phone/confirm', { token, body: { code: code === '000000' ? '111111' : '000000' } })).json.error.code).toBe('invalid_otp');
       expect((await call(app, 'POST', '/v1/me/phone/confirm', { token, body: { code } })).json.user.phoneConfirmed).toBe(true);
       const me = await call(app, 'GET', '/v1/me', { token });
       expect(me.json).toMatchObject({ email: 'new@example.test', phone: '09055550000', phoneConfirmed: true, verification: 'unverified' });

@@ -1,65 +1,118 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
-import { AppError, type ErrorCode } from '../platform/index.ts';
+import { NoResultError } from 'kysely';
+import { ATTEMPTS_ERROR_CODES } from '../attempts/errors.ts';
+import { BANKS_ERROR_CODES } from '../banks/errors.ts';
+import { IDENTITY_ERROR_CODES } from '../identity/errors.ts';
+import { LEDGER_ERROR_CODES } from '../ledger/errors.ts';
+import { InvalidYenError } from '../money/index.ts';
+import { OPS_ERROR_CODES } from '../ops/errors.ts';
+import { AppError, type ErrorCode, PLATFORM_ERROR_CODES } from '../platform/index.ts';
+import { SANDBOX_ERROR_CODES } from '../sandbox/errors.ts';
+import { WALLET_ERROR_CODES } from '../wallet/errors.ts';
 
-/** Every code's HTTP status, in one exhaustive table: adding a code to the union makes the compiler ask here. */
+/** Transport codes: what the HTTP edge itself refuses (auth, JSON, size, idempotency, amounts in input). */
+export const HTTP_ERROR_CODES = [
+  'invalid_json',
+  'payload_too_large',
+  /** Anything wrong with an amount in the input (API.md), whatever else is wrong. */
+  'invalid_amount',
+  'unauthorized',
+  'forbidden',
+  'idempotency_key_required',
+  'idempotency_key_reused',
+  'idempotency_key_in_use',
+] as const;
+export type HttpErrorCode = (typeof HTTP_ERROR_CODES)[number];
+
+declare module '../platform/errors.ts' {
+  interface ErrorCodeRegistry {
+    http: HttpErrorCode;
+  }
+}
+
+/** Every area's closed list, in dependency order: the whole vocabulary of the API, each code once. */
+export const ERROR_CODES_BY_AREA = {
+  platform: PLATFORM_ERROR_CODES,
+  attempts: ATTEMPTS_ERROR_CODES,
+  ledger: LEDGER_ERROR_CODES,
+  identity: IDENTITY_ERROR_CODES,
+  banks: BANKS_ERROR_CODES,
+  wallet: WALLET_ERROR_CODES,
+  sandbox: SANDBOX_ERROR_CODES,
+  ops: OPS_ERROR_CODES,
+  http: HTTP_ERROR_CODES,
+} as const;
+type Listed = (typeof ERROR_CODES_BY_AREA)[keyof typeof ERROR_CODES_BY_AREA][number];
+/** Compile-time: every registered code is listed above and nothing else is (an area registered but not imported fails here). */
+const sameCodes: [ErrorCode] extends [Listed] ? ([Listed] extends [ErrorCode] ? true : never) : never = true;
+void sameCodes;
+
+export const ERROR_CODES: readonly ErrorCode[] = Object.values(ERROR_CODES_BY_AREA).flat();
+
+/** Every code's HTTP status, in one exhaustive table: adding a code to any area's list makes the compiler ask here. */
 export const STATUS: Record<ErrorCode, number> = {
+  // platform
   invalid_request: 400,
-  invalid_amount: 400,
-  invalid_json: 400,
-  payload_too_large: 413,
   not_found: 404,
-  unknown_merchant: 404,
-  unknown_bank_link: 404,
-  unknown_bank: 404,
-  unknown_branch: 404,
-  invalid_account_number: 400,
-  account_type_not_supported: 422,
-  unauthorized: 401,
+  invalid_state: 409,
+  internal_error: 500,
+  // attempts
+  too_many_attempts: 429,
+  // ledger
+  insufficient_funds: 422,
+  // identity
   invalid_credentials: 401,
-  forbidden: 403,
-  email_taken: 409,
   signup_conflict: 409,
   contact_unavailable: 409,
   phone_not_confirmed: 403,
-  invalid_code: 400,
-  too_many_attempts: 429,
+  mfa_required: 401,
+  mfa_not_enrolled: 409,
+  step_up_required: 403,
+  invalid_otp: 400,
+  passkey_failed: 400,
+  verification_required: 403,
+  already_verified: 409,
+  reason_required: 400,
+  // banks
+  unknown_bank: 404,
+  unknown_branch: 404,
+  unknown_bank_link: 404,
+  invalid_account_number: 400,
+  account_type_not_supported: 422,
+  bank_not_participating: 422,
+  linking_suspended: 409,
+  auth_method_not_allowed: 409,
   authorization_in_progress: 409,
-  idempotency_key_required: 400,
-  idempotency_key_reused: 422,
-  idempotency_key_in_use: 409,
+  // wallet
+  unknown_merchant: 404,
   limit_exceeded: 422,
-  insufficient_funds: 422,
   self_transfer: 422,
   refund_exceeds_payment: 422,
   link_not_active: 409,
   wallet_frozen: 403,
-  invalid_state: 409,
   security_hold: 422,
   recipient_unavailable: 422,
-  bank_unavailable: 503,
   charging_suspended: 409,
-  ledger_conflict: 409,
-  internal_error: 500,
-  mfa_required: 401,
-  step_up_required: 403,
-  verification_required: 403,
-  already_verified: 409,
-  invalid_otp: 400,
-  mfa_not_enrolled: 409,
-  passkey_failed: 400,
-  bank_not_participating: 422,
-  linking_suspended: 409,
   registration_changes_suspended: 409,
-  auth_method_not_allowed: 409,
   account_already_linked: 409,
-  name_mismatch: 422,
-  bank_auth_failed: 422,
-  authorization_expired: 409,
-  bank_account_locked: 423,
+  bank_unavailable: 503,
+  // ops
+  email_taken: 409,
   operator_forbidden: 403,
-  reason_required: 400,
+  // http
+  invalid_json: 400,
+  payload_too_large: 413,
+  invalid_amount: 400,
+  unauthorized: 401,
+  forbidden: 403,
+  idempotency_key_required: 400,
+  idempotency_key_reused: 422,
+  idempotency_key_in_use: 409,
 };
+
+/** The codes a status can carry, for the OpenAPI error enums. */
+export const codesForStatus = (status: number): ErrorCode[] => ERROR_CODES.filter((c) => STATUS[c] === status);
 
 export interface ErrorBody {
   error: { code: ErrorCode; message: string; details?: Record<string, unknown> };
@@ -71,11 +124,19 @@ export function errorBody(code: ErrorCode, message: string, details?: Record<str
 
 type Answer = [code: ErrorCode, message: string, details?: Record<string, unknown>];
 
-/** Maps whatever a route threw to the API's error shape; unexpected errors are logged and answered as 500. */
+/**
+ * Maps whatever a route threw to the API's error shape. Anything untyped is a broken invariant or an unexpected
+ * failure: a row that must exist and does not (Kysely's NoResultError from executeTakeFirstOrThrow), a stored
+ * amount that is not valid yen (InvalidYenError), a driver error. It is logged with the route and request id and
+ * answered 500 `internal_error` with the request id, never a 404 that would hide it.
+ */
 export function handleError(err: FastifyError | Error, req: FastifyRequest, reply: FastifyReply): void {
   const answer = classify(err, reply);
   const [code, message, details] = answer ?? ['internal_error', 'an unexpected error occurred; quote the request id when reporting it', { requestId: req.id }];
-  if (!answer) req.log.error({ err }, 'unhandled error');
+  if (code === 'internal_error') {
+    const invariant = err instanceof NoResultError ? 'a row that must exist is missing' : err instanceof InvalidYenError ? 'a stored amount is not valid yen' : undefined;
+    req.log.error({ err, route: `${req.method} ${req.routeOptions?.url ?? req.url}`, requestId: req.id, ...(invariant ? { invariant } : {}) }, invariant ? `broken invariant: ${invariant}` : 'unhandled error');
+  }
   if (code === 'too_many_attempts' && !reply.getHeader('retry-after')) reply.header('retry-after', String(details?.retryAfterSeconds ?? 60));
   void reply.code(STATUS[code]).send(errorBody(code, message, details));
 }

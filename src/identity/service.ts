@@ -124,12 +124,12 @@ export function createIdentity(deps: IdentityDeps) {
       .executeTakeFirst();
     if (!row) {
       await attempt.uncounted();
-      throw new AppError('invalid_code', 'the code has expired or was tried too often: ask for a new one');
+      throw new AppError('invalid_otp', 'the code has expired or was tried too often: ask for a new one');
     }
     const ok = timingSafeEqual(Buffer.from(row.code_hash), Buffer.from(sha256(`${userId}:${code}`)));
     if (!ok) {
       await attempt.failed();
-      throw new AppError('invalid_code', 'the code is not correct', { attemptsLeft: Math.max(0, MAX_CODE_ATTEMPTS - row.attempts) });
+      throw new AppError('invalid_otp', 'the code is not correct', { attemptsLeft: Math.max(0, MAX_CODE_ATTEMPTS - row.attempts) });
     }
     await attempt.succeeded();
     await inTransaction(db, async (trx) => {

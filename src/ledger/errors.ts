@@ -1,11 +1,18 @@
 /**
- * Ledger error codes (a subset of the platform's closed union). Database constraint failures are translated
- * here so callers see a code, never a driver error.
+ * Ledger error codes: its own closed list (it also throws the platform's invalid_state and not_found). Database
+ * constraint failures are translated here so callers see a code, never a driver error.
  */
 import { isUniqueViolation } from '../db/index.ts';
 import { AppError } from '../platform/index.ts';
 
-export type LedgerErrorCode = 'insufficient_funds' | 'invalid_state' | 'not_found' | 'ledger_conflict';
+export const LEDGER_ERROR_CODES = ['insufficient_funds'] as const;
+export type LedgerErrorCode = (typeof LEDGER_ERROR_CODES)[number];
+
+declare module '../platform/errors.ts' {
+  interface ErrorCodeRegistry {
+    ledger: LedgerErrorCode;
+  }
+}
 
 interface PgLikeError {
   code?: string;

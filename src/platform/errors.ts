@@ -1,82 +1,38 @@
 /**
- * The one error type. Domain code throws `AppError` with a stable code; `http/` maps codes to statuses in one
- * exhaustive table, so adding a code makes the compiler ask for its status.
+ * The one error type. Domain code throws `AppError` with a stable code; `http/errors.ts` maps codes to statuses in
+ * one exhaustive table, so adding a code makes the compiler ask for its status.
+ *
+ * Platform knows no area, so the closed set of codes is assembled the other way round: each area's `errors.ts`
+ * lists its codes (`IDENTITY_ERROR_CODES`, …) and registers them in `ErrorCodeRegistry` by declaration merging.
+ * `ErrorCode` is the union of everything registered, so `new AppError('typo', …)` fails to compile anywhere, and
+ * `http/errors.ts` (which imports every list) checks that its table and the registry hold the same codes.
  */
-export const ERROR_CODES = [
-  // input
+
+/** Codes every area may throw: nothing area-specific about them. */
+export const PLATFORM_ERROR_CODES = [
+  /** The input is malformed (any field but an amount). */
   'invalid_request',
-  'invalid_amount',
-  'invalid_json',
-  'payload_too_large',
+  /** The thing asked for does not exist for this caller (a user-visible miss, never a broken invariant). */
   'not_found',
-  'unknown_merchant',
-  'unknown_bank_link',
-  'unknown_bank',
-  'unknown_branch',
-  'invalid_account_number',
-  'account_type_not_supported',
-  // auth
-  'unauthorized',
-  'invalid_credentials',
-  'forbidden',
-  'email_taken',
-  /** Sign-up refused because the email or the phone is in use: one code for both, so it names neither. */
-  'signup_conflict',
-  /** A new email or phone for an existing account is in use elsewhere (says no more than sign-up does). */
-  'contact_unavailable',
-  'phone_not_confirmed',
-  'invalid_code',
-  'too_many_attempts',
-  'authorization_in_progress',
-  // idempotency
-  'idempotency_key_required',
-  'idempotency_key_reused',
-  'idempotency_key_in_use',
-  // money rules
-  'limit_exceeded',
-  'insufficient_funds',
-  'self_transfer',
-  'refund_exceeds_payment',
-  'link_not_active',
-  'wallet_frozen',
+  /** The object is in a state that does not allow the action (already done, failed, voided…). */
   'invalid_state',
-  'security_hold',
-  'recipient_unavailable',
-  // banks
-  'bank_unavailable',
-  'charging_suspended',
-  // ledger internals surfaced as conflicts
-  'ledger_conflict',
+  /** A broken invariant or an unexpected failure: logged with context, answered with the request id. */
   'internal_error',
-  // identity (issue: identity, eKYC and linking)
-  'mfa_required',
-  'step_up_required',
-  'verification_required',
-  'already_verified',
-  'invalid_otp',
-  'mfa_not_enrolled',
-  'passkey_failed',
-  // linking
-  'bank_not_participating',
-  'linking_suspended',
-  'registration_changes_suspended',
-  'auth_method_not_allowed',
-  'account_already_linked',
-  'name_mismatch',
-  'bank_auth_failed',
-  'authorization_expired',
-  'bank_account_locked',
-  // operators
-  'operator_forbidden',
-  'reason_required',
 ] as const;
+export type PlatformErrorCode = (typeof PLATFORM_ERROR_CODES)[number];
 
-export type ErrorCode = (typeof ERROR_CODES)[number];
+/** Filled by each area's errors.ts (`declare module '../platform/errors.ts' { interface ErrorCodeRegistry { … } }`). */
+export interface ErrorCodeRegistry {
+  platform: PlatformErrorCode;
+}
 
-export class AppError extends Error {
+/** Every error code of the API: the union of every area's closed list. */
+export type ErrorCode = ErrorCodeRegistry[keyof ErrorCodeRegistry];
+
+export class AppError<C extends ErrorCode = ErrorCode> extends Error {
   override readonly name = 'AppError';
   constructor(
-    readonly code: ErrorCode,
+    readonly code: C,
     message: string,
     readonly details: Record<string, unknown> = {},
   ) {

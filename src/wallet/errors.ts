@@ -1,0 +1,22 @@
+/** wallet's error codes (charges, payments, transfers, withdrawals, refunds), closed; statuses in http/errors.ts. */
+export const WALLET_ERROR_CODES = [
+  'unknown_merchant',
+  'limit_exceeded',
+  'self_transfer',
+  'refund_exceeds_payment',
+  'link_not_active',
+  'wallet_frozen',
+  'security_hold',
+  'recipient_unavailable',
+  'charging_suspended',
+  'registration_changes_suspended',
+  'account_already_linked',
+  'bank_unavailable',
+] as const;
+export type WalletErrorCode = (typeof WALLET_ERROR_CODES)[number];
+
+declare module '../platform/errors.ts' {
+  interface ErrorCodeRegistry {
+    wallet: WalletErrorCode;
+  }
+}
