@@ -1,4 +1,4 @@
-import type { AccountType } from '../db/index.ts';
+import type { AccountType, BankDeclineCode } from '../db/index.ts';
 import type { Yen } from '../money/index.ts';
 
 /** The bank side of money movement. The sandbox implements it; a real bank connection would implement the same. */
@@ -18,7 +18,7 @@ export interface BankMovement {
   descriptor: string;
 }
 
-export type BankOutcome = { outcome: 'succeeded' } | { outcome: 'declined'; code: string };
+export type BankOutcome = { outcome: 'succeeded' } | { outcome: 'declined'; code: BankDeclineCode };
 /** `not_found` is a promise from the bank that the reference never applied and never will. */
 export type InquiryOutcome = BankOutcome | { outcome: 'not_found' };
 

@@ -1,5 +1,5 @@
 import type { Kysely, Selectable } from 'kysely';
-import type { AccountType, BankLinksTable, DB } from '../db/index.ts';
+import type { AccountType, BankLinksTable, DB, LinkFailureCode } from '../db/index.ts';
 import type { Notifier } from '../notify/index.ts';
 import { isUniqueViolation } from '../db/index.ts';
 import { AppError, type Clock, type NewId } from '../platform/index.ts';
@@ -65,7 +65,7 @@ export interface LinkView {
   branchCode: string;
   accountType: AccountType;
   accountNumberLast4: string;
-  failureCode?: string;
+  failureCode?: LinkFailureCode;
   nameMatch?: { score: number };
   authorization?: Authorization;
   createdAt: string;
@@ -262,7 +262,7 @@ export function createLinking(deps: LinkingDeps) {
   }
 
   /** A wrong PIN or code: the attempt stays spent; the holder hears of it; the last one fails the link. */
-  async function afterWrongAnswer(taken: LinkRow, code: string): Promise<LinkRow> {
+  async function afterWrongAnswer(taken: LinkRow, code: LinkFailureCode): Promise<LinkRow> {
     if (deps.policy().notifyHolder) await deps.bank.notifyHolder(ref(taken), `${deps.operatorName} との口座連携で認証に失敗しました。お心当たりのない場合は銀行へご連絡ください。`);
     if (taken.attempts_left <= 0) await fail(taken, code, false);
     return load(taken.user_id, taken.id);
@@ -309,12 +309,12 @@ export function createLinking(deps: LinkingDeps) {
     return load(link.user_id, link.id);
   }
 
-  async function failAndLoad(link: LinkRow, code: string, details: Record<string, unknown> = {}, score: number | null = null): Promise<LinkRow & { details?: Record<string, unknown> }> {
+  async function failAndLoad(link: LinkRow, code: LinkFailureCode, details: Record<string, unknown> = {}, score: number | null = null): Promise<LinkRow & { details?: Record<string, unknown> }> {
     await fail(link, code, true, score);
     return { ...(await load(link.user_id, link.id)), details };
   }
 
-  async function fail(link: LinkRow, code: string, notify = true, score: number | null = null): Promise<void> {
+  async function fail(link: LinkRow, code: LinkFailureCode, notify = true, score: number | null = null): Promise<void> {
     await db.updateTable('bank_links').set({ status: 'failed', failure_code: code, attempts_left: 0, ...(score !== null ? { name_match_score: score } : {}) }).where('id', '=', link.id).where('status', '=', 'pending_authorization').execute();
     if (notify && deps.policy().notifyHolder) await deps.bank.notifyHolder(ref(link), `${deps.operatorName} との口座連携が試みられましたが、完了しませんでした。お心当たりのない場合は銀行へご連絡ください。`);
   }

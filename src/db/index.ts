@@ -7,4 +7,5 @@
 export { openDatabase, migrate, type Database, type DatabaseOptions } from './connect.ts';
 export { inTransaction, isRetryable, isUniqueViolation, isCheckViolation, backOff } from './transaction.ts';
 export type * from './schema.ts';
+export * from './failure-codes.ts';
 export type { Kysely, Transaction } from 'kysely';

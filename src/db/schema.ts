@@ -1,4 +1,5 @@
 import type { ColumnType, Generated } from 'kysely';
+import type { BankDeclineCode, LinkFailureCode, MoneyFailureCode } from './failure-codes.ts';
 
 /** bigint columns: both drivers are set to return JS numbers (see connect.ts); repositories brand them as Yen. */
 type Int8 = ColumnType<number, number | bigint, number | bigint>;
@@ -93,7 +94,7 @@ export interface BankLinksTable {
   account_type: AccountType;
   account_number: string;
   status: LinkStatus;
-  failure_code: ColumnType<string | null, string | null | undefined, string | null>;
+  failure_code: ColumnType<LinkFailureCode | null, LinkFailureCode | null | undefined, LinkFailureCode | null>;
   auth_method: ColumnType<string | null, string | null | undefined, string | null>;
   auth_step: ColumnType<string | null, string | null | undefined, string | null>;
   attempts_left: ColumnType<number, number | undefined, number>;
@@ -112,7 +113,7 @@ export interface ChargesTable {
   bank_code: string;
   amount: Int8;
   status: MoneyStatus;
-  failure_code: string | null;
+  failure_code: MoneyFailureCode | null;
   hold_id: string | null;
   bank_reference: string;
   bank_called_at: Ts | null;
@@ -141,7 +142,7 @@ export interface WalletTransfersTable {
   message: string | null;
   /** For a requires_action transfer this is its hold (a pending ledger transfer), posted or voided later. */
   transfer_id: string;
-  failure_code: ColumnType<string | null, string | null | undefined, string | null>;
+  failure_code: ColumnType<MoneyFailureCode | null, MoneyFailureCode | null | undefined, MoneyFailureCode | null>;
   created_at: Ts;
 }
 export interface RefundsTable {
@@ -198,7 +199,7 @@ export interface SandboxBankOperationsTable {
   kind: 'debit' | 'credit';
   amount: Int8;
   outcome: 'succeeded' | 'declined' | 'cancelled';
-  decline_code: string | null;
+  decline_code: BankDeclineCode | null;
   created_at: Ts;
 }
 export interface SandboxStatementLinesTable {

@@ -1,5 +1,8 @@
 import { z } from 'zod';
-import { MAX_AMOUNT } from '../money/index.ts';
+import { LINK_FAILURE_CODES, MONEY_FAILURE_CODES } from '../db/index.ts';
+import { amount, InvalidYenError, MAX_AMOUNT, type Yen } from '../money/index.ts';
+import { AppError } from '../platform/index.ts';
+import { codesForStatus } from './errors.ts';
 
 /** Integer yen, 1 … 9,999,999,999; strings, fractions and zero are refused (API.md). */
 export const Amount = z.number().int().min(1).max(MAX_AMOUNT).describe('Integer yen, 1 … 9,999,999,999');
@@ -7,17 +10,51 @@ export const Id = (prefix: string) => z.string().min(1).max(64).describe(`An id 
 export const Timestamp = z.string().describe('ISO 8601, UTC');
 export const MoneyStatus = z.enum(['succeeded', 'pending', 'requires_action', 'in_review', 'failed', 'reversed']);
 
-export const ErrorResponse = z
-  .object({
-    error: z.object({
-      code: z.string().describe('Stable machine-readable code'),
-      message: z.string(),
-      details: z.record(z.string(), z.unknown()).optional(),
-    }),
-  })
-  .describe('Error');
+/**
+ * The error body for one HTTP status: `error.code` is an enum of every code the HTTP table (http/errors.ts) maps
+ * to that status, so generated clients get a closed set per response. Broad but always true: the response
+ * serializer checks bodies against it, so a narrower list that missed a code would turn an answer into a 500.
+ */
+export function errorResponse(status: number) {
+  const codes = codesForStatus(status);
+  const [first, ...rest] = codes;
+  if (first === undefined) throw new Error(`no error code maps to HTTP ${status}: add one in http/errors.ts or drop the status`);
+  return z
+    .object({
+      error: z.object({
+        code: z.enum([first, ...rest]).describe(`Stable machine-readable code (the codes answered with ${status})`),
+        message: z.string(),
+        details: z.record(z.string(), z.unknown()).optional(),
+      }),
+    })
+    .describe(`Error (${status})`);
+}
+export type ErrorResponse = ReturnType<typeof errorResponse>;
 
-export const errors = (...statuses: number[]) => Object.fromEntries(statuses.map((s) => [s, ErrorResponse])) as Record<number, typeof ErrorResponse>;
+const byStatus = new Map<number, ErrorResponse>();
+/** Error responses for a route's statuses: `...S.errors(400, 401, 404)` in `response`. */
+export const errors = (...statuses: number[]): Record<number, ErrorResponse> =>
+  Object.fromEntries(
+    statuses.map((s) => {
+      if (!byStatus.has(s)) byStatus.set(s, errorResponse(s));
+      return [s, byStatus.get(s)!];
+    }),
+  );
+
+/** An amount from input as `Yen`; a value the schema let through but yen refuses is still 400 `invalid_amount`. */
+export function inputAmount(value: number): Yen {
+  try {
+    return amount(value);
+  } catch (e) {
+    if (e instanceof InvalidYenError) throw new AppError('invalid_amount', 'amount must be an integer number of yen from 1 to 9,999,999,999', { amount: value });
+    throw e;
+  }
+}
+
+/** Why a money object failed (stored after the bank was called, or when a second factor never came). */
+export const MoneyFailureCode = z.enum(MONEY_FAILURE_CODES).describe('Why the object failed; present only when status is `failed`');
+/** Why a bank link failed. */
+export const LinkFailureCode = z.enum(LINK_FAILURE_CODES).describe('Why the link failed; present only when status is `failed`');
 
 export const IdempotencyHeaders = z.object({
   'idempotency-key': z.string().min(1).max(255).optional().describe('Required: 1–255 characters; same key + same body replays the first answer'),
@@ -32,7 +69,7 @@ export const Charge = z.object({
   status: MoneyStatus,
   amount: z.number().int(),
   bankLinkId: z.string(),
-  failureCode: z.string().optional(),
+  failureCode: MoneyFailureCode.optional(),
   risk: Risk,
   nextAction: NextAction,
   createdAt: Timestamp,
@@ -56,7 +93,7 @@ export const Transfer = z.object({
   from: z.object({ userId: z.string() }),
   to: z.object({ userId: z.string() }),
   message: z.string().optional(),
-  failureCode: z.string().optional(),
+  failureCode: MoneyFailureCode.optional(),
   nextAction: NextAction,
   createdAt: Timestamp,
 });
@@ -66,7 +103,7 @@ export const Withdrawal = z.object({
   status: MoneyStatus,
   amount: z.number().int(),
   bankLinkId: z.string(),
-  failureCode: z.string().optional(),
+  failureCode: MoneyFailureCode.optional(),
   nextAction: NextAction,
   createdAt: Timestamp,
 });

@@ -1,6 +1,6 @@
 import type { Transaction } from 'kysely';
 import { type BankOutcome, BankTimeoutError, BankUnavailableError, type InquiryOutcome } from '../banks/gateway.ts';
-import type { DB } from '../db/index.ts';
+import type { DB, MoneyFailureCode } from '../db/index.ts';
 import { inTransaction } from '../db/index.ts';
 import { AppError } from '../platform/index.ts';
 import type { WalletDeps } from './context.ts';
@@ -8,7 +8,7 @@ import type { WalletDeps } from './context.ts';
 /** Charges and withdrawals share one shape: a ledger hold, a bank call, then post or void. */
 export type SagaTable = 'charges' | 'withdrawals';
 
-export type Settlement = { outcome: 'post' } | { outcome: 'void'; failureCode: string };
+export type Settlement = { outcome: 'post' } | { outcome: 'void'; failureCode: MoneyFailureCode };
 
 /**
  * The middle and last steps of a bank saga. The hold is already committed; the bank is called outside any

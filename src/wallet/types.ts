@@ -1,4 +1,4 @@
-import type { MoneyStatus } from '../db/index.ts';
+import type { MoneyFailureCode, MoneyStatus } from '../db/index.ts';
 import type { Yen } from '../money/index.ts';
 
 export interface NextAction {
@@ -19,7 +19,7 @@ export interface Charge {
   status: MoneyStatus;
   amount: Yen;
   bankLinkId: string;
-  failureCode?: string;
+  failureCode?: MoneyFailureCode;
   risk: RiskVerdict;
   /** For `requires_action`: what the client must do (confirm with a second factor). */
   nextAction?: NextAction;
@@ -46,7 +46,7 @@ export interface WalletTransfer {
   from: { userId: string };
   to: { userId: string };
   message?: string;
-  failureCode?: string;
+  failureCode?: MoneyFailureCode;
   /** For `requires_action` (the sender only): confirm with a second factor within 15 minutes. */
   nextAction?: NextAction;
   createdAt: string;
@@ -58,7 +58,7 @@ export interface Withdrawal {
   status: MoneyStatus;
   amount: Yen;
   bankLinkId: string;
-  failureCode?: string;
+  failureCode?: MoneyFailureCode;
   /** For `requires_action` (first withdrawal to a link): confirm with a second factor within 15 minutes. */
   nextAction?: NextAction;
   createdAt: string;

@@ -14,7 +14,7 @@ export const LinkSchema = z.object({
   branchCode: z.string(),
   accountType: z.enum(['ordinary', 'current', 'savings']),
   accountNumberLast4: z.string().describe('Full account numbers never leave the server'),
-  failureCode: z.string().optional(),
+  failureCode: S.LinkFailureCode.optional(),
   nameMatch: z.object({ score: z.number().int() }).optional(),
   authorization: Authorization.optional(),
   details: z.record(z.string(), z.unknown()).optional(),

@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { amount as toAmount } from '../../money/index.ts';
+import { inputAmount as toAmount } from '../schemas.ts';
 import { AppError } from '../../platform/index.ts';
 import type { Services } from '../../services.ts';
 import { authHandlers } from '../auth.ts';
