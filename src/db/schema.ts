@@ -159,9 +159,12 @@ export interface IdempotencyKeysTable {
   scope: string;
   key: string;
   request_hash: string;
+  /** `in_flight`: the object (if `object_id`) is written, its final answer not yet stored; `done`: the answer is. */
   state: 'in_flight' | 'done';
   response_status: number | null;
   response_body: string | null;
+  /** The object the request created or confirmed, written with it (migration 0013). */
+  object_id: string | null;
   created_at: Ts;
 }
 export interface BankSettingsTable {

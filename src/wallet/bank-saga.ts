@@ -3,6 +3,7 @@ import { type BankOutcome, BankTimeoutError, BankUnavailableError, type InquiryO
 import type { DB, MoneyFailureCode } from '../db/index.ts';
 import { inTransaction } from '../db/index.ts';
 import { AppError } from '../platform/index.ts';
+import { type CircuitBreaker, createCircuitBreaker } from './circuit-breaker.ts';
 import type { WalletDeps } from './context.ts';
 
 /** Charges and withdrawals share one shape: a ledger hold, a bank call, then post or void. */
@@ -10,27 +11,47 @@ export type SagaTable = 'charges' | 'withdrawals';
 
 export type Settlement = { outcome: 'post' } | { outcome: 'void'; failureCode: MoneyFailureCode };
 
+/** The failure code of an object whose bank refused the connection: nothing happened there, so it may be resumed. */
+export const BANK_UNAVAILABLE = 'bank_unavailable' satisfies MoneyFailureCode;
+
+const retryAfterSeconds = (ms: number): number => Math.max(1, Math.ceil(ms / 1000));
+
 /**
  * The middle and last steps of a bank saga. The hold is already committed; the bank is called outside any
  * transaction; the answer posts or voids the hold. A timeout leaves the object `pending` for the inquiry job.
  * Post and void are guarded twice: the status moves from `pending` only once (conditional UPDATE), and the
  * ledger refuses a second resolution of the hold (unique index).
  */
-export function createBankSaga(deps: WalletDeps) {
-  async function callBank(table: SagaTable, id: string, call: () => Promise<BankOutcome>): Promise<'settled' | 'in_flight'> {
+export function createBankSaga(deps: WalletDeps, breaker: CircuitBreaker = createCircuitBreaker(deps.clock)) {
+  /**
+   * Refuses (503 bank_unavailable with `retryAfterSeconds`) while the bank's circuit is open: called before an
+   * object is written, so retries during an outage create nothing.
+   */
+  function assertBankAvailable(bankCode: string): void {
+    const v = breaker.check(bankCode);
+    if (!v.pass) throw new AppError('bank_unavailable', 'the bank is not reachable right now; nothing was done, retry later', { bankCode, retryAfterSeconds: retryAfterSeconds(v.retryAfterMs) });
+  }
+
+  async function callBank(table: SagaTable, id: string, bankCode: string, call: () => Promise<BankOutcome>): Promise<'settled' | 'in_flight'> {
     let outcome: BankOutcome;
     try {
       outcome = await call();
     } catch (e) {
-      if (e instanceof BankTimeoutError) return 'in_flight';
+      if (e instanceof BankTimeoutError) {
+        breaker.succeeded(bankCode);
+        return 'in_flight';
+      }
       if (e instanceof BankUnavailableError) {
-        await settle(table, id, { outcome: 'void', failureCode: 'bank_unavailable' });
-        throw new AppError('bank_unavailable', 'the bank is not reachable right now; nothing was moved, try again later', { [table === 'charges' ? 'chargeId' : 'withdrawalId']: id });
+        breaker.failed(bankCode);
+        await settle(table, id, { outcome: 'void', failureCode: BANK_UNAVAILABLE });
+        const details = { [table === 'charges' ? 'chargeId' : 'withdrawalId']: id, bankCode, retryAfterSeconds: retryAfterSeconds(breaker.retryAfterMs(bankCode) || 5_000) };
+        throw new AppError('bank_unavailable', 'the bank is not reachable right now; nothing was moved, retry later with the same Idempotency-Key', details);
       }
       // Anything else is an unknown outcome too: leave it to the inquiry, which asks the bank what happened.
       deps.alert?.('bank call failed unexpectedly', { table, id, error: String(e) });
       return 'in_flight';
     }
+    breaker.succeeded(bankCode);
     await settle(table, id, outcome.outcome === 'succeeded' ? { outcome: 'post' } : { outcome: 'void', failureCode: outcome.code });
     return 'settled';
   }
@@ -80,6 +101,6 @@ export function createBankSaga(deps: WalletDeps) {
     return tally;
   }
 
-  return { callBank, settle, settleInFlight };
+  return { assertBankAvailable, callBank, settle, settleInFlight, breaker };
 }
 export type BankSaga = ReturnType<typeof createBankSaga>;

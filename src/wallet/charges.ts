@@ -4,7 +4,7 @@ import type { ChargesTable, DB } from '../db/index.ts';
 import { inTransaction } from '../db/index.ts';
 import { type ChargeLimits, type ChargeUsage, type Yen, addTokyoDays, refuseCharge, tokyoDayStart, tokyoMonthStart, yen } from '../money/index.ts';
 import { AppError } from '../platform/index.ts';
-import type { BankSaga } from './bank-saga.ts';
+import { BANK_UNAVAILABLE, type BankSaga } from './bank-saga.ts';
 import type { BankLink, BankLinks } from './bank-links.ts';
 import { CONFIRM_TTL_MS, isConfirmationExpired, nextActionFor, walletHolding } from './confirmation.ts';
 import { type AccountDirectory, type WalletDeps, assertMayMoveMoney, assertPayerMayPay, isElevated, lockWallet } from './context.ts';
@@ -15,9 +15,12 @@ import type { Actor, Charge } from './types.ts';
 const countsAgainstLimits = (now: Date) => (eb: ExpressionBuilder<DB, 'charges'>) =>
   eb.or([eb('status', 'in', ['succeeded', 'pending', 'in_review']), eb.and([eb('status', '=', 'requires_action'), eb('created_at', '>', new Date(now.getTime() - CONFIRM_TTL_MS))])]);
 
+/** A write that must commit with the charge's first row or not at all (the API's idempotency record). */
+type WithCharge = (trx: Transaction<DB>, chargeId: string) => Promise<void>;
+
 /** Charges: bank debit → wallet, as a saga (hold limits and a pending credit, debit the bank, post or void). */
 export function createCharges(deps: WalletDeps, accounts: AccountDirectory, links: BankLinks, saga: BankSaga) {
-  async function createCharge(actor: Actor, input: { bankLinkId: string; amount: Yen }): Promise<Charge> {
+  async function createCharge(actor: Actor, input: { bankLinkId: string; amount: Yen }, alongside?: WithCharge): Promise<Charge> {
     assertMayMoveMoney(actor, deps.policy.requirePhoneConfirmed);
     const link = await links.getLink(actor.id, input.bankLinkId);
     if (link.status !== 'active') throw new AppError('link_not_active', `bank link is ${link.status}`, { status: link.status });
@@ -29,9 +32,12 @@ export function createCharges(deps: WalletDeps, accounts: AccountDirectory, link
     const id = deps.newId('chg');
     // The first charge on a new link is a sensitive action: without a fresh second factor it waits for one.
     const needsConfirmation = deps.policy.stepUp.firstChargeOnLink && !isElevated(actor, deps.clock.now()) && !(await hasChargedBefore(link.id));
+    // A bank known to be down is refused before anything is written.
+    if (!needsConfirmation) saga.assertBankAvailable(link.bankCode);
 
     await inTransaction(deps.db, async (trx) => {
       await lockWallet(trx, actor.id);
+      await alongside?.(trx, id);
       await assertWithinLimits(trx, actor, link, wallet, input.amount);
       const now = deps.clock.now();
       const hold = needsConfirmation ? undefined : (await deps.ledger.transfer(trx, [{ debitAccountId: clearing, creditAccountId: wallet, amount: input.amount, code: 'charge', refId: id }], 'pending'))[0];
@@ -64,7 +70,7 @@ export function createCharges(deps: WalletDeps, accounts: AccountDirectory, link
    * while it waited, but they are checked again under the wallet's lock (other money may have arrived since),
    * then the hold is written and the bank called.
    */
-  async function confirmCharge(actor: Actor, id: string): Promise<Charge> {
+  async function confirmCharge(actor: Actor, id: string, alongside?: WithCharge): Promise<Charge> {
     assertMayMoveMoney(actor, deps.policy.requirePhoneConfirmed);
     const row = await deps.db.selectFrom('charges').selectAll().where('id', '=', id).where('user_id', '=', actor.id).executeTakeFirst();
     if (!row) throw new AppError('not_found', `no charge ${id}`);
@@ -75,10 +81,12 @@ export function createCharges(deps: WalletDeps, accounts: AccountDirectory, link
     }
     const link = await links.getLink(actor.id, row.bank_link_id);
     if (link.status !== 'active') throw new AppError('link_not_active', `bank link is ${link.status}`, { status: link.status });
+    saga.assertBankAvailable(link.bankCode);
     const clearing = await deps.ledger.bankClearingAccount(deps.db, link.bankCode);
     const wallet = await accounts.walletAccountOf(actor.id);
     const claimed = await inTransaction(deps.db, async (trx) => {
       await lockWallet(trx, actor.id);
+      await alongside?.(trx, id);
       const now = deps.clock.now();
       await assertPayerMayPay(trx, actor.id, now, false);
       await assertWithinLimits(trx, actor, link, wallet, yen(row.amount), id);
@@ -92,9 +100,40 @@ export function createCharges(deps: WalletDeps, accounts: AccountDirectory, link
     return getCharge(actor.id, id);
   }
 
+  /**
+   * Runs again a charge whose bank refused the connection (`failed`, `bank_unavailable`): what a retry of its
+   * Idempotency-Key does, so one key keeps one charge. Nothing happened at the bank, so the same reference goes
+   * out again under a new hold, after every limit is checked again. A charge in any other state is returned as is.
+   */
+  async function resumeCharge(actor: Actor, id: string): Promise<Charge> {
+    assertMayMoveMoney(actor, deps.policy.requirePhoneConfirmed);
+    const row = await deps.db.selectFrom('charges').selectAll().where('id', '=', id).where('user_id', '=', actor.id).executeTakeFirst();
+    if (!row) throw new AppError('not_found', `no charge ${id}`);
+    if (row.status !== 'failed' || row.failure_code !== BANK_UNAVAILABLE) return toCharge(row);
+    const link = await links.getLink(actor.id, row.bank_link_id);
+    if (link.status !== 'active') throw new AppError('link_not_active', `bank link is ${link.status}`, { status: link.status });
+    saga.assertBankAvailable(link.bankCode);
+    const clearing = await deps.ledger.bankClearingAccount(deps.db, link.bankCode);
+    const wallet = await accounts.walletAccountOf(actor.id);
+    const resumed = await inTransaction(deps.db, async (trx) => {
+      await lockWallet(trx, actor.id);
+      const now = deps.clock.now();
+      await assertPayerMayPay(trx, actor.id, now, false);
+      // Only one retry wins the charge back; the others answer with its state.
+      const won = await trx.updateTable('charges').set({ status: 'pending', failure_code: null, bank_called_at: now, updated_at: now }).where('id', '=', id).where('status', '=', 'failed').where('failure_code', '=', BANK_UNAVAILABLE).returning('id').executeTakeFirst();
+      if (!won) return false;
+      await assertWithinLimits(trx, actor, link, wallet, yen(row.amount), id);
+      const hold = (await deps.ledger.transfer(trx, [{ debitAccountId: clearing, creditAccountId: wallet, amount: yen(row.amount), code: 'charge', refId: id }], 'pending'))[0];
+      await trx.updateTable('charges').set({ hold_id: hold?.id ?? null }).where('id', '=', id).execute();
+      return true;
+    });
+    if (resumed) await debitBank(link, id, yen(row.amount));
+    return getCharge(actor.id, id);
+  }
+
   async function debitBank(link: BankLink, id: string, amount: Yen): Promise<void> {
     const account = { bankCode: link.bankCode, branchCode: link.branchCode, accountType: link.accountType, accountNumber: link.accountNumber };
-    await saga.callBank('charges', id, () => deps.bank.debit({ account, amount, reference: id, descriptor: descriptorFor(id) }));
+    await saga.callBank('charges', id, link.bankCode, () => deps.bank.debit({ account, amount, reference: id, descriptor: descriptorFor(id) }));
   }
 
   async function hasChargedBefore(linkId: string): Promise<boolean> {
@@ -184,7 +223,7 @@ export function createCharges(deps: WalletDeps, accounts: AccountDirectory, link
     return r.length;
   }
 
-  return { createCharge, confirmCharge, getCharge, limitsView, linkLimits, expireUnconfirmed };
+  return { createCharge, confirmCharge, resumeCharge, getCharge, limitsView, linkLimits, expireUnconfirmed };
 }
 export type Charges = ReturnType<typeof createCharges>;
 

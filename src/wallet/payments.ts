@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
-import type { Selectable } from 'kysely';
-import type { PaymentsTable, RefundsTable } from '../db/index.ts';
-import { type Alongside } from '../ledger/index.ts';
+import type { Selectable, Transaction } from 'kysely';
+import type { DB, PaymentsTable, RefundsTable } from '../db/index.ts';
+import type { Alongside } from '../ledger/index.ts';
 import { inTransaction } from '../db/index.ts';
 import { type Yen, yen } from '../money/index.ts';
 import { AppError } from '../platform/index.ts';
@@ -62,12 +62,14 @@ export function createPayments(deps: WalletDeps, accounts: AccountDirectory) {
     return toPayment(row);
   }
 
-  async function refund(merchantId: string, paymentId: string, amount: Yen): Promise<Refund> {
+  /** `alongside` must commit with the refund or not at all (the API's idempotency record). */
+  async function refund(merchantId: string, paymentId: string, amount: Yen, alongside?: (trx: Transaction<DB>, refundId: string) => Promise<void>): Promise<Refund> {
     const id = deps.newId('rfd');
     const now = deps.clock.now();
     await inTransaction(deps.db, async (trx) => {
       const p = await trx.selectFrom('payments').selectAll().where('id', '=', paymentId).where('merchant_id', '=', merchantId).forUpdate().executeTakeFirst();
       if (!p) throw new AppError('not_found', `no payment ${paymentId} for this merchant`);
+      await alongside?.(trx, id);
       const refundable = p.amount - p.refunded;
       if (amount > refundable) throw new AppError('refund_exceeds_payment', `at most ${refundable} yen of this payment can still be refunded`, { refundable });
       const t = await deps.ledger.reverse(trx, p.transfer_id, amount, 'refund', id);
@@ -77,7 +79,14 @@ export function createPayments(deps: WalletDeps, accounts: AccountDirectory) {
     return { id, object: 'refund', status: 'succeeded', amount, paymentId, createdAt: now.toISOString() };
   }
 
-  return { createMerchant, authenticateMerchant, getMerchant, createPayment, getPayment, refund };
+  /** A refund as its merchant sees it. */
+  async function getRefund(merchantId: string, id: string): Promise<Refund> {
+    const row = await deps.db.selectFrom('refunds').selectAll().where('id', '=', id).where('merchant_id', '=', merchantId).executeTakeFirst();
+    if (!row) throw new AppError('not_found', `no refund ${id}`);
+    return toRefund(row);
+  }
+
+  return { createMerchant, authenticateMerchant, getMerchant, createPayment, getPayment, refund, getRefund };
 }
 export type Payments = ReturnType<typeof createPayments>;
 

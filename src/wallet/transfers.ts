@@ -17,6 +17,9 @@ const unavailable = () => new AppError('recipient_unavailable', 'this transfer c
 
 type TransferTo = { userId: string } | { phone: string };
 
+/** A write that must commit with the transfer or not at all (the API's idempotency record). */
+type WithTransfer = (trx: Transaction<DB>, transferId: string) => Promise<void>;
+
 /**
  * Wallet-to-wallet transfers. Transfers adding up to the day's threshold (Asia/Tokyo, counted under the payer's
  * wallet lock) wait for a second factor (`requires_action`) with their money held as a pending ledger transfer
@@ -24,7 +27,7 @@ type TransferTo = { userId: string } | { phone: string };
  * a confirmation voids it.
  */
 export function createTransfers(deps: WalletDeps, accounts: AccountDirectory, attempts: AttemptCounter = createAttemptCounter(deps)) {
-  async function createTransfer(actor: Actor, input: { to: TransferTo; amount: Yen; message?: string }): Promise<WalletTransfer> {
+  async function createTransfer(actor: Actor, input: { to: TransferTo; amount: Yen; message?: string }, alongside?: WithTransfer): Promise<WalletTransfer> {
     assertMayMoveMoney(actor, deps.policy.requirePhoneConfirmed);
     assertNoSecurityHold(actor, deps.clock.now());
     // Refusals that do not depend on the recipient come first: after the lookup, every refusal looks the same.
@@ -44,6 +47,7 @@ export function createTransfers(deps: WalletDeps, accounts: AccountDirectory, at
       const status = await inTransaction(deps.db, async (trx) => {
         // The payer's lock serialises the day's sum; the recipient's, its balance cap (a credit-side rule).
         await lockWallets(trx, [actor.id, recipient.id]);
+        await alongside?.(trx, id);
         const now = deps.clock.now();
         await assertPayerMayPay(trx, actor.id, now, true);
         if (input.amount > deps.policy.balanceCap - (await walletHolding(deps, trx, recipient.id, to))) throw unavailable();
@@ -63,7 +67,7 @@ export function createTransfers(deps: WalletDeps, accounts: AccountDirectory, at
   }
 
   /** Posts a `requires_action` transfer once the caller has confirmed a second factor, re-checking what held at creation. */
-  async function confirmTransfer(actor: Actor, id: string): Promise<WalletTransfer> {
+  async function confirmTransfer(actor: Actor, id: string, alongside?: WithTransfer): Promise<WalletTransfer> {
     assertMayMoveMoney(actor, deps.policy.requirePhoneConfirmed);
     const row = await deps.db.selectFrom('wallet_transfers').selectAll().where('id', '=', id).where('from_user_id', '=', actor.id).executeTakeFirst();
     if (!row) throw new AppError('not_found', `no transfer ${id}`);
@@ -75,6 +79,7 @@ export function createTransfers(deps: WalletDeps, accounts: AccountDirectory, at
     assertNoSecurityHold(actor, deps.clock.now());
     await inTransaction(deps.db, async (trx) => {
       await lockWallets(trx, [row.from_user_id, row.to_user_id]);
+      await alongside?.(trx, id);
       await assertPayerMayPay(trx, actor.id, deps.clock.now(), true);
       // The recipient's cap is held by the pending credit; whether they may still receive is checked again.
       await recipientById(trx, row.to_user_id, yen(row.amount));

@@ -1,14 +1,17 @@
-import type { Selectable } from 'kysely';
+import type { Selectable, Transaction } from 'kysely';
 import { descriptorFor } from '../banks/gateway.ts';
-import type { WithdrawalsTable } from '../db/index.ts';
+import type { DB, WithdrawalsTable } from '../db/index.ts';
 import { inTransaction } from '../db/index.ts';
 import { type Yen, yen } from '../money/index.ts';
 import { AppError } from '../platform/index.ts';
-import type { BankSaga } from './bank-saga.ts';
+import { BANK_UNAVAILABLE, type BankSaga } from './bank-saga.ts';
 import type { BankLink, BankLinks } from './bank-links.ts';
 import { confirmationCutoff, isConfirmationExpired, nextActionFor } from './confirmation.ts';
 import { type AccountDirectory, type WalletDeps, assertMayMoveMoney, assertNoSecurityHold, assertPayerMayPay, isElevated, lockWallet } from './context.ts';
 import type { Actor, Withdrawal } from './types.ts';
+
+/** A write that must commit with the withdrawal's first row or not at all (the API's idempotency record). */
+type WithWithdrawal = (trx: Transaction<DB>, withdrawalId: string) => Promise<void>;
 
 /**
  * Withdrawals: wallet → the user's own linked bank account; a charge's saga mirrored (hold, bank credit, post/void).
@@ -16,16 +19,20 @@ import type { Actor, Withdrawal } from './types.ts';
  * confirmation re-checks the payer and the link, then calls the bank. 15 minutes without one voids the hold.
  */
 export function createWithdrawals(deps: WalletDeps, accounts: AccountDirectory, links: BankLinks, saga: BankSaga) {
-  async function createWithdrawal(actor: Actor, input: { bankLinkId: string; amount: Yen }): Promise<Withdrawal> {
+  /** `alongside` must commit with the withdrawal's first row or not at all (the API's idempotency record). */
+  async function createWithdrawal(actor: Actor, input: { bankLinkId: string; amount: Yen }, alongside?: WithWithdrawal): Promise<Withdrawal> {
     assertMayMoveMoney(actor, deps.policy.requirePhoneConfirmed);
     assertNoSecurityHold(actor, deps.clock.now());
     const link = await activeLink(actor.id, input.bankLinkId);
     const needsFactor = deps.policy.stepUp.firstWithdrawalToLink && !isElevated(actor, deps.clock.now()) && !(await hasWithdrawnTo(link.id));
+    // A bank known to be down is refused before anything is written.
+    if (!needsFactor) saga.assertBankAvailable(link.bankCode);
     const clearing = await deps.ledger.bankClearingAccount(deps.db, link.bankCode);
     const wallet = await accounts.walletAccountOf(actor.id);
     const id = deps.newId('wdr');
     await inTransaction(deps.db, async (trx) => {
       await lockWallet(trx, actor.id);
+      await alongside?.(trx, id);
       const now = deps.clock.now();
       await assertPayerMayPay(trx, actor.id, now, true);
       const [hold] = await deps.ledger.transfer(trx, [{ debitAccountId: wallet, creditAccountId: clearing, amount: input.amount, code: 'withdrawal', refId: id }], 'pending');
@@ -39,7 +46,7 @@ export function createWithdrawals(deps: WalletDeps, accounts: AccountDirectory, 
   }
 
   /** Sends a `requires_action` withdrawal to the bank once the caller has confirmed a second factor. */
-  async function confirmWithdrawal(actor: Actor, id: string): Promise<Withdrawal> {
+  async function confirmWithdrawal(actor: Actor, id: string, alongside?: WithWithdrawal): Promise<Withdrawal> {
     assertMayMoveMoney(actor, deps.policy.requirePhoneConfirmed);
     const row = await deps.db.selectFrom('withdrawals').selectAll().where('id', '=', id).where('user_id', '=', actor.id).executeTakeFirst();
     if (!row) throw new AppError('not_found', `no withdrawal ${id}`);
@@ -50,14 +57,46 @@ export function createWithdrawals(deps: WalletDeps, accounts: AccountDirectory, 
     }
     assertNoSecurityHold(actor, deps.clock.now());
     const link = await activeLink(actor.id, row.bank_link_id);
+    saga.assertBankAvailable(link.bankCode);
     await inTransaction(deps.db, async (trx) => {
       await lockWallet(trx, actor.id);
+      await alongside?.(trx, id);
       const now = deps.clock.now();
       await assertPayerMayPay(trx, actor.id, now, true);
       const done = await trx.updateTable('withdrawals').set({ status: 'pending', bank_called_at: now, updated_at: now }).where('id', '=', id).where('status', '=', 'requires_action').returning('id').executeTakeFirst();
       if (!done) throw new AppError('invalid_state', 'the withdrawal was confirmed or voided already');
     });
     await creditBank(link, id, yen(row.amount));
+    return getWithdrawal(actor.id, id);
+  }
+
+  /**
+   * Runs again a withdrawal whose bank refused the connection (`failed`, `bank_unavailable`): what a retry of its
+   * Idempotency-Key does, so one key keeps one withdrawal. Nothing happened at the bank, so the same reference goes
+   * out again, with the money held again. A withdrawal in any other state is returned as it is.
+   */
+  async function resumeWithdrawal(actor: Actor, id: string): Promise<Withdrawal> {
+    assertMayMoveMoney(actor, deps.policy.requirePhoneConfirmed);
+    const row = await deps.db.selectFrom('withdrawals').selectAll().where('id', '=', id).where('user_id', '=', actor.id).executeTakeFirst();
+    if (!row) throw new AppError('not_found', `no withdrawal ${id}`);
+    if (row.status !== 'failed' || row.failure_code !== BANK_UNAVAILABLE) return toWithdrawal(row);
+    assertNoSecurityHold(actor, deps.clock.now());
+    const link = await activeLink(actor.id, row.bank_link_id);
+    saga.assertBankAvailable(link.bankCode);
+    const clearing = await deps.ledger.bankClearingAccount(deps.db, link.bankCode);
+    const wallet = await accounts.walletAccountOf(actor.id);
+    const resumed = await inTransaction(deps.db, async (trx) => {
+      await lockWallet(trx, actor.id);
+      const now = deps.clock.now();
+      await assertPayerMayPay(trx, actor.id, now, true);
+      // Only one retry wins the withdrawal back; the others answer with its state.
+      const won = await trx.updateTable('withdrawals').set({ status: 'pending', failure_code: null, bank_called_at: now, updated_at: now }).where('id', '=', id).where('status', '=', 'failed').where('failure_code', '=', BANK_UNAVAILABLE).returning('id').executeTakeFirst();
+      if (!won) return false;
+      const [hold] = await deps.ledger.transfer(trx, [{ debitAccountId: wallet, creditAccountId: clearing, amount: yen(row.amount), code: 'withdrawal', refId: id }], 'pending');
+      await trx.updateTable('withdrawals').set({ hold_id: hold?.id ?? null }).where('id', '=', id).execute();
+      return true;
+    });
+    if (resumed) await creditBank(link, id, yen(row.amount));
     return getWithdrawal(actor.id, id);
   }
 
@@ -69,7 +108,7 @@ export function createWithdrawals(deps: WalletDeps, accounts: AccountDirectory, 
 
   async function creditBank(link: BankLink, id: string, amount: Yen): Promise<void> {
     const account = { bankCode: link.bankCode, branchCode: link.branchCode, accountType: link.accountType, accountNumber: link.accountNumber };
-    await saga.callBank('withdrawals', id, () => deps.bank.credit({ account, amount, reference: id, descriptor: descriptorFor(id) }));
+    await saga.callBank('withdrawals', id, link.bankCode, () => deps.bank.credit({ account, amount, reference: id, descriptor: descriptorFor(id) }));
   }
 
   async function hasWithdrawnTo(linkId: string): Promise<boolean> {
@@ -101,7 +140,7 @@ export function createWithdrawals(deps: WalletDeps, accounts: AccountDirectory, 
     return toWithdrawal(row);
   }
 
-  return { createWithdrawal, confirmWithdrawal, getWithdrawal, expireUnconfirmed };
+  return { createWithdrawal, confirmWithdrawal, resumeWithdrawal, getWithdrawal, expireUnconfirmed };
 }
 export type Withdrawals = ReturnType<typeof createWithdrawals>;
 

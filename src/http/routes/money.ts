@@ -1,10 +1,11 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { inputAmount as toAmount } from '../schemas.ts';
 import { AppError } from '../../platform/index.ts';
 import type { Services } from '../../services.ts';
 import { authHandlers } from '../auth.ts';
-import type { idempotency } from '../idempotency.ts';
+import type { IdempotentRoute, idempotency } from '../idempotency.ts';
 import * as S from '../schemas.ts';
 import { isUniqueViolation } from '../../db/index.ts';
 import { Factor } from './identity.ts';
@@ -27,13 +28,41 @@ async function withFactor<T>(s: Services, req: { user?: import('../../identity/i
   return complete({ ...user, session: { ...user.session, elevatedUntil } });
 }
 
-/** Money routes: every POST that moves money claims its Idempotency-Key first. */
+/** Whether the idempotency layer already answered (with the reply) instead of the use case's object. */
+const isReply = (x: unknown, reply: FastifyReply): boolean => x === reply;
+
+/** A 503 tells when to retry (the bank's circuit, http/idempotency keeps no answer for it). */
+async function retryAfter(_req: FastifyRequest, reply: FastifyReply, payload: unknown): Promise<unknown> {
+  if (reply.statusCode !== 503 || reply.getHeader('retry-after') !== undefined || typeof payload !== 'string') return payload;
+  try {
+    const seconds = (JSON.parse(payload) as { error?: { details?: { retryAfterSeconds?: unknown } } }).error?.details?.retryAfterSeconds;
+    if (typeof seconds === 'number') void reply.header('retry-after', String(seconds));
+  } catch {
+    // Not JSON: nothing to read a delay from.
+  }
+  return payload;
+}
+
+/**
+ * Money routes: every POST that moves money carries an Idempotency-Key, written with the object (or the money)
+ * in the use case's own transaction; a retry is answered from the stored answer or from the object.
+ */
 export function moneyRoutes(s: Services, idem: Idem): FastifyPluginAsyncZod {
   const auth = authHandlers(s);
-  const money = { preValidation: auth.requireUser, preHandler: idem.claim, onSend: idem.record };
+  const user = (req: FastifyRequest) => actorOf(req);
+  const routes = {
+    charge: { status: 201, load: (req, id) => s.wallet.charges.getCharge(user(req).id, id), resume: (req, id) => s.wallet.charges.resumeCharge(user(req), id) },
+    chargeConfirm: { status: 200, load: (req, id) => s.wallet.charges.getCharge(user(req).id, id), resume: (req, id) => s.wallet.charges.resumeCharge(user(req), id) },
+    transfer: { status: 201, load: (req, id) => s.wallet.transfers.getTransfer(user(req).id, id) },
+    transferConfirm: { status: 200, load: (req, id) => s.wallet.transfers.getTransfer(user(req).id, id) },
+    withdrawal: { status: 201, load: (req, id) => s.wallet.withdrawals.getWithdrawal(user(req).id, id), resume: (req, id) => s.wallet.withdrawals.resumeWithdrawal(user(req), id) },
+    withdrawalConfirm: { status: 200, load: (req, id) => s.wallet.withdrawals.getWithdrawal(user(req).id, id), resume: (req, id) => s.wallet.withdrawals.resumeWithdrawal(user(req), id) },
+    refund: { status: 201, load: (req, id) => s.wallet.payments.getRefund(req.merchant?.id ?? '', id) },
+  } satisfies Record<string, IdempotentRoute>;
+  const money = (route: IdempotentRoute) => ({ preValidation: auth.requireUser, preHandler: idem.guard(route), onSend: [idem.record, retryAfter] });
   return async (app) => {
     app.post('/v1/charges', {
-      ...money,
+      ...money(routes.charge),
       schema: {
         tags: ['money'],
         summary: 'Charge the wallet from a linked bank account (direct debit)',
@@ -42,11 +71,14 @@ export function moneyRoutes(s: Services, idem: Idem): FastifyPluginAsyncZod {
         body: z.object({ bankLinkId: S.Id('lnk'), amount: S.Amount }),
         response: { 201: S.Charge, ...S.errors(400, 401, 403, 404, 409, 422, 429, 503) },
       },
-      handler: async (req, reply) => reply.code(201).send(await s.wallet.charges.createCharge(actorOf(req), { bankLinkId: req.body.bankLinkId, amount: toAmount(req.body.amount) })),
+      handler: async (req, reply) => {
+        const charge = await idem.run(req, reply, routes.charge, (write) => s.wallet.charges.createCharge(actorOf(req), { bankLinkId: req.body.bankLinkId, amount: toAmount(req.body.amount) }, write));
+        return isReply(charge, reply) ? reply : reply.code(201).send(charge);
+      },
     });
 
     app.post('/v1/charges/:id/confirm', {
-      ...money,
+      ...money(routes.chargeConfirm),
       config: { rateLimit: { max: 10, timeWindow: '1 minute' } },
       schema: {
         tags: ['money'],
@@ -56,7 +88,7 @@ export function moneyRoutes(s: Services, idem: Idem): FastifyPluginAsyncZod {
         body: Factor,
         response: { 200: S.Charge, ...S.errors(400, 401, 403, 404, 409, 422, 429, 503) },
       },
-      handler: async (req) => withFactor(s, req, (actor) => s.wallet.charges.confirmCharge(actor, req.params.id)),
+      handler: async (req, reply) => idem.run(req, reply, routes.chargeConfirm, (write) => withFactor(s, req, (actor) => s.wallet.charges.confirmCharge(actor, req.params.id, write))),
     });
 
     app.get('/v1/charges/:id', {
@@ -87,8 +119,7 @@ export function moneyRoutes(s: Services, idem: Idem): FastifyPluginAsyncZod {
             return [idem.doneRecord(req, 201, body)];
           });
         } catch (e) {
-          const answered = await idem.answerIfUsed(req, reply);
-          if (answered) return answered;
+          if (await idem.answerIfUsed(req, reply)) return reply;
           if (isUniqueViolation(e, 'idempotency_keys_pkey')) throw new AppError('idempotency_key_in_use', 'a request with this Idempotency-Key is still being processed; retry shortly');
           throw e;
         }
@@ -105,7 +136,7 @@ export function moneyRoutes(s: Services, idem: Idem): FastifyPluginAsyncZod {
 
     app.post('/v1/payments/:id/refunds', {
       preValidation: auth.requireMerchant,
-      preHandler: idem.claim,
+      preHandler: idem.guard(routes.refund),
       onSend: idem.record,
       schema: {
         tags: ['money'],
@@ -116,13 +147,15 @@ export function moneyRoutes(s: Services, idem: Idem): FastifyPluginAsyncZod {
         response: { 201: S.Refund, ...S.errors(400, 401, 403, 404, 409, 422) },
       },
       handler: async (req, reply) => {
-        if (!req.merchant) throw new AppError('unauthorized', 'merchant key required');
-        return reply.code(201).send(await s.wallet.payments.refund(req.merchant.id, req.params.id, toAmount(req.body.amount)));
+        const merchant = req.merchant;
+        if (!merchant) throw new AppError('unauthorized', 'merchant key required');
+        const refund = await idem.run(req, reply, routes.refund, (write) => s.wallet.payments.refund(merchant.id, req.params.id, toAmount(req.body.amount), write));
+        return isReply(refund, reply) ? reply : reply.code(201).send(refund);
       },
     });
 
     app.post('/v1/transfers', {
-      ...money,
+      ...money(routes.transfer),
       config: { rateLimit: { max: 30, timeWindow: '1 minute' } },
       schema: {
         tags: ['money'],
@@ -135,12 +168,13 @@ export function moneyRoutes(s: Services, idem: Idem): FastifyPluginAsyncZod {
       },
       handler: async (req, reply) => {
         const { to, message } = req.body;
-        return reply.code(201).send(await s.wallet.transfers.createTransfer(actorOf(req), { to, amount: toAmount(req.body.amount), ...(message ? { message } : {}) }));
+        const transfer = await idem.run(req, reply, routes.transfer, (write) => s.wallet.transfers.createTransfer(actorOf(req), { to, amount: toAmount(req.body.amount), ...(message ? { message } : {}) }, write));
+        return isReply(transfer, reply) ? reply : reply.code(201).send(transfer);
       },
     });
 
     app.post('/v1/transfers/:id/confirm', {
-      ...money,
+      ...money(routes.transferConfirm),
       config: { rateLimit: { max: 10, timeWindow: '1 minute' } },
       schema: {
         tags: ['money'],
@@ -150,7 +184,7 @@ export function moneyRoutes(s: Services, idem: Idem): FastifyPluginAsyncZod {
         body: Factor,
         response: { 200: S.Transfer, ...S.errors(400, 401, 403, 404, 409, 422, 429) },
       },
-      handler: async (req) => withFactor(s, req, (actor) => s.wallet.transfers.confirmTransfer(actor, req.params.id)),
+      handler: async (req, reply) => idem.run(req, reply, routes.transferConfirm, (write) => withFactor(s, req, (actor) => s.wallet.transfers.confirmTransfer(actor, req.params.id, write))),
     });
     app.get('/v1/transfers/:id', {
       preValidation: auth.requireUser,
@@ -158,7 +192,7 @@ export function moneyRoutes(s: Services, idem: Idem): FastifyPluginAsyncZod {
       handler: async (req) => s.wallet.transfers.getTransfer(actorOf(req).id, req.params.id),
     });
     app.post('/v1/withdrawals', {
-      ...money,
+      ...money(routes.withdrawal),
       schema: {
         tags: ['money'],
         summary: 'Withdraw to the user’s own linked bank account',
@@ -167,11 +201,14 @@ export function moneyRoutes(s: Services, idem: Idem): FastifyPluginAsyncZod {
         body: z.object({ bankLinkId: S.Id('lnk'), amount: S.Amount }),
         response: { 201: S.Withdrawal, ...S.errors(400, 401, 403, 404, 409, 422, 503) },
       },
-      handler: async (req, reply) => reply.code(201).send(await s.wallet.withdrawals.createWithdrawal(actorOf(req), { bankLinkId: req.body.bankLinkId, amount: toAmount(req.body.amount) })),
+      handler: async (req, reply) => {
+        const withdrawal = await idem.run(req, reply, routes.withdrawal, (write) => s.wallet.withdrawals.createWithdrawal(actorOf(req), { bankLinkId: req.body.bankLinkId, amount: toAmount(req.body.amount) }, write));
+        return isReply(withdrawal, reply) ? reply : reply.code(201).send(withdrawal);
+      },
     });
 
     app.post('/v1/withdrawals/:id/confirm', {
-      ...money,
+      ...money(routes.withdrawalConfirm),
       config: { rateLimit: { max: 10, timeWindow: '1 minute' } },
       schema: {
         tags: ['money'],
@@ -181,7 +218,7 @@ export function moneyRoutes(s: Services, idem: Idem): FastifyPluginAsyncZod {
         body: Factor,
         response: { 200: S.Withdrawal, ...S.errors(400, 401, 403, 404, 409, 422, 429, 503) },
       },
-      handler: async (req) => withFactor(s, req, (actor) => s.wallet.withdrawals.confirmWithdrawal(actor, req.params.id)),
+      handler: async (req, reply) => idem.run(req, reply, routes.withdrawalConfirm, (write) => withFactor(s, req, (actor) => s.wallet.withdrawals.confirmWithdrawal(actor, req.params.id, write))),
     });
     app.get('/v1/withdrawals/:id', {
       preValidation: auth.requireUser,
