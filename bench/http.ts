@@ -8,7 +8,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance } from 'fastify';
-import { buildApp } from '../src/http/app.ts';
+import { buildApp } from '../src/http/index.ts';
 import { verifyLedger } from '../src/ledger/index.ts';
 import type { Services } from '../src/services.ts';
 import type { Mode } from './ledger.ts';

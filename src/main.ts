@@ -6,8 +6,8 @@ import { join } from 'node:path';
 import { DEFAULT_LINKING_POLICY } from './banks/policy.ts';
 import { seedParticipatingBanks } from './banks/seed.ts';
 import { type Database, migrate, openDatabase } from './db/index.ts';
-import { buildApp } from './http/app.ts';
-import { seedSandbox, type SeedReport } from './sandbox/seed.ts';
+import { buildApp } from './http/index.ts';
+import { seedSandbox, type SeedReport } from './sandbox/index.ts';
 import { type Services, createServices } from './services.ts';
 
 export interface Platform {

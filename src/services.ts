@@ -1,18 +1,12 @@
 import { createAttemptCounter } from './attempts/index.ts';
-import type { BankGateway } from './banks/gateway.ts';
-import { createLinking } from './banks/linking.ts';
-import { createPinGuard } from './banks/pin-guard.ts';
-import { DEFAULT_LINKING_POLICY, type LinkingPolicy } from './banks/policy.ts';
-import { openCase, reportUnauthorized } from './banks/reports.ts';
-import { createSandboxBankAuth } from './sandbox/bank-auth.ts';
+import { type BankGateway, DEFAULT_LINKING_POLICY, type LinkingPolicy, createBanks } from './banks/index.ts';
+import { createCases } from './cases/index.ts';
 import type { Database } from './db/index.ts';
 import { type IdentityProvider, type RelyingParty, assertSteppedUp, createAccountSecurity, createEkyc, createIdentity, createMfa, createPasskeys, createSecretBox } from './identity/index.ts';
-import { createSandboxIdentity } from './sandbox/identity.ts';
 import { createLedger } from './ledger/index.ts';
 import { createAudit, createOps } from './ops/index.ts';
 import { type Clock, type NewId, systemClock, ulidIds } from './platform/index.ts';
-import { createSandboxBank } from './sandbox/bank.ts';
-import { createSandboxMailbox } from './sandbox/mailbox.ts';
+import { createSandboxBank, createSandboxBankAuth, createSandboxIdentity, createSandboxMailbox } from './sandbox/index.ts';
 import { DEFAULT_POLICY, type LimitPolicy, createWallet } from './wallet/index.ts';
 
 export interface ServiceOptions {
@@ -40,11 +34,36 @@ export function createServices(o: ServiceOptions) {
   const clock = o.clock ?? systemClock;
   const newId = o.newId ?? ulidIds();
   const random = o.random ?? Math.random;
-  const ledger = createLedger({ clock, newId });
+  const ledger = createLedger({ clock, newId, random });
   const mailbox = createSandboxMailbox({ db, clock, newId });
   const sandboxBank = createSandboxBank({ db, clock, newId, random, operatorName: 'Saifu' });
-  const wallet = createWallet({ db, ledger, bank: o.bank ?? sandboxBank.gateway, clock, newId, policy: o.policy ?? DEFAULT_POLICY, ...(o.alert ? { alert: o.alert } : {}) });
   const secretKey = o.secretKey ?? 'saifu-development-secret';
+  const operatorName = o.operatorName ?? 'Saifu';
+  // Held in a variable so tests and the simulator can switch the whole set of defences at run time.
+  let linkingPolicy = o.linkingPolicy ?? DEFAULT_LINKING_POLICY;
+  const policy = () => linkingPolicy;
+  const bankAuth = createSandboxBankAuth({ db, clock, newId, notifier: mailbox.notifier });
+  // Banks come first (money needs links and settings); what banks ask of later areas is bound late, below.
+  const late = {
+    verifiedIdentity: (_userId: string): Promise<import('./banks/index.ts').VerifiedIdentity | undefined> => Promise.resolve(undefined),
+    phoneOf: async (_userId: string): Promise<string | undefined> => undefined,
+    openCase: async (_kind: string, _account: unknown, _details: Record<string, unknown>): Promise<string> => '',
+  };
+  const banks = createBanks({
+    db,
+    clock,
+    newId,
+    authenticator: bankAuth,
+    notifier: mailbox.notifier,
+    pepper: secretKey,
+    policy,
+    operatorName,
+    verifiedIdentity: (userId) => late.verifiedIdentity(userId),
+    assertSteppedUp: (user) => assertSteppedUp(user, clock.now()),
+    phoneOf: (userId) => late.phoneOf(userId),
+    openCase: (kind, account, details) => late.openCase(kind, account, details),
+  });
+  const wallet = createWallet({ db, ledger, bank: o.bank ?? sandboxBank.gateway, links: banks.links, bankSettings: banks.settings, clock, newId, policy: o.policy ?? DEFAULT_POLICY, ...(o.alert ? { alert: o.alert } : {}) });
   // Identity caches sessions for a second; what changes a session's user tells it to forget them (bound below).
   let forgetUser = (_userId: string): void => {};
   const passkeys = createPasskeys({ db, clock, rp: o.relyingParty ?? { id: 'localhost', name: 'Saifu', origin: 'http://localhost:3000' } });
@@ -56,39 +75,27 @@ export function createServices(o: ServiceOptions) {
   // Documents are kept as HMACs under the server secret; operators' allowances go to the audit chain.
   const audit = createAudit({ clock, newId });
   const ekyc = createEkyc({ db, clock, newId, provider: o.identityProvider ?? sandboxIdentity.provider, documentKey: secretKey, audit: (trx, e) => audit.append(trx, e), onUserChanged: (id) => forgetUser(id) });
-  const operatorName = o.operatorName ?? 'Saifu';
-  // Held in a variable so tests and the simulator can switch the whole set of defences at run time.
-  let linkingPolicy = o.linkingPolicy ?? DEFAULT_LINKING_POLICY;
-  const policy = () => linkingPolicy;
-  const bankAuth = createSandboxBankAuth({ db, clock, newId, notifier: mailbox.notifier });
-  const guard = createPinGuard({ db, clock, pepper: secretKey, policy });
-  const linking = createLinking({
+  const cases = createCases({
     db,
     clock,
     newId,
-    bank: bankAuth,
-    notifier: mailbox.notifier,
-    guard,
-    policy,
-    operatorName,
-    verifiedIdentity: (userId) => ekyc.verifiedIdentityOf(userId),
-    assertSteppedUp: (user) => assertSteppedUp(user, clock.now()),
-    activate: (linkId, account, maxLinks) => wallet.links.activate(linkId, account, maxLinks),
-    openCase: (kind, account, details) => openCase({ db, clock, newId }, kind, account, details),
-  });
-  const reports = {
-    reportUnauthorized: async (account: { bankCode: string; branchCode: string; accountNumber: string }) => {
-      const r = await reportUnauthorized({ db, clock, newId }, account);
-      for (const userId of r.frozenWallets) forgetUser(userId);
-      return r;
+    freezeAccountLinks: (trx, account) => banks.links.freezeAccountLinks(trx, account),
+    holdChargesForReview: (trx, linkIds, at) => wallet.holdChargesForReview(trx, linkIds, at),
+    freezeUsers: (trx, userIds, at) => identity.freezeUsers(trx, userIds, at),
+    audit: (trx, e) => audit.append(trx, e),
+    onUsersFrozen: (userIds) => {
+      for (const userId of userIds) forgetUser(userId);
     },
-  };
+  });
+  late.verifiedIdentity = (userId) => ekyc.verifiedIdentityOf(userId);
+  late.phoneOf = async (userId) => (await identity.getUser(userId).catch(() => undefined))?.phone;
+  late.openCase = (kind, account, details) => cases.openCase(kind as 'reverse_brute_force', account as { bankCode: string; branchCode: string; accountNumber: string } | undefined, details);
   const setLinkingPolicy = (p: LinkingPolicy) => {
     linkingPolicy = p;
   };
-  const ops = createOps({ db, clock, newId });
+  const ops = createOps({ db, clock, newId, banks: banks.settings });
   // The periodic job sweeps finished attempt windows; each area counts through its own counter on the same table.
   const attempts = createAttemptCounter({ db, clock });
-  return { database: o.database, db, clock, newId, attempts, ledger, wallet, identity, mfa, passkeys, security, ekyc, ops, linking, reports, setLinkingPolicy, linkingPolicy: policy, sandbox: { bank: sandboxBank, bankAuth, mailbox, identity: sandboxIdentity } };
+  return { database: o.database, db, clock, newId, attempts, ledger, wallet, identity, mfa, passkeys, security, ekyc, ops, banks, cases, linking: banks.linking, setLinkingPolicy, linkingPolicy: policy, sandbox: { bank: sandboxBank, bankAuth, mailbox, identity: sandboxIdentity } };
 }
 export type Services = ReturnType<typeof createServices>;

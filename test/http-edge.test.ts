@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildApp } from '../src/http/app.ts';
+import { buildApp } from '../src/http/index.ts';
 import { nonIntegerLiteralKeys } from '../src/http/input-guard.ts';
 import { verifyLedger } from '../src/ledger/index.ts';
 import { DATABASES } from './support/databases.ts';

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { HttpLimits } from '../src/config.ts';
-import { buildApp } from '../src/http/app.ts';
+import { buildApp } from '../src/http/index.ts';
 import { type World, createWorld } from './support/world.ts';
 
 /**

@@ -18,6 +18,7 @@ const ROUTES: Array<{ method: 'GET' | 'PATCH'; url: string; body?: unknown; role
   { method: 'GET', url: '/v1/admin/banks/0001/switch-changes', roles: ANY, ok: 200 },
   { method: 'GET', url: '/v1/admin/cases', roles: ANY, ok: 200 },
   { method: 'GET', url: '/v1/admin/cases/case_none', roles: ANY, ok: 404 },
+  { method: 'PATCH', url: '/v1/admin/cases/case_none', body: { status: 'investigating', note: 'role check' }, roles: SWITCHERS, ok: 404 },
   { method: 'GET', url: '/v1/admin/audit', roles: AUDITORS, ok: 200 },
   { method: 'GET', url: '/v1/admin/audit/verify', roles: AUDITORS, ok: 200 },
 ];

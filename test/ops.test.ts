@@ -80,7 +80,7 @@ describe.each(DATABASES)('operators, bank switches and the audit chain on %s', (
   });
 
   it('operators list and view cases; the view is audited; users cannot', async () => {
-    const id = await w.db.insertInto('cases').values({ id: 'case_test1', kind: 'reverse_brute_force', bank_code: '0001', branch_code: '100', account_number: '1234567', details: JSON.stringify({ by: 'pin_value' }), created_at: w.clock.now() }).returning('id').executeTakeFirstOrThrow();
+    const id = await w.db.insertInto('cases').values({ id: 'case_test1', kind: 'reverse_brute_force', bank_code: '0001', branch_code: '100', account_number: '1234567', details: JSON.stringify({ by: 'pin_value' }), created_at: w.clock.now(), updated_at: w.clock.now() }).returning('id').executeTakeFirstOrThrow();
     const list = await call(app, 'GET', '/v1/admin/cases?kind=reverse_brute_force', { token: tokens.fraud_analyst });
     expect(list.json.data[0]).toMatchObject({ id: id.id, kind: 'reverse_brute_force', bankAccount: { bankCode: '0001', accountNumberLast4: '4567' }, details: { by: 'pin_value' } });
     expect(JSON.stringify(list.json)).not.toContain('1234567');
@@ -90,6 +90,30 @@ describe.each(DATABASES)('operators, bank switches and the audit chain on %s', (
     expect((await call(app, 'GET', '/v1/admin/cases', { token: user.token })).status).toBe(403);
     const last = (await call(app, 'GET', '/v1/admin/audit?limit=1', { token: tokens.admin })).json.data[0];
     expect(last).toMatchObject({ action: 'case.view', target: id.id });
+  });
+
+  it('operators work a case: assign and move it with a note; final states stay final; every step is an event and audited', async () => {
+    const id = await w.cases.openCase('reverse_brute_force', { bankCode: '0001', branchCode: '100', accountNumber: '7654321' }, { by: 'ip' });
+    const me = (await call(app, 'GET', '/v1/admin/me', { token: tokens.fraud_analyst })).json.id as string;
+    const take = await call(app, 'PATCH', `/v1/admin/cases/${id}`, { token: tokens.fraud_analyst, body: { status: 'investigating', assignee: me, note: 'looking at the IP' } });
+    expect(take.json).toMatchObject({ id, status: 'investigating', assignee: me });
+    const mine = await call(app, 'GET', `/v1/admin/cases?assignee=${me}`, { token: tokens.compliance });
+    expect(mine.status, mine.body).toBe(200);
+    expect(mine.json.data.map((c: { id: string }) => c.id)).toEqual([id]);
+    const support = await w.ops.createOperator('casesupport@ops.test', 'support');
+    const supportToken = (await w.ops.login(support.email, support.password)).token;
+    expect((await call(app, 'PATCH', `/v1/admin/cases/${id}`, { token: supportToken, body: { status: 'resolved', note: 'no' } })).status).toBe(403);
+    expect((await call(app, 'PATCH', `/v1/admin/cases/${id}`, { token: tokens.compliance, body: { status: 'resolved', note: '  ' } })).json.error.code).toBe('reason_required');
+    expect((await call(app, 'PATCH', `/v1/admin/cases/${id}`, { token: tokens.compliance, body: { status: 'resolved', note: 'blocked the source' } })).json.status).toBe('resolved');
+    const reopen = await call(app, 'PATCH', `/v1/admin/cases/${id}`, { token: tokens.admin, body: { status: 'open', note: 'again' } });
+    expect([reopen.status, reopen.json.error.code]).toEqual([409, 'invalid_state']);
+    const view = await call(app, 'GET', `/v1/admin/cases/${id}`, { token: tokens.admin });
+    expect(view.status, view.body).toBe(200);
+    expect(view.json.events.map((e: { from: string; to: string }) => `${e.from}>${e.to}`)).toEqual(['open>investigating', 'investigating>resolved']);
+    const audit = (await call(app, 'GET', '/v1/admin/audit?limit=5', { token: tokens.admin })).json.data as Array<{ action: string; target: string }>;
+    expect(audit.filter((a) => a.target === id).map((a) => a.action)).toEqual(['case.view', 'case.update', 'case.update']);
+    // Kind and status are closed sets in the database too.
+    await expect(w.db.updateTable('cases').set({ status: 'lost' as never }).where('id', '=', id).execute()).rejects.toThrow();
   });
 
   it('the audit log is append-only, and tampering is found', async () => {

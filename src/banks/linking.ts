@@ -2,11 +2,14 @@ import type { Kysely, Selectable } from 'kysely';
 import type { AccountType, BankLinksTable, DB, LinkFailureCode } from '../db/index.ts';
 import type { Notifier } from '../notify/index.ts';
 import { isUniqueViolation } from '../db/index.ts';
+import { assertMay } from '../identity/index.ts';
 import { AppError, type Clock, type NewId } from '../platform/index.ts';
 import type { AuthMethod, BankAuthenticator } from './authenticator.ts';
 import type { BankAccountRef } from './gateway.ts';
 import { scoreNameMatch } from './names/index.ts';
+import type { BankLinks } from './links.ts';
 import type { PinGuard, Source } from './pin-guard.ts';
+import type { BankSettings } from './settings.ts';
 import type { LinkingPolicy } from './policy.ts';
 import { findBank, findBranch, japanPostToZengin } from './registry/index.ts';
 
@@ -36,8 +39,10 @@ export interface LinkingDeps {
   verifiedIdentity: (userId: string) => Promise<VerifiedIdentity | undefined>;
   /** Throws step_up_required unless the user's session holds a fresh second factor. */
   assertSteppedUp: (user: LinkUser) => void;
-  /** Marks the link active and counts it against the bank account's wallet limit (throws account_already_linked). */
-  activate: (linkId: string, account: BankAccountRef, maxLinks: number) => Promise<void>;
+  settings: BankSettings;
+  links: BankLinks;
+  /** The wallet user's phone, for the "linked" notice (identity owns users). */
+  phoneOf: (userId: string) => Promise<string | undefined>;
   /** Security events for operators (reverse brute force detected…). */
   openCase: (kind: string, account: BankAccountRef | undefined, details: Record<string, unknown>) => Promise<string>;
 }
@@ -81,14 +86,12 @@ export function createLinking(deps: LinkingDeps) {
 
   async function startLink(user: LinkUser, req: LinkRequest, source: Source): Promise<LinkView> {
     const policy = deps.policy();
-    if (policy.requirePhoneConfirmed && !user.phoneConfirmed) throw new AppError('phone_not_confirmed', 'confirm your phone number before linking a bank account');
-    if (policy.requireVerifiedIdentity && user.verification !== 'verified') throw new AppError('verification_required', 'verify your identity (eKYC) before linking a bank account');
-    if (user.frozen) throw new AppError('wallet_frozen', 'this wallet is frozen: contact support');
+    assertMay(user, { phoneConfirmed: policy.requirePhoneConfirmed, verified: policy.requireVerifiedIdentity, notFrozen: true }, 'link a bank account');
     const account = resolveAccount(req);
-    const settings = await db.selectFrom('bank_settings').selectAll().where('bank_code', '=', account.bankCode).executeTakeFirst();
+    const settings = await deps.settings.settingsOf(account.bankCode);
     if (!settings?.participating) throw new AppError('bank_not_participating', `bank ${account.bankCode} does not take part in Saifu`, { bankCode: account.bankCode });
     if (!settings.linking) throw new AppError('linking_suspended', 'this bank has suspended new links', { bankCode: account.bankCode });
-    const method = (settings.auth_method ?? 'otp') as AuthMethod;
+    const method = (settings.authMethod ?? 'otp') as AuthMethod;
     if (method === 'legacy_pin' && !policy.allowLegacyPin) throw new AppError('auth_method_not_allowed', 'this bank authenticates links with a PIN alone, which Saifu does not accept', { bankCode: account.bankCode, authMethod: method });
     if (account.accountType === 'savings') throw new AppError('account_type_not_supported', 'savings accounts (貯蓄預金) cannot be debited for charges');
     if (policy.requireStepUp) deps.assertSteppedUp(user);
@@ -175,7 +178,7 @@ export function createLinking(deps: LinkingDeps) {
     // One channel for expiry (API.md): the link exists and changes state, so the answer is 200 with the link
     // `failed`/`authorization_expired`, whether the clock, the bank's OTP or the holder's approval ran out.
     if (link.expires_at && new Date(link.expires_at) <= clock.now()) return expire(link);
-    const settings = await db.selectFrom('bank_settings').select(['linking']).where('bank_code', '=', link.bank_code).executeTakeFirst();
+    const settings = await deps.settings.settingsOf(link.bank_code);
     if (!settings?.linking) throw new AppError('linking_suspended', 'this bank has suspended new links');
     if (link.auth_step === 'app') return view(await pollApproval(link, true));
     if (link.auth_step === 'otp') return authorizeOtp(link, input.otp);
@@ -297,15 +300,15 @@ export function createLinking(deps: LinkingDeps) {
     }
     if (!birthDateOk || !nameOk) return failAndLoad(link, 'name_mismatch', { reason: 'holder_mismatch' }, score);
     try {
-      await deps.activate(link.id, ref(link), policy.maxWalletsPerAccount);
+      await deps.links.activate(link.id, ref(link), policy.maxWalletsPerAccount);
     } catch (e) {
       if (e instanceof AppError && e.code === 'account_already_linked') return failAndLoad(link, 'account_already_linked', {}, score);
       throw e;
     }
     if (score !== null) await db.updateTable('bank_links').set({ name_match_score: score }).where('id', '=', link.id).execute();
     if (policy.notifyHolder) await deps.bank.notifyHolder(ref(link), `ご本人様の口座が ${deps.operatorName} のウォレットに連携されました。お心当たりのない場合はすぐに銀行へご連絡ください。`);
-    const user = await db.selectFrom('users').select('phone').where('id', '=', link.user_id).executeTakeFirst();
-    if (user) await deps.notifier.send({ to: user.phone, channel: 'sms', body: `Saifu: your bank account (bank ${link.bank_code}, …${link.account_number.slice(-4)}) is now linked.` });
+    const phone = await deps.phoneOf(link.user_id);
+    if (phone) await deps.notifier.send({ to: phone, channel: 'sms', body: `Saifu: your bank account (bank ${link.bank_code}, …${link.account_number.slice(-4)}) is now linked.` });
     return load(link.user_id, link.id);
   }
 

@@ -6,7 +6,7 @@ import { verifyLedger } from '../ledger/index.ts';
 import { STAGING_WARNING, secretKeyOf, startPlatform } from '../main.ts';
 import { ROLES, type Role, verifyAudit } from '../ops/index.ts';
 import { AppError } from '../platform/index.ts';
-import { seedSandbox } from '../sandbox/seed.ts';
+import { seedSandbox } from '../sandbox/index.ts';
 import { createServices } from '../services.ts';
 
 function config(): Config {

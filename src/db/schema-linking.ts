@@ -3,6 +3,8 @@ import type { ColumnType, Generated } from 'kysely';
 type Ts = ColumnType<Date, Date | string, Date | string>;
 
 /** Tables of the linking area (Kysely types). bank_links itself is a core table (schema.ts). */
+export type CaseStatus = 'open' | 'investigating' | 'resolved' | 'dismissed';
+
 export interface LinkingTables {
   linked_bank_accounts: {
     bank_code: string;
@@ -40,14 +42,27 @@ export interface LinkingTables {
     expires_at: Ts;
     created_at: Ts;
   };
+  /** Owned by src/cases. */
   cases: {
     id: string;
-    kind: string;
-    status: ColumnType<string, string | undefined, string>;
+    kind: 'unauthorized_report' | 'reverse_brute_force' | 'risk_review';
+    status: ColumnType<CaseStatus, CaseStatus | undefined, CaseStatus>;
     bank_code: string | null;
     branch_code: string | null;
     account_number: string | null;
     details: string;
+    assignee: ColumnType<string | null, string | null | undefined, string | null>;
+    created_at: Ts;
+    updated_at: Ts;
+  };
+  case_events: {
+    id: string;
+    case_id: string;
+    actor: string;
+    from_status: CaseStatus;
+    to_status: CaseStatus;
+    assignee: string | null;
+    note: string;
     created_at: Ts;
   };
 }

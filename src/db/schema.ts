@@ -267,7 +267,7 @@ export interface AttemptCountersTable {
 }
 
 export type { IdentityTables } from './schema-identity.ts';
-export type { LinkingTables } from './schema-linking.ts';
+export type { CaseStatus, LinkingTables } from './schema-linking.ts';
 export type { OpsTables } from './schema-ops.ts';
 import type { IdentityTables } from './schema-identity.ts';
 import type { LinkingTables } from './schema-linking.ts';

@@ -4,6 +4,7 @@ import { counterKey, createAttemptCounter } from '../attempts/index.ts';
 import { type DB, inTransaction } from '../db/index.ts';
 import { isUniqueViolation } from '../db/index.ts';
 import { AppError, type Clock, type NewId } from '../platform/index.ts';
+import { assertMay } from './guard.ts';
 
 export type DocumentType = 'drivers_license' | 'my_number_card' | 'passport' | 'residence_card';
 
@@ -57,7 +58,7 @@ export function createEkyc(deps: { db: Kysely<DB>; clock: Clock; newId: NewId; p
     createHmac('sha256', deps.documentKey).update(`identity-document:v1:${d.type}:${d.number.normalize('NFKC').toUpperCase().replace(/[\s-]/g, '')}`).digest('hex');
 
   async function submit(user: { id: string; phoneConfirmed: boolean; verification: string }, s: IdentitySubmission) {
-    if (!user.phoneConfirmed) throw new AppError('phone_not_confirmed', 'confirm your phone number before verifying your identity');
+    assertMay(user, { phoneConfirmed: true }, 'verify your identity');
     if (user.verification === 'verified') throw new AppError('already_verified', 'your identity is already verified');
     await assertUnderDailyLimit(user.id);
     // The provider is called outside the transaction (a network call in production); the user row is then

@@ -7,6 +7,7 @@ import type { AuthenticationResponseJSON } from '@simplewebauthn/server';
 import type { Passkeys } from './passkeys.ts';
 import type { SecretBox } from './secret-box.ts';
 import { createAttemptCounter, smsSendBudget } from '../attempts/index.ts';
+import { assertMay } from './guard.ts';
 import { createLoginThrottle } from './login-throttle.ts';
 import { ELEVATION_MS, type SessionHolder, assertMayAddFactor } from './step-up.ts';
 import { checkTotp, newTotpSecret, totpUri } from './totp.ts';
@@ -61,7 +62,9 @@ export function createMfa(deps: { db: Kysely<DB>; clock: Clock; box: SecretBox; 
   }
 
   /** At most 5 codes an hour to one phone: re-sending is not a way around the guess limit, nor an SMS cannon. */
-  async function sendStepUpSms(sessionId: string, phone: string): Promise<void> {
+  async function sendStepUpSms(user: { phone: string; phoneConfirmed: boolean }, sessionId: string): Promise<void> {
+    assertMay(user, { phoneConfirmed: true }, 'receive codes by SMS');
+    const phone = user.phone;
     await sends.consume(smsSendBudget(phone));
     const code = String(randomInt(1_000_000)).padStart(6, '0');
     const row = { code_hash: sha256(`${sessionId}:${code}`), attempts: 0, expires_at: new Date(clock.now().getTime() + SMS_CODE_TTL_MS) };

@@ -1,8 +1,7 @@
 import { randomBytes, randomInt, timingSafeEqual } from 'node:crypto';
 import { hash, verify } from '@node-rs/argon2';
-import type { Kysely } from 'kysely';
-import { type DB, inTransaction } from '../db/index.ts';
-import { isUniqueViolation } from '../db/index.ts';
+import type { Kysely, Transaction } from 'kysely';
+import { type DB, inTransaction, isUniqueViolation } from '../db/index.ts';
 import { type Notifier, isJapanesePhone, normalizePhone } from '../notify/index.ts';
 import { AppError, type Clock, type NewId } from '../platform/index.ts';
 import { createAttemptCounter, smsSendBudget } from '../attempts/index.ts';
@@ -215,13 +214,18 @@ export function createIdentity(deps: IdentityDeps) {
     return (await db.selectFrom('users').select('id').where('phone', '=', normalizePhone(phone)).executeTakeFirst())?.id;
   }
 
+  /** Freezes the wallets of these users (their outgoing money), in the caller's transaction: "this wasn't me". */
+  async function freezeUsers(trx: Transaction<DB>, userIds: string[], at: Date): Promise<void> {
+    if (userIds.length > 0) await trx.updateTable('users').set({ frozen_at: at }).where('id', 'in', userIds).where('frozen_at', 'is', null).execute();
+  }
+
   /** For tests, seeds and operators: marks a phone confirmed without a code. */
   async function markPhoneConfirmed(userId: string): Promise<void> {
     await db.updateTable('users').set({ phone_confirmed_at: clock.now() }).where('id', '=', userId).execute();
     forgetUser(userId);
   }
 
-  return { signup, confirmPhone, sendPhoneCode, login, openSession, revokeSession, authenticate, forgetUser, getUser, findUserIdByPhone, markPhoneConfirmed };
+  return { freezeUsers, signup, confirmPhone, sendPhoneCode, login, openSession, revokeSession, authenticate, forgetUser, getUser, findUserIdByPhone, markPhoneConfirmed };
 }
 
 function toUser(r: { id: string; email: string; phone: string; phone_confirmed_at: Date | string | null; verification: User['verification']; frozen_at: Date | string | null; security_hold_until: Date | string | null; created_at: Date | string }): User {

@@ -1,4 +1,5 @@
 import { AppError } from '../platform/index.ts';
+import { assertMay, hasFreshFactor } from './guard.ts';
 
 /** How long a step-up lets a session do sensitive things. */
 export const ELEVATION_MS = 5 * 60 * 1000;
@@ -12,17 +13,14 @@ export interface SessionHolder {
   session?: { id?: string; elevatedUntil: string | null; createdAt?: string } | undefined;
 }
 
-export function isSteppedUp(user: SessionHolder, now: Date): boolean {
-  const until = user.session?.elevatedUntil;
-  return until != null && Date.parse(until) > now.getTime();
-}
+export const isSteppedUp = (user: SessionHolder, now: Date): boolean => hasFreshFactor(user, now);
 
 /**
  * Money and linking call this before a sensitive action: it throws 403 step_up_required unless the session
- * confirmed a second factor less than 5 minutes ago (POST /v1/sessions/current/step-up).
+ * confirmed a second factor less than 5 minutes ago.
  */
 export function assertSteppedUp(user: SessionHolder, now: Date): void {
-  if (!isSteppedUp(user, now)) throw new AppError('step_up_required', 'confirm with a second factor first (POST /v1/sessions/current/step-up)', { stepUp: '/v1/sessions/current/step-up' });
+  assertMay({ phoneConfirmed: true, ...user }, { freshFactor: true }, 'do this', now);
 }
 
 /**
@@ -32,7 +30,7 @@ export function assertSteppedUp(user: SessionHolder, now: Date): void {
  */
 export function assertMayAddFactor(user: SessionHolder, now: Date): void {
   if (isSteppedUp(user, now)) return;
-  throw new AppError('step_up_required', 'adding a second factor needs a step-up first (POST /v1/sessions/current/step-up)', { stepUp: '/v1/sessions/current/step-up' });
+  throw new AppError('step_up_required', 'adding a second factor needs a step-up with one you have first');
 }
 
 /**
@@ -46,5 +44,5 @@ export function assertMayChangeSecurity(user: SessionHolder, factors: { totp: bo
   const ok = hasFactor ? factorStepUpUntil !== null && factorStepUpUntil.getTime() > now.getTime() && isSteppedUp(user, now) : isSteppedUp(user, now);
   if (ok) return;
   const accepted = hasFactor ? [...(factors.totp ? ['otp'] : []), ...(factors.passkeys > 0 ? ['passkey'] : [])] : ['smsCode'];
-  throw new AppError('step_up_required', `this change needs a step-up in the last 5 minutes with ${hasFactor ? 'your authenticator app or passkey' : 'the SMS code sent to your confirmed phone'} (POST /v1/sessions/current/step-up)`, { stepUp: '/v1/sessions/current/step-up', with: accepted });
+  throw new AppError('step_up_required', `this change needs a step-up in the last 5 minutes with ${hasFactor ? 'your authenticator app or passkey' : 'the SMS code sent to your confirmed phone'}`, { with: accepted });
 }

@@ -9,6 +9,8 @@ import type { AccountKind, AccountSpec, Available, Balance, Transfer, TransferRe
 export interface LedgerDeps {
   clock: Clock;
   newId: NewId;
+  /** Where hot-account slots are drawn from (injected so seeded runs repeat); default Math.random. */
+  random?: () => number;
 }
 
 /**
@@ -42,7 +44,8 @@ export function createLedger(deps: LedgerDeps) {
   }
 
   /** A slot for one movement: any slot will do, and spreading them is the point (no secrecy needed, so no CSPRNG). */
-  const pickSlot = (shape: repo.AccountShape): number => (shape.slots === 1 ? 0 : Math.floor(Math.random() * shape.slots));
+  const random = deps.random ?? Math.random;
+  const pickSlot = (shape: repo.AccountShape): number => (shape.slots === 1 ? 0 : Math.floor(random() * shape.slots));
 
   async function createAccount(trx: Transaction<DB> | Kysely<DB>, spec: AccountSpec): Promise<string> {
     const id = deps.newId('acc');

@@ -1,13 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import { hash, verify } from '@node-rs/argon2';
 import type { Kysely } from 'kysely';
-import { type DB, inTransaction } from '../db/index.ts';
+import type { BankSettings, BankSwitches, BankView, Page, SwitchChange } from '../banks/index.ts';
+import { type DB, inTransaction, isUniqueViolation } from '../db/index.ts';
 import { createLoginThrottle, sha256 } from '../identity/index.ts';
-import { isUniqueViolation } from '../db/index.ts';
 import { AppError, type Clock, type NewId } from '../platform/index.ts';
 import { type Audit, createAudit, listAudit, verifyAudit } from './audit.ts';
 import * as repo from './repository.ts';
-import { type BankSwitches, type BankView, MAX_REASON_LENGTH, type Operator, type Page, ROLES, type Role, type SwitchChange } from './types.ts';
+import { MAX_REASON_LENGTH, type Operator, ROLES, type Role } from './types.ts';
 
 const SESSION_TTL_MS = 8 * 60 * 60 * 1000;
 /** Verified against when the email is unknown, so a wrong email costs the same time as a wrong password. */
@@ -22,7 +22,7 @@ export interface LoginContext {
 const normalizeEmail = (email: string) => email.trim().toLowerCase();
 
 /** Operators, their sessions, the per-bank switches they move. Every operator action is audited in the transaction that does it. */
-export function createOps(deps: { db: Kysely<DB>; clock: Clock; newId: NewId }) {
+export function createOps(deps: { db: Kysely<DB>; clock: Clock; newId: NewId; banks: BankSettings }) {
   const { db, clock } = deps;
   const audit: Audit = createAudit(deps);
   const throttle = createLoginThrottle({ db, clock, scope: 'operator-login' });
@@ -85,14 +85,13 @@ export function createOps(deps: { db: Kysely<DB>; clock: Clock; newId: NewId }) 
   }
 
   async function listBanks(): Promise<BankView[]> {
-    return repo.listBankSettings(db);
+    return deps.banks.listSettings();
   }
 
   /**
-   * Moves a bank's switches. Nothing in Saifu caches bank_settings: linking, authorisation, charges and unlinking
-   * each read the row when they run, so a change applies to every request that reads after it commits. Keep it
-   * so: a cache here would let a stopped bank keep charging until it expired. The switch, its reason in the
-   * bank's history and the audit record are one transaction: no switch moves without its reason on record.
+   * Moves a bank's switches through the banks area (which never caches them, so the change applies to every
+   * request that reads after it commits). The switch, its reason in the bank's history and the audit record are
+   * one transaction: no switch moves without its reason on record.
    */
   async function setBankSwitches(operatorId: string, code: string, changes: BankSwitches, reason: string): Promise<BankView> {
     const why = reason.trim();
@@ -105,30 +104,16 @@ export function createOps(deps: { db: Kysely<DB>; clock: Clock; newId: NewId }) 
     };
     if (Object.keys(moved).length === 0) throw new AppError('invalid_request', 'change at least one of linking, charging, registrationChanges');
     return inTransaction(db, async (trx) => {
-      const bank = await repo.updateBankSwitches(trx, code, moved, clock.now());
+      const bank = await deps.banks.changeSwitches(trx, { id: deps.newId('bsc'), bankCode: code, changes: moved, reason: why, actor: operatorId, at: clock.now() });
       if (!bank) throw new AppError('unknown_bank', `bank ${code} is not configured in Saifu`, { bankCode: code });
-      await repo.insertSwitchChange(trx, { id: deps.newId('bsc'), bankCode: code, changes: moved, reason: why, actor: operatorId, at: clock.now() });
       await audit.append(trx, { actor: operatorId, action: 'bank.switches', target: code, details: { changes: moved, reason: why } });
       return bank;
     });
   }
 
   async function switchHistory(code: string, page: { limit: number; startingAfter?: string } = { limit: 100 }): Promise<Page<SwitchChange>> {
-    if (!(await repo.bankIsConfigured(db, code))) throw new AppError('unknown_bank', `bank ${code} is not configured in Saifu`, { bankCode: code });
-    return repo.switchChangesPage(db, code, page.limit, page.startingAfter);
-  }
-
-  /** Cases opened by holders' reports and by security detections, newest first. */
-  async function listCases(filter: { kind?: string; status?: string; limit: number; startingAfter?: string }) {
-    return repo.casesPage(db, filter);
-  }
-
-  /** One case, with everything it touched; viewing it is an audited operator action (it shows a victim's data). */
-  async function viewCase(operatorId: string, id: string) {
-    const found = await repo.findCase(db, id);
-    if (!found) throw new AppError('not_found', `no case ${id}`);
-    await inTransaction(db, (trx) => audit.append(trx, { actor: operatorId, action: 'case.view', target: id }));
-    return found;
+    if (!(await deps.banks.settingsOf(code))) throw new AppError('unknown_bank', `bank ${code} is not configured in Saifu`, { bankCode: code });
+    return deps.banks.switchHistory(code, page.limit, page.startingAfter);
   }
 
   return {
@@ -140,8 +125,6 @@ export function createOps(deps: { db: Kysely<DB>; clock: Clock; newId: NewId }) 
     listBanks,
     setBankSwitches,
     switchHistory,
-    listCases,
-    viewCase,
     listAudit: (page: { limit: number; startingAfter?: string }) => listAudit(db, page.limit, page.startingAfter),
     verifyAudit: () => verifyAudit(db),
   };

@@ -4,7 +4,7 @@ import { monotonicFactory } from 'ulid';
 /** Prefixes say what an id names (API.md). */
 export type IdPrefix =
   | 'usr' | 'ses' | 'lnk' | 'otp' | 'idn' | 'sid' | 'op' | 'ops' | 'aud' | 'bsc'
-  | 'chg' | 'pay' | 'trf' | 'wdr' | 'rfd' | 'case' | 'mer' | 'acc' | 'xfr' | 'msg' | 'idv' | 'apr' | 'flt' | 'key';
+  | 'chg' | 'pay' | 'trf' | 'wdr' | 'rfd' | 'case' | 'mer' | 'acc' | 'xfr' | 'msg' | 'idv' | 'apr' | 'flt' | 'key' | 'cev';
 
 export type NewId = (prefix: IdPrefix) => string;
 
@@ -26,8 +26,27 @@ function pooledRandom(): () => number {
   };
 }
 
-/** Time-ordered, crypto-random ids (ULID): sortable for pagination and unguessable. */
-export function ulidIds(): NewId {
-  const next = monotonicFactory(pooledRandom());
-  return (prefix) => `${prefix}_${next().toLowerCase()}`;
+/**
+ * Time-ordered, crypto-random ids (ULID): sortable for pagination and unguessable. Tests and the simulator may
+ * pass a seeded `random` and a clock so a run repeats id for id (never in production: ids must be unguessable).
+ */
+export function ulidIds(o: { random?: () => number; clock?: { now(): Date } } = {}): NewId {
+  const next = monotonicFactory(o.random ?? pooledRandom());
+  const clock = o.clock;
+  return (prefix) => `${prefix}_${(clock ? next(clock.now().getTime()) : next()).toLowerCase()}`;
+}
+
+/**
+ * A seeded pseudo-random source in [0, 1) (mulberry32): the same seed gives the same sequence. For repeatable
+ * runs (tests, the simulator), not for secrets.
+ */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
 }

@@ -1,8 +1,8 @@
 import { createHash, randomInt } from 'node:crypto';
 import { verify } from '@node-rs/argon2';
 import type { Kysely } from 'kysely';
-import type { ApprovalState, BankAuthenticator, CodeCheck, PinCheck } from '../banks/authenticator.ts';
-import type { BankAccountRef } from '../banks/gateway.ts';
+import type { ApprovalState, BankAuthenticator, CodeCheck, PinCheck } from '../banks/index.ts';
+import type { BankAccountRef } from '../banks/index.ts';
 import type { DB } from '../db/index.ts';
 import type { Notifier } from '../notify/index.ts';
 import type { Clock, NewId } from '../platform/index.ts';

@@ -8,7 +8,7 @@ import {
   BankTimeoutError,
   BankUnavailableError,
   type InquiryOutcome,
-} from '../banks/gateway.ts';
+} from '../banks/index.ts';
 import { type DB, type FaultKind, inTransaction } from '../db/index.ts';
 import { isUniqueViolation } from '../db/index.ts';
 import { type Yen, yen } from '../money/index.ts';

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { DB } from '../db/index.ts';
-import type { IdentityProvider, IdentitySubmission, RejectionReason } from '../identity/ekyc.ts';
+import type { IdentityProvider, IdentitySubmission, RejectionReason } from '../identity/index.ts';
 import { isUniqueViolation } from '../db/index.ts';
 import { AppError, type Clock, type NewId } from '../platform/index.ts';
 

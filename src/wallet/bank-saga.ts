@@ -1,5 +1,5 @@
 import type { Transaction } from 'kysely';
-import { type BankOutcome, BankTimeoutError, BankUnavailableError, type InquiryOutcome } from '../banks/gateway.ts';
+import { type BankOutcome, BankTimeoutError, BankUnavailableError, type InquiryOutcome } from '../banks/index.ts';
 import type { DB, MoneyFailureCode } from '../db/index.ts';
 import { inTransaction } from '../db/index.ts';
 import { AppError } from '../platform/index.ts';

@@ -1,11 +1,11 @@
 import { type ExpressionBuilder, type Kysely, type Selectable, type Transaction, sql } from 'kysely';
-import { descriptorFor } from '../banks/gateway.ts';
+import { descriptorFor } from '../banks/index.ts';
 import type { ChargesTable, DB } from '../db/index.ts';
 import { inTransaction } from '../db/index.ts';
 import { type ChargeLimits, type ChargeUsage, type Yen, addTokyoDays, refuseCharge, tokyoDayStart, tokyoMonthStart, yen } from '../money/index.ts';
 import { AppError } from '../platform/index.ts';
 import { BANK_UNAVAILABLE, type BankSaga } from './bank-saga.ts';
-import type { BankLink, BankLinks } from './bank-links.ts';
+import type { BankLink, BankLinks } from '../banks/index.ts';
 import { CONFIRM_TTL_MS, isConfirmationExpired, nextActionFor, walletHolding } from './confirmation.ts';
 import { type AccountDirectory, type WalletDeps, assertMayMoveMoney, assertPayerMayPay, isElevated, lockWallet } from './context.ts';
 import { limitsFor } from './policy.ts';
@@ -59,7 +59,7 @@ export function createCharges(deps: WalletDeps, accounts: AccountDirectory, link
     const bank = await bankSettings(link.bankCode, trx);
     if (bank && !bank.charging) throw new AppError('charging_suspended', 'this bank has suspended charges', { bankCode: link.bankCode });
     const cooling = await coolingOffOf(link, trx);
-    const limits = limitsFor(deps.policy, actor.verification, bank && { perCharge: bank.per_charge_limit, monthly: bank.monthly_limit }, cooling?.daily);
+    const limits = limitsFor(deps.policy, actor.verification, bank && { perCharge: bank.perChargeLimit, monthly: bank.monthlyLimit }, cooling?.daily);
     const usage = await usageOf(trx, actor.id, link, wallet, confirming);
     const refusal = refuseCharge(amount, limits, usage);
     if (refusal) throw new AppError('limit_exceeded', `the charge exceeds the ${refusal.limit.replaceAll('_', ' ')} limit`, refusal);
@@ -144,10 +144,10 @@ export function createCharges(deps: WalletDeps, accounts: AccountDirectory, link
   /** The link's cooling-off period, if it is in one: per bank, else the platform's days and daily cap. */
   async function coolingOffOf(link: BankLink, q: Kysely<DB> | Transaction<DB> = deps.db): Promise<{ until: Date; daily: Yen } | null> {
     const bank = await bankSettings(link.bankCode, q);
-    const days = bank?.cooling_off_days ?? deps.policy.coolingOffDays;
+    const days = bank?.coolingOffDays ?? deps.policy.coolingOffDays;
     if (!link.activatedAt || days <= 0) return null;
     const until = addTokyoDays(link.activatedAt, days);
-    return deps.clock.now() < until ? { until, daily: yen(bank?.new_link_daily_limit ?? deps.policy.newLinkDaily) } : null;
+    return deps.clock.now() < until ? { until, daily: yen(bank?.newLinkDailyLimit ?? deps.policy.newLinkDaily) } : null;
   }
 
   async function usageOf(trx: Transaction<DB>, userId: string, link: BankLink, wallet: string, excludeId?: string): Promise<ChargeUsage> {
@@ -212,8 +212,9 @@ export function createCharges(deps: WalletDeps, accounts: AccountDirectory, link
   }
 
   /** Inside a transaction pass it: PGlite has one connection, so a query beside the transaction would wait forever. */
+  /** The bank's row as the banks area keeps it (read each time: a switch applies at once; inside `q` when given). */
   async function bankSettings(bankCode: string, q: Kysely<DB> | Transaction<DB> = deps.db) {
-    return q.selectFrom('bank_settings').selectAll().where('bank_code', '=', bankCode).executeTakeFirst();
+    return deps.bankSettings.settingsOf(bankCode, q);
   }
 
   /** Charges never confirmed within 15 minutes fail (`confirmation_expired`); no hold was written for them. */

@@ -1,7 +1,8 @@
 import type { Kysely, Transaction } from 'kysely';
-import type { BankGateway } from '../banks/gateway.ts';
+import type { BankGateway, BankLinks, BankSettings } from '../banks/index.ts';
 import type { DB } from '../db/index.ts';
 import type { Ledger } from '../ledger/index.ts';
+import { assertMay, hasFreshFactor } from '../identity/index.ts';
 import { AppError, type Clock, type NewId } from '../platform/index.ts';
 import type { LimitPolicy } from './policy.ts';
 import type { Actor } from './types.ts';
@@ -10,6 +11,9 @@ export interface WalletDeps {
   db: Kysely<DB>;
   ledger: Ledger;
   bank: BankGateway;
+  /** The banks area's links (money reads them; only banks writes them) and per-bank settings. */
+  links: BankLinks;
+  bankSettings: BankSettings;
   clock: Clock;
   newId: NewId;
   policy: LimitPolicy;
@@ -50,10 +54,9 @@ export function createAccountDirectory(deps: WalletDeps) {
 }
 export type AccountDirectory = ReturnType<typeof createAccountDirectory>;
 
-/** Money leaves a wallet only when its phone is confirmed and it is not frozen. */
+/** Money leaves a wallet only when its phone is confirmed (unless the policy says otherwise) and it is not frozen. */
 export function assertMayMoveMoney(actor: Actor, requirePhone = true): void {
-  if (requirePhone && !actor.phoneConfirmed) throw new AppError('phone_not_confirmed', 'confirm your phone number before moving money');
-  if (actor.frozen) throw new AppError('wallet_frozen', 'this wallet is frozen: contact support');
+  assertMay(actor, { phoneConfirmed: requirePhone, notFrozen: true }, 'move money');
 }
 
 /** Takes the wallet's row lock: charges and incoming transfers on one wallet see each other's holds. */
@@ -88,12 +91,5 @@ export async function lockWallets(trx: Transaction<DB>, userIds: string[]): Prom
   for (const id of [...new Set(userIds)].sort()) await lockWallet(trx, id);
 }
 
-/** Whether the actor's session holds a fresh second factor (step-up, 5 minutes). */
-export function isElevated(actor: Actor, now: Date): boolean {
-  const until = actor.session?.elevatedUntil;
-  return until != null && new Date(until) > now;
-}
-
-export function assertElevated(actor: Actor, now: Date, why: string): void {
-  if (!isElevated(actor, now)) throw new AppError('step_up_required', `${why}: confirm with a second factor first (POST /v1/sessions/current/step-up)`);
-}
+/** Whether the actor's session holds a fresh second factor (step-up, 5 minutes): the identity guard decides. */
+export const isElevated = (actor: Actor, now: Date): boolean => hasFreshFactor(actor, now);

@@ -5,18 +5,18 @@
  * money and headroom, and its confirmation re-checks every rule of its creation; a bank is only ever called between a committed hold and its
  * post/void, never inside a transaction. Never import HTTP types here.
  */
-import { createBankLinks } from './bank-links.ts';
 import { createBankSaga } from './bank-saga.ts';
 import { createCharges } from './charges.ts';
 import { createAccountDirectory, type WalletDeps } from './context.ts';
 import { createHistory } from './history.ts';
 import { createPayments } from './payments.ts';
 import { createTransfers } from './transfers.ts';
+import { holdChargesForReview } from './reviews.ts';
 import { createWithdrawals } from './withdrawals.ts';
 
 export function createWallet(deps: WalletDeps) {
   const accounts = createAccountDirectory(deps);
-  const links = createBankLinks(deps);
+  const links = deps.links;
   const saga = createBankSaga(deps);
   const charges = createCharges(deps, accounts, links, saga);
   const payments = createPayments(deps, accounts);
@@ -29,11 +29,10 @@ export function createWallet(deps: WalletDeps) {
     const expired = (await charges.expireUnconfirmed()) + (await transfers.expireUnconfirmed()) + (await withdrawals.expireUnconfirmed());
     return { ...settled, expired };
   }
-  return { accounts, links, charges, payments, transfers, withdrawals, history, settleInFlight };
+  return { accounts, charges, payments, transfers, withdrawals, history, settleInFlight, holdChargesForReview };
 }
 export type Wallet = ReturnType<typeof createWallet>;
 
 export type { WalletDeps } from './context.ts';
 export { DEFAULT_POLICY, WALLET_POLICY_2020, type LimitPolicy } from './policy.ts';
 export type * from './types.ts';
-export type { BankLink, BankLinkInput } from './bank-links.ts';

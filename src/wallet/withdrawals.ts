@@ -1,11 +1,11 @@
 import type { Selectable, Transaction } from 'kysely';
-import { descriptorFor } from '../banks/gateway.ts';
+import { descriptorFor } from '../banks/index.ts';
 import type { DB, WithdrawalsTable } from '../db/index.ts';
 import { inTransaction } from '../db/index.ts';
 import { type Yen, yen } from '../money/index.ts';
 import { AppError } from '../platform/index.ts';
 import { BANK_UNAVAILABLE, type BankSaga } from './bank-saga.ts';
-import type { BankLink, BankLinks } from './bank-links.ts';
+import type { BankLink, BankLinks } from '../banks/index.ts';
 import { confirmationCutoff, isConfirmationExpired, nextActionFor } from './confirmation.ts';
 import { type AccountDirectory, type WalletDeps, assertMayMoveMoney, assertNoSecurityHold, assertPayerMayPay, isElevated, lockWallet } from './context.ts';
 import type { Actor, Withdrawal } from './types.ts';

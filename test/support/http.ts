@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { sql } from 'kysely';
-import { buildApp } from '../../src/http/app.ts';
+import { buildApp } from '../../src/http/index.ts';
 import type { World } from './world.ts';
 
 export async function httpApp(w: World, o: { trustProxy?: boolean } = {}): Promise<FastifyInstance> {

@@ -3,7 +3,8 @@ import { seedParticipatingBanks } from '../../src/banks/seed.ts';
 import { amount } from '../../src/money/index.ts';
 import { ManualClock } from '../../src/platform/index.ts';
 import { type ServiceOptions, type Services, createServices } from '../../src/services.ts';
-import type { Actor, BankLink } from '../../src/wallet/index.ts';
+import type { BankLink } from '../../src/banks/index.ts';
+import type { Actor } from '../../src/wallet/index.ts';
 import { freshDatabase } from './databases.ts';
 
 export interface World extends Services {
@@ -44,7 +45,7 @@ export async function customer(w: World, opts: { bankCode?: string; bankBalance?
   const branchCode = '001';
   const { accountNumber } = await w.sandbox.bank.openAccount({ bankCode, branchCode, accountType: 'ordinary', holderNameKana: 'ﾔﾏﾀﾞ ﾊﾅｺ', birthDate: '1985-04-12', pin: '4821', phone, balance: amount(opts.bankBalance ?? 2_000_000) });
   const activatedAt = opts.coolingOff ? w.clock.now() : new Date(w.clock.now().getTime() - 30 * 24 * 3600 * 1000);
-  const link = await w.wallet.links.createActiveLink(user.id, { bankCode, branchCode, accountType: 'ordinary', accountNumber }, activatedAt);
+  const link = await w.banks.links.createActiveLink(user.id, { bankCode, branchCode, accountType: 'ordinary', accountNumber }, activatedAt);
   const u = await w.identity.getUser(user.id);
   // Most money tests are not about step-up: the customer's session holds a second factor for the whole test.
   const elevatedUntil = opts.elevated === false ? null : new Date(w.clock.now().getTime() + 365 * 24 * 3600 * 1000);

@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { MAX_REASON_LENGTH, ROLES, type Role } from '../../ops/index.ts';
+import { CASE_KINDS, CASE_STATUSES, type CaseKind, type CaseStatus } from '../../cases/index.ts';
 import type { Services } from '../../services.ts';
 import { hasOperatorGuard, requireOperator } from '../operator-auth.ts';
 import * as S from '../schemas.ts';
@@ -22,13 +23,25 @@ const Bank = z.object({
 });
 const SwitchChange = z.object({ id: z.string(), bankCode: z.string(), changes: Switches, reason: z.string(), actor: z.string(), at: S.Timestamp });
 const AuditRecord = z.object({ seq: z.number().int(), id: z.string(), at: S.Timestamp, actor: z.string(), action: z.string(), target: z.string(), details: z.record(z.string(), z.unknown()), prevHash: z.string(), hash: z.string() });
-const Case = z.object({ id: z.string(), kind: z.string(), status: z.string(), bankAccount: z.object({ bankCode: z.string(), branchCode: z.string(), accountNumberLast4: z.string() }).nullable(), details: z.record(z.string(), z.unknown()), createdAt: S.Timestamp });
+const CaseStatusSchema = z.enum(CASE_STATUSES as [CaseStatus, ...CaseStatus[]]);
+const Case = z.object({
+  id: z.string(),
+  kind: z.enum(CASE_KINDS as [CaseKind, ...CaseKind[]]),
+  status: CaseStatusSchema,
+  assignee: z.string().nullable(),
+  bankAccount: z.object({ bankCode: z.string(), branchCode: z.string(), accountNumberLast4: z.string() }).nullable(),
+  details: z.record(z.string(), z.unknown()),
+  createdAt: S.Timestamp,
+  updatedAt: S.Timestamp,
+});
+const CaseEvent = z.object({ id: z.string(), actor: z.string(), from: CaseStatusSchema, to: CaseStatusSchema, assignee: z.string().nullable(), note: z.string(), at: S.Timestamp });
 const BankCode = z.object({ code: z.string().regex(/^\d{4}$/).describe('4-digit Zengin bank code') });
 const page = (q: { limit: number; starting_after?: string | undefined }) => ({ limit: q.limit, ...(q.starting_after ? { startingAfter: q.starting_after } : {}) });
 
 /** Who may do what. Reading the switches is for every operator; moving them is not for support. */
 const SWITCH_ROLES: Role[] = ['fraud_analyst', 'compliance', 'admin'];
 const AUDIT_ROLES: Role[] = ['compliance', 'admin'];
+const CASE_ROLES: Role[] = ['fraud_analyst', 'compliance', 'admin'];
 
 /** /v1/admin: operator sessions with roles; every action audited (see ops/). */
 export function adminRoutes(s: Services): FastifyPluginAsyncZod {
@@ -108,19 +121,31 @@ export function adminRoutes(s: Services): FastifyPluginAsyncZod {
       schema: {
         tags: ['admin'],
         summary: 'Cases opened by unauthorized reports and security detections, newest first (any operator)',
-        querystring: S.ListQuery.extend({ kind: z.enum(['unauthorized_report', 'reverse_brute_force']).optional(), status: z.string().max(20).optional() }),
+        querystring: S.ListQuery.extend({ kind: z.enum(CASE_KINDS as [CaseKind, ...CaseKind[]]).optional(), status: CaseStatusSchema.optional(), assignee: z.string().max(64).optional() }),
         response: { 200: z.object({ data: z.array(Case), has_more: z.boolean() }), ...S.errors(400, 401, 403) },
       },
       handler: async (req) => {
-        const r = await s.ops.listCases({ ...page(req.query), ...(req.query.kind ? { kind: req.query.kind } : {}), ...(req.query.status ? { status: req.query.status } : {}) });
+        const r = await s.cases.listCases({ ...page(req.query), ...(req.query.kind ? { kind: req.query.kind } : {}), ...(req.query.status ? { status: req.query.status } : {}), ...(req.query.assignee ? { assignee: req.query.assignee } : {}) });
         return { data: r.data, has_more: r.hasMore };
       },
     });
 
     app.get('/v1/admin/cases/:id', {
       preValidation: anyOperator,
-      schema: { tags: ['admin'], summary: 'One case (the view is audited; any operator)', params: z.object({ id: z.string().max(64) }), response: { 200: Case, ...S.errors(401, 403, 404) } },
-      handler: async (req) => s.ops.viewCase(req.operator!.id, req.params.id),
+      schema: { tags: ['admin'], summary: 'One case with its history (the view is audited; any operator)', params: z.object({ id: z.string().max(64) }), response: { 200: Case.extend({ events: z.array(CaseEvent) }), ...S.errors(401, 403, 404) } },
+      handler: async (req) => s.cases.viewCase(req.operator!.id, req.params.id),
+    });
+
+    app.patch('/v1/admin/cases/:id', {
+      preValidation: requireOperator(s, ...CASE_ROLES),
+      schema: {
+        tags: ['admin'],
+        summary: 'Work a case: move it (open → investigating → resolved | dismissed) and/or assign it, with a note (fraud analysts, compliance, admin; audited)',
+        params: z.object({ id: z.string().max(64) }),
+        body: z.object({ status: CaseStatusSchema.optional(), assignee: z.string().max(64).nullable().optional(), note: z.string().max(1000) }),
+        response: { 200: Case, ...S.errors(400, 401, 403, 404, 409) },
+      },
+      handler: async (req) => s.cases.updateCase(req.operator!.id, req.params.id, { note: req.body.note, ...(req.body.status ? { status: req.body.status } : {}), ...(req.body.assignee !== undefined ? { assignee: req.body.assignee } : {}) }),
     });
 
     app.get('/v1/admin/audit', {

@@ -1,7 +1,7 @@
 import type { FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod as Plugin } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import type { LinkView } from '../../banks/linking.ts';
+import type { LinkView } from '../../banks/index.ts';
 import type { Services } from '../../services.ts';
 import { authHandlers } from '../auth.ts';
 import * as S from '../schemas.ts';
@@ -32,7 +32,7 @@ export function bankLinkRoutes(s: Services): Plugin {
   const auth = authHandlers(s);
   const withLimits = async (userId: string, v: LinkView) => {
     if (v.status !== 'active') return v;
-    const limits = await s.wallet.charges.linkLimits(await s.wallet.links.getLink(userId, v.id));
+    const limits = await s.wallet.charges.linkLimits(await s.banks.links.getLink(userId, v.id));
     return Object.keys(limits).length > 0 ? { ...v, limits } : v;
   };
   return async (app) => {
@@ -73,7 +73,7 @@ export function bankLinkRoutes(s: Services): Plugin {
       preValidation: auth.requireUser,
       schema: { tags: ['bank links'], summary: 'The user’s bank links', response: { 200: z.object({ data: z.array(LinkSchema), has_more: z.boolean() }), ...S.errors(401) } },
       handler: async (req) => {
-        const links = await s.wallet.links.listLinks(req.user!.id);
+        const links = await s.banks.links.listLinks(req.user!.id);
         return { data: await Promise.all(links.map(async (l) => withLimits(req.user!.id, await s.linking.getLink(req.user!.id, l.id)))), has_more: false };
       },
     });
@@ -86,7 +86,7 @@ export function bankLinkRoutes(s: Services): Plugin {
       preValidation: auth.requireUser,
       schema: { tags: ['bank links'], summary: 'Unlink a bank account', params: z.object({ id: z.string() }), response: { 200: LinkSchema, ...S.errors(401, 404, 409) } },
       handler: async (req) => {
-        await s.wallet.links.unlink(req.user!.id, req.params.id);
+        await s.banks.links.unlink(req.user!.id, req.params.id);
         return s.linking.getLink(req.user!.id, req.params.id);
       },
     });

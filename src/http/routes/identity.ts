@@ -1,6 +1,5 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { AppError } from '../../platform/index.ts';
 import type { SecondFactor } from '../../identity/index.ts';
 import type { Services } from '../../services.ts';
 import { authHandlers } from '../auth.ts';
@@ -108,8 +107,7 @@ export function identityRoutes(s: Services): FastifyPluginAsyncZod {
       config: { rateLimit: { max: 5, timeWindow: '1 minute' } },
       schema: { tags: ['users'], summary: 'Send a step-up code by SMS to the confirmed phone', response: { 200: z.object({ sent: z.boolean() }), ...S.errors(401, 403, 429) } },
       handler: async (req) => {
-        if (!req.user!.phoneConfirmed) throw new AppError('phone_not_confirmed', 'confirm your phone number first');
-        await s.mfa.sendStepUpSms(req.user!.session.id, req.user!.phone);
+        await s.mfa.sendStepUpSms(req.user!, req.user!.session.id);
         return { sent: true };
       },
     });

@@ -87,7 +87,7 @@ export function sandboxRoutes(s: Services): FastifyPluginAsyncZod {
       },
       handler: async (req) => {
         if (!(await bank.findAccount(req.params))) throw new AppError('not_found', 'no such sandbox account');
-        return s.reports.reportUnauthorized(req.params);
+        return s.cases.reportUnauthorized(req.params);
       },
     });
 

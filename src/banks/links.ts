@@ -1,8 +1,8 @@
-import { type Selectable, type Transaction, sql } from 'kysely';
-import type { AccountType, BankLinksTable, DB, LinkStatus } from '../db/index.ts';
-import { inTransaction } from '../db/index.ts';
-import { AppError } from '../platform/index.ts';
-import type { WalletDeps } from './context.ts';
+import { type Kysely, type Selectable, type Transaction, sql } from 'kysely';
+import { type AccountType, type BankLinksTable, type DB, type LinkStatus, inTransaction, isCheckViolation } from '../db/index.ts';
+import { AppError, type Clock, type NewId } from '../platform/index.ts';
+import type { BankAccountRef } from './gateway.ts';
+import type { BankSettings } from './settings.ts';
 
 export interface BankLink {
   id: string;
@@ -23,8 +23,11 @@ export interface BankLinkInput {
   accountNumber: string;
 }
 
-/** Bank links as money sees them. The public linking flow (bank authentication, name match) lives in banks/. */
-export function createBankLinks(deps: WalletDeps) {
+/**
+ * Bank links: bank_links and linked_bank_accounts are written only by the banks area (this module and the
+ * linking flow in linking.ts, through repository.ts). Money reads links through `getLink`/`listLinks`.
+ */
+export function createBankLinks(deps: { db: Kysely<DB>; clock: Clock; newId: NewId; settings: BankSettings }) {
   /** Creates an already-authorised link, bypassing bank authentication: for seeds, tests and benches only. */
   async function createActiveLink(userId: string, input: BankLinkInput, activatedAt: Date = deps.clock.now(), maxLinks = 1): Promise<BankLink> {
     if (!/^[0-9]{7}$/.test(input.accountNumber)) throw new AppError('invalid_account_number', 'account numbers are exactly 7 digits');
@@ -53,7 +56,7 @@ export function createBankLinks(deps: WalletDeps) {
         if (!done) throw new AppError('invalid_state', 'the link is no longer pending authorization');
       });
     } catch (e) {
-      if (typeof e === 'object' && e !== null && (e as { code?: string }).code === '23514') throw new AppError('account_already_linked', 'this bank account is already linked to another wallet');
+      if (isCheckViolation(e)) throw new AppError('account_already_linked', 'this bank account is already linked to another wallet');
       throw e;
     }
   }
@@ -86,8 +89,8 @@ export function createBankLinks(deps: WalletDeps) {
     if (link.status === 'frozen') throw new AppError('invalid_state', 'this link is frozen while a report is investigated');
     if (link.status === 'unlinked') return link;
     // The bank's "registration changes" switch covers changes to existing links, unlinking included.
-    const bank = await deps.db.selectFrom('bank_settings').select('registration_changes').where('bank_code', '=', link.bankCode).executeTakeFirst();
-    if (bank && !bank.registration_changes) throw new AppError('registration_changes_suspended', 'this bank has suspended changes to existing links; try again later', { bankCode: link.bankCode });
+    const bank = await deps.settings.settingsOf(link.bankCode);
+    if (bank && !bank.registrationChanges) throw new AppError('registration_changes_suspended', 'this bank has suspended changes to existing links; try again later', { bankCode: link.bankCode });
     await inTransaction(deps.db, async (trx) => {
       const done = await trx.updateTable('bank_links').set({ status: 'unlinked' }).where('id', '=', id).where('user_id', '=', userId).where('status', '=', link.status).returning('id').executeTakeFirst();
       if (done && link.status === 'active') await releaseAccount(trx, link);
@@ -95,7 +98,28 @@ export function createBankLinks(deps: WalletDeps) {
     return getLink(userId, id);
   }
 
-  return { createActiveLink, activate, getLink, listLinks, unlink };
+  /**
+   * "This wasn't me", in the caller's transaction: every link to the account is frozen (a pending authorization
+   * fails), rows locked first. Returns the links touched and their wallet users.
+   */
+  async function freezeAccountLinks(trx: Transaction<DB>, account: Omit<BankAccountRef, 'accountType'>): Promise<{ linkIds: string[]; userIds: string[] }> {
+    const links = await trx
+      .selectFrom('bank_links')
+      .select(['id', 'user_id', 'status'])
+      .where('bank_code', '=', account.bankCode)
+      .where('branch_code', '=', account.branchCode)
+      .where('account_number', '=', account.accountNumber)
+      .where('status', 'in', ['active', 'pending_authorization', 'frozen'])
+      .forUpdate()
+      .execute();
+    const active = links.filter((l) => l.status === 'active').map((l) => l.id);
+    const pending = links.filter((l) => l.status === 'pending_authorization').map((l) => l.id);
+    if (active.length > 0) await trx.updateTable('bank_links').set({ status: 'frozen' }).where('id', 'in', active).execute();
+    if (pending.length > 0) await trx.updateTable('bank_links').set({ status: 'failed', failure_code: 'reported_unauthorized' }).where('id', 'in', pending).execute();
+    return { linkIds: links.map((l) => l.id), userIds: [...new Set(links.map((l) => l.user_id))] };
+  }
+
+  return { createActiveLink, activate, getLink, listLinks, unlink, freezeAccountLinks };
 }
 export type BankLinks = ReturnType<typeof createBankLinks>;
 
