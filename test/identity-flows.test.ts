@@ -99,7 +99,7 @@ describe.each(DATABASES)('identity on %s', (kind) => {
     // Non-money sensitive actions keep the session step-up: it has lapsed.
     w.clock.advance(10 * 60_000);
     const totpAgain = await call(app, 'POST', '/v1/me/mfa/totp', { token: u.token, headers: u.headers });
-    expect([totpAgain.status, totpAgain.json.error.code]).toEqual([403, 'step_up_required']);
+    expect([totpAgain.status, totpAgain.json.error.code, totpAgain.json.error.details.stepUp]).toEqual([403, 'step_up_required', '/v1/sessions/current/step-up']);
   });
 
   describe('eKYC', () => {

@@ -130,6 +130,9 @@ type Answer = [code: ErrorCode, message: string, details?: Record<string, unknow
  * amount that is not valid yen (InvalidYenError), a driver error. It is logged with the route and request id and
  * answered 500 `internal_error` with the request id, never a 404 that would hide it.
  */
+/** Where a session gets a fresh second factor (POST with {otp}, {smsCode} or a passkey assertion). */
+const STEP_UP_URL = '/v1/sessions/current/step-up';
+
 export function handleError(err: FastifyError | Error, req: FastifyRequest, reply: FastifyReply): void {
   const answer = classify(err, reply);
   const [code, message, details] = answer ?? ['internal_error', 'an unexpected error occurred; quote the request id when reporting it', { requestId: req.id }];
@@ -138,7 +141,9 @@ export function handleError(err: FastifyError | Error, req: FastifyRequest, repl
     req.log.error({ err, route: `${req.method} ${req.routeOptions?.url ?? req.url}`, requestId: req.id, ...(invariant ? { invariant } : {}) }, invariant ? `broken invariant: ${invariant}` : 'unhandled error');
   }
   if (code === 'too_many_attempts' && !reply.getHeader('retry-after')) reply.header('retry-after', String(details?.retryAfterSeconds ?? 60));
-  void reply.code(STATUS[code]).send(errorBody(code, message, details));
+  // The domain says a fresh factor is needed; where to get one is the HTTP layer's business.
+  const withLinks = code === 'step_up_required' ? { ...details, stepUp: STEP_UP_URL } : details;
+  void reply.code(STATUS[code]).send(errorBody(code, message, withLinks));
 }
 
 function classify(err: FastifyError | Error, reply: FastifyReply): Answer | undefined {
