@@ -9,3 +9,4 @@
  */
 export { AttemptRefused, createAttemptCounter, type AttemptCounter, type Budget, type Ticket } from './counter.ts';
 export { counterKey, smsSendBudget } from './keys.ts';
+export { ATTEMPTS_ERROR_CODES, type AttemptsErrorCode } from './errors.ts';

@@ -56,3 +56,4 @@ export type { BankSettings, BankSwitches, BankView, CatalogueEntry, Page, Switch
 export { seedParticipatingBanks } from './seed.ts';
 export { findBank, findBranch, listBanks, listBranches, japanPostToZengin, PARTICIPATING_BANKS } from './registry/index.ts';
 export { isValidZenginName, scoreNameMatch } from './names/index.ts';
+export { BANKS_ERROR_CODES, type BanksErrorCode } from './errors.ts';

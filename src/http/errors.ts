@@ -1,15 +1,15 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { NoResultError } from 'kysely';
-import { ATTEMPTS_ERROR_CODES } from '../attempts/errors.ts';
-import { BANKS_ERROR_CODES } from '../banks/errors.ts';
-import { IDENTITY_ERROR_CODES } from '../identity/errors.ts';
-import { LEDGER_ERROR_CODES } from '../ledger/errors.ts';
+import { ATTEMPTS_ERROR_CODES } from '../attempts/index.ts';
+import { BANKS_ERROR_CODES } from '../banks/index.ts';
+import { IDENTITY_ERROR_CODES } from '../identity/index.ts';
+import { LEDGER_ERROR_CODES } from '../ledger/index.ts';
 import { InvalidYenError } from '../money/index.ts';
-import { OPS_ERROR_CODES } from '../ops/errors.ts';
+import { OPS_ERROR_CODES } from '../ops/index.ts';
 import { AppError, type ErrorCode, PLATFORM_ERROR_CODES } from '../platform/index.ts';
-import { SANDBOX_ERROR_CODES } from '../sandbox/errors.ts';
-import { WALLET_ERROR_CODES } from '../wallet/errors.ts';
+import { SANDBOX_ERROR_CODES } from '../sandbox/index.ts';
+import { WALLET_ERROR_CODES } from '../wallet/index.ts';
 
 /** Transport codes: what the HTTP edge itself refuses (auth, JSON, size, idempotency, amounts in input). */
 export const HTTP_ERROR_CODES = [

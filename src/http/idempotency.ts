@@ -191,5 +191,10 @@ export function idempotency(db: Kysely<DB>, clock: Clock) {
     return payload;
   }
 
-  return { guard, run, alongside, record, inline, doneRecord, answerIfUsed };
+  /** A failed inline write whose cause is the key itself (another request holds it): 409, else the error as is. */
+  function keyConflict(e: unknown): unknown {
+    return isUniqueViolation(e, 'idempotency_keys_pkey') ? new AppError('idempotency_key_in_use', 'a request with this Idempotency-Key is still being processed; retry shortly') : e;
+  }
+
+  return { guard, run, alongside, record, inline, doneRecord, answerIfUsed, keyConflict };
 }

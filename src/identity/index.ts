@@ -12,3 +12,4 @@ export { assertSteppedUp, isSteppedUp, assertMayAddFactor, assertMayChangeSecuri
 export { createPasskeys, type Passkeys, type RelyingParty } from './passkeys.ts';
 export { createAccountSecurity, SECURITY_HOLD_MS, type AccountSecurity, type SecurityChange } from './account-security.ts';
 export { assertMay, hasFreshFactor, type GuardedUser, type Requirements } from './guard.ts';
+export { IDENTITY_ERROR_CODES, type IdentityErrorCode } from './errors.ts';

@@ -9,3 +9,4 @@ export { createLedger, type Ledger, type LedgerDeps } from './service.ts';
 export { verifyLedger } from './verify.ts';
 export type * from './types.ts';
 export type { Alongside } from './repository.ts';
+export { LEDGER_ERROR_CODES, type LedgerErrorCode } from './errors.ts';

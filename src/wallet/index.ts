@@ -36,3 +36,4 @@ export type Wallet = ReturnType<typeof createWallet>;
 export type { WalletDeps } from './context.ts';
 export { DEFAULT_POLICY, WALLET_POLICY_2020, type LimitPolicy } from './policy.ts';
 export type * from './types.ts';
+export { WALLET_ERROR_CODES, type WalletErrorCode } from './errors.ts';

@@ -7,7 +7,6 @@ import type { Services } from '../../services.ts';
 import { authHandlers } from '../auth.ts';
 import type { IdempotentRoute, idempotency } from '../idempotency.ts';
 import * as S from '../schemas.ts';
-import { isUniqueViolation } from '../../db/index.ts';
 import { Factor } from './identity.ts';
 import type { SecondFactor, SessionUser } from '../../identity/index.ts';
 
@@ -120,8 +119,7 @@ export function moneyRoutes(s: Services, idem: Idem): FastifyPluginAsyncZod {
           });
         } catch (e) {
           if (await idem.answerIfUsed(req, reply)) return reply;
-          if (isUniqueViolation(e, 'idempotency_keys_pkey')) throw new AppError('idempotency_key_in_use', 'a request with this Idempotency-Key is still being processed; retry shortly');
-          throw e;
+          throw idem.keyConflict(e);
         }
         // Already serialised: the custom serializer passes the stored string through unchanged.
         return reply.code(201).type('application/json; charset=utf-8').serializer((x) => x as string).send(body as unknown as z.infer<typeof S.Payment>);
