@@ -7,7 +7,7 @@ import type { Mode } from './ledger.ts';
 import { cpuMeter, round } from './measure.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const SCRIPT = process.env.BENCH_PGBENCH_SCRIPT ?? join(here, '..', '..', 'shared', 'bench', 'pgbench-ledger.sh');
+const SCRIPT = process.env.BENCH_PGBENCH_SCRIPT ?? join(here, 'pgbench-ledger.sh');
 
 /**
  * `pgbench-ledger.sh <mode> <seconds> <clients>`: its tx/s, and PostgreSQL's CPU per transaction (the script's own

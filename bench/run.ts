@@ -1,6 +1,6 @@
 /**
  * `npm run bench`: (a) the ledger alone, (b) the HTTP payment path, each uniform and hot-merchant, on PGlite and
- * PostgreSQL, (c) a pgbench baseline measured in the same run, and the ratios the targets (PRODUCT.md §5) are
+ * PostgreSQL, (c) a pgbench baseline measured in the same run, and the ratios the targets (docs/product.md §5) are
  * stated in. Absolute speed varies between machines; the ratios travel. See bench/README.md.
  * Env: BENCH_SECONDS (8), BENCH_DB=pglite|postgres|both, BENCH_ONLY=ledger|http|baseline, BENCH_CONNECTIONS (64),
  * BENCH_HALF_CONNECTIONS (64), BENCH_POOL (20), BENCH_WARMUP_SECONDS (2), BENCH_WORKERS=N (also `saifu serve` with N cluster workers), BENCH_DATABASE_URL.
@@ -223,7 +223,7 @@ for (const s of suffixes) {
     if (half?.p99 !== undefined) ratios.push([`HTTP p99 at half load${s} (${how}, ${half.tps.toLocaleString('en-US')}/s)`, 'postgres', `${round(half.p99, 1)} ms`, '≤ 25 ms', half.p99 <= 25 ? 'yes' : 'NO']);
   }
 }
-if (ratios.length) printTable('Ratios and targets (PRODUCT.md §5)', ['figure', 'db', 'value', 'target', 'met'], ratios);
+if (ratios.length) printTable('Ratios and targets (docs/product.md §5)', ['figure', 'db', 'value', 'target', 'met'], ratios);
 
 if (noise.length) console.log(`\nNOISE: other work shared the machine (rest > ${NOISE} cores; kernel network work is about 0.1) — rerun on a quiet machine:\n${noise.map((n) => `  - ${n}`).join('\n')}`);
 console.log(`\nfinished in ${Math.round((performance.now() - started) / 1000)} s`);

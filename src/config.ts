@@ -1,6 +1,6 @@
 import { z } from 'zod';
 
-/** Empty means unset (API.md): `DATABASE_URL=""` selects PGlite. */
+/** Empty means unset (docs/api.md): `DATABASE_URL=""` selects PGlite. */
 const optionalString = z.preprocess((v) => (v === '' ? undefined : v), z.string().optional());
 const bool = (dflt: boolean) =>
   z.preprocess((v) => (v === '' || v === undefined ? dflt : v), z.union([z.boolean(), z.enum(['1', 'true', '0', 'false'])]).transform((v) => v === true || v === '1' || v === 'true'));

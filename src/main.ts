@@ -93,7 +93,7 @@ export function secretKeyOf(config: Config): string {
   return key;
 }
 
-/** Idempotency keys are kept 24 hours (API.md); older ones are deleted in small batches by the periodic job. */
+/** Idempotency keys are kept 24 hours (docs/api.md); older ones are deleted in small batches by the periodic job. */
 async function forgetOldIdempotencyKeys(s: Services): Promise<void> {
   const cutoff = new Date(s.clock.now().getTime() - 24 * 60 * 60 * 1000);
   await s.db.deleteFrom('idempotency_keys').where('created_at', '<', cutoff).execute();

@@ -10,7 +10,7 @@ import { type World, createWorld, newPhone } from './support/world.ts';
 
 /**
  * Every counted secret allows at most its stated number of evaluations however many guesses arrive at once
- * (API.md). The bursts go straight to the services, as an attacker with many addresses would get past the
+ * (docs/api.md). The bursts go straight to the services, as an attacker with many addresses would get past the
  * per-address HTTP limits; what is proved is the counter, consumed before the secret is checked. PostgreSQL is
  * where this matters (PGlite runs one transaction at a time); the suite also runs on PGlite.
  */

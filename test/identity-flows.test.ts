@@ -89,7 +89,7 @@ describe.each(DATABASES)('identity on %s', (kind) => {
     w.clock.advance(30_000);
     await call(app, 'POST', '/v1/sessions/current/step-up', { token: u.token, headers: u.headers, body: { otp: totp(u.secret!, w.clock.now()) } });
     w.clock.advance(5 * 60_000 + 1);
-    // Money asks for its factor on the object itself (API.md decisions): the big transfer waits, its money held.
+    // Money asks for its factor on the object itself (docs/api.md decisions): the big transfer waits, its money held.
     const funder = await customer(w);
     await w.wallet.charges.createCharge(funder.actor, { bankLinkId: funder.link.id, amount: amount(70_000) });
     await w.db.updateTable('users').set({ verification: 'verified' }).where('id', '=', u.userId).execute();

@@ -314,7 +314,7 @@ describe.each(DATABASES)('bank linking on %s', (kind) => {
     const l = await honestLink(u, acct, '3333', phone);
     await call(app, 'POST', '/v1/charges', { token: u.token, key: k(), body: { bankLinkId: l.id, amount: 8_000 } });
     w.clock.advance(6 * 60_000);
-    // The first withdrawal waits for a second factor on the object itself, its money held (API.md decisions).
+    // The first withdrawal waits for a second factor on the object itself, its money held (docs/api.md decisions).
     const wd = await call(app, 'POST', '/v1/withdrawals', { token: u.token, key: k(), body: { bankLinkId: l.id, amount: 1_000 } });
     expect([wd.status, wd.json.status, wd.json.nextAction?.confirmUrl]).toEqual([201, 'requires_action', `/v1/withdrawals/${wd.json.id}/confirm`]);
     await stepUp(app, w, u);

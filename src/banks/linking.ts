@@ -175,7 +175,7 @@ export function createLinking(deps: LinkingDeps) {
   async function authorize(user: LinkUser, id: string, input: { pin?: string; birthDate?: string; otp?: string }, source: Source): Promise<LinkView> {
     const link = await load(user.id, id);
     if (link.status !== 'pending_authorization') throw new AppError('invalid_state', `the link is ${link.status}`, { status: link.status });
-    // One channel for expiry (API.md): the link exists and changes state, so the answer is 200 with the link
+    // One channel for expiry (docs/api.md): the link exists and changes state, so the answer is 200 with the link
     // `failed`/`authorization_expired`, whether the clock, the bank's OTP or the holder's approval ran out.
     if (link.expires_at && new Date(link.expires_at) <= clock.now()) return expire(link);
     const settings = await deps.settings.settingsOf(link.bank_code);

@@ -34,7 +34,7 @@ export interface SwitchChange {
   at: string;
 }
 
-/** One page of a list, newest first (API.md: `?limit&starting_after`, `{data, has_more}`). */
+/** One page of a list, newest first (docs/api.md: `?limit&starting_after`, `{data, has_more}`). */
 export interface Page<T> {
   data: T[];
   hasMore: boolean;

@@ -45,7 +45,7 @@ export async function eventsOf(q: Q, caseId: string) {
   return rows.map((r) => ({ id: r.id, actor: r.actor, from: r.from_status, to: r.to_status, assignee: r.assignee, note: r.note, at: new Date(r.created_at).toISOString() }));
 }
 
-/** Full account numbers stay in the database: operators see the last four digits (STYLE.md, logs and views). */
+/** Full account numbers stay in the database: operators see the last four digits (docs/style.md, logs and views). */
 function toCase(r: Selectable<DB['cases']>): CaseView {
   return {
     id: r.id,

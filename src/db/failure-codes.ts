@@ -1,6 +1,6 @@
 /**
  * Why a stored object failed: the `failure_code` of charges, withdrawals, wallet transfers and bank links, and the
- * API's `failureCode`. A closed vocabulary beside the error codes (API.md "Errors versus failed objects": a check
+ * API's `failureCode`. A closed vocabulary beside the error codes (docs/api.md "Errors versus failed objects": a check
  * that fails before the bank is called is an error and stores nothing; what fails after is a stored `failed`
  * object with one of these). Published as enums in the OpenAPI (http/schemas.ts). Lives in db because the
  * columns are typed with it and every area that writes them sits above db.

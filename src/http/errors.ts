@@ -15,7 +15,7 @@ import { WALLET_ERROR_CODES } from '../wallet/index.ts';
 export const HTTP_ERROR_CODES = [
   'invalid_json',
   'payload_too_large',
-  /** Anything wrong with an amount in the input (API.md), whatever else is wrong. */
+  /** Anything wrong with an amount in the input (docs/api.md), whatever else is wrong. */
   'invalid_amount',
   'unauthorized',
   'forbidden',
@@ -150,7 +150,7 @@ function classify(err: FastifyError | Error, reply: FastifyReply): Answer | unde
   if (err instanceof AppError) return [err.code, err.message, err.details];
   if (hasZodFastifySchemaValidationErrors(err)) {
     const issues = err.validation.map((v) => ({ path: `${v.instancePath}`.replace(/^\//, '').replaceAll('/', '.'), message: v.message }));
-    // API.md: anything wrong with an amount is `invalid_amount`, whatever else is wrong.
+    // docs/api.md: anything wrong with an amount is `invalid_amount`, whatever else is wrong.
     const amountIssue = issues.find((i) => i.path === 'amount' || i.path.endsWith('.amount'));
     if (amountIssue) return ['invalid_amount', `amount must be an integer number of yen from 1 to 9,999,999,999 (${amountIssue.message})`, { issues }];
     const where = err.validationContext ?? 'body';

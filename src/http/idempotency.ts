@@ -39,7 +39,7 @@ declare module 'fastify' {
 const IN_USE = 'a request with this Idempotency-Key is still being processed; retry shortly';
 
 /**
- * Idempotency-Key for every money-moving POST (API.md). The key's record is written in the same transaction as
+ * Idempotency-Key for every money-moving POST (docs/api.md). The key's record is written in the same transaction as
  * the money or the object's first row (`alongside`), never before it: a process that dies before that commit
  * leaves nothing behind (the key is free), and one that dies after it leaves a record naming the object
  * (`in_flight` + `object_id`), so a retry answers from the object (201/200 and the object as GET shows it). A

@@ -11,7 +11,7 @@ import { AppError } from '../platform/index.ts';
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 /** A high surrogate not followed by a low one, or a low one not preceded by a high one. */
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
-/** Fields that are integer yen (API.md): the amount of every money request, the sandbox bank's opening balance. */
+/** Fields that are integer yen (docs/api.md): the amount of every money request, the sandbox bank's opening balance. */
 const YEN_FIELDS = new Set(['amount', 'balance']);
 
 /** Why a string cannot be accepted, or undefined when it can. */

@@ -4,7 +4,7 @@ import { amount, InvalidYenError, MAX_AMOUNT, type Yen } from '../money/index.ts
 import { AppError } from '../platform/index.ts';
 import { codesForStatus } from './errors.ts';
 
-/** Integer yen, 1 … 9,999,999,999; strings, fractions and zero are refused (API.md). */
+/** Integer yen, 1 … 9,999,999,999; strings, fractions and zero are refused (docs/api.md). */
 export const Amount = z.number().int().min(1).max(MAX_AMOUNT).describe('Integer yen, 1 … 9,999,999,999');
 export const Id = (prefix: string) => z.string().min(1).max(64).describe(`An id (${prefix}_…)`);
 export const Timestamp = z.string().describe('ISO 8601, UTC');

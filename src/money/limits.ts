@@ -25,7 +25,7 @@ export type ChargeRefusal =
   | { limit: 'new_link_daily'; limitAmount: Yen; remaining: Yen }
   | { limit: 'balance_cap'; limitAmount: Yen; remaining: Yen };
 
-/** The largest charge allowed right now: the smallest of every limit's remaining room (API.md). */
+/** The largest charge allowed right now: the smallest of every limit's remaining room (docs/api.md). */
 export function chargeHeadroom(limits: ChargeLimits, usage: ChargeUsage): Yen {
   const rooms = [limits.perCharge, remainingOf(limits.monthly, usage.monthlyUsed), remainingOf(limits.balanceCap, usage.walletHolding)];
   if (limits.newLinkDaily !== undefined) rooms.push(remainingOf(limits.newLinkDaily, usage.dailyUsedOnLink));

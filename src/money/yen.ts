@@ -5,7 +5,7 @@
 declare const yenBrand: unique symbol;
 export type Yen = number & { readonly [yenBrand]: true };
 
-/** The largest single amount any money object may carry (API.md). */
+/** The largest single amount any money object may carry (docs/api.md). */
 export const MAX_AMOUNT = 9_999_999_999;
 
 export class InvalidYenError extends Error {

@@ -97,7 +97,7 @@ export async function verifyAudit(db: Kysely<DB>): Promise<AuditVerification> {
 }
 
 /**
- * A page of the log, newest first. `startingAfter` is a record's id (`aud_…`, API.md's list convention) or its
+ * A page of the log, newest first. `startingAfter` is a record's id (`aud_…`, docs/api.md's list convention) or its
  * sequence number; an id that names no record gives an empty page.
  */
 export async function listAudit(db: Kysely<DB>, limit: number, startingAfter?: string): Promise<{ data: AuditRecord[]; hasMore: boolean }> {

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { monotonicFactory } from 'ulid';
 
-/** Prefixes say what an id names (API.md). */
+/** Prefixes say what an id names (docs/api.md). */
 export type IdPrefix =
   | 'usr' | 'ses' | 'lnk' | 'otp' | 'idn' | 'sid' | 'op' | 'ops' | 'aud' | 'bsc'
   | 'chg' | 'pay' | 'trf' | 'wdr' | 'rfd' | 'case' | 'mer' | 'acc' | 'xfr' | 'msg' | 'idv' | 'apr' | 'flt' | 'key' | 'cev';

@@ -173,7 +173,7 @@ export function createCharges(deps: WalletDeps, accounts: AccountDirectory, link
     const now = deps.clock.now();
     const base = limitsFor(deps.policy, actor.verification, undefined, undefined);
     const monthUsed = await usedSince('user_id', actor.id, tokyoMonthStart(now));
-    // The link in cooling-off with the least room today (API.md).
+    // The link in cooling-off with the least room today (docs/api.md).
     let newLinkDaily: { used: Yen; limit: Yen } | undefined;
     for (const link of await links.listLinks(actor.id)) {
       const cooling = link.status === 'active' ? await coolingOffOf(link) : null;

@@ -2,7 +2,7 @@ import { type ChargeLimits, type Yen, yen } from '../money/index.ts';
 
 export type VerificationLevel = 'unverified' | 'pending' | 'verified' | 'rejected';
 
-/** Limits by verification level and per bank; the defaults are the 2020 service's figures (PRODUCT.md). */
+/** Limits by verification level and per bank; the defaults are the 2020 service's figures (docs/product.md). */
 export interface LimitPolicy {
   perCharge: Record<VerificationLevel, Yen>;
   monthly: Record<VerificationLevel, Yen>;

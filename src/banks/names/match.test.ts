@@ -187,7 +187,7 @@ describe('scoreNameMatch: scores', () => {
   });
 });
 
-describe('known limits of the long-vowel rule (ZENGIN.md asks for ｵｵ = ｵ- = ｵ; the birth-date check backs it up)', () => {
+describe('known limits of the long-vowel rule (docs/zengin.md asks for ｵｵ = ｵ- = ｵ; the birth-date check backs it up)', () => {
   it.each([
     ['ｵﾉ ﾊﾅｺ', 'オオノ', 'ハナコ', '小野 and 大野 meet'],
     ['ﾔﾏﾀﾞ ﾕｷ', 'ヤマダ', 'ユウキ', 'ゆき and ゆうき meet'],

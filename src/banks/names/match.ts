@@ -48,7 +48,7 @@ const MAX_COMPARED_LENGTH = 100;
 
 /**
  * Scores the bank's account-holder name against the wallet's verified kana name. Equal canonical forms score
- * 100; the honest variants of ZENGIN.md (a missing or moved space, ｵｵ/ｵ-/ｵ, ぢ/じ and づ/ず, family and given
+ * 100; the honest variants of docs/zengin.md (a missing or moved space, ｵｵ/ｵ-/ｵ, ぢ/じ and づ/ず, family and given
  * name swapped) score 95–98; anything else scores the edit similarity of the weaker name part, capped at 94.
  */
 export function scoreNameMatch(bankName: string, wallet: WalletName): NameMatch {

@@ -307,7 +307,7 @@ describe('brackets and other punctuation', () => {
   });
 });
 
-// [kanji form, abbreviation] for every row of the ZENGIN.md table (一般/公益 and 国立/公立 spelled out).
+// [kanji form, abbreviation] for every row of the docs/zengin.md table (一般/公益 and 国立/公立 spelled out).
 const KANJI_ENTITIES: Array<[string, string]> = [
   ['株式会社', 'ｶ'],
   ['有限会社', 'ﾕ'],
@@ -391,7 +391,7 @@ const KANA_ENTITIES: Array<[string, string]> = [
   ['シュッチョウショ', 'ｼﾕﾂ'],
 ];
 
-/** The word at the start, at the end and in the middle of a name (ZENGIN.md rule 6). */
+/** The word at the start, at the end and in the middle of a name (docs/zengin.md rule 6). */
 function positions(word: string, abbr: string, sep = ''): Array<[string, string]> {
   return [
     [`${word}${sep}ヤマダショウジ`, `${abbr})ﾔﾏﾀﾞｼﾖｳｼﾞ`],
@@ -412,7 +412,7 @@ describe('rule 6: legal-entity and branch words become their abbreviation, brack
   });
 
   it.each([
-    // The examples of ZENGIN.md.
+    // The examples of docs/zengin.md.
     ['株式会社ヤマダショウジ', 'ｶ)ﾔﾏﾀﾞｼﾖｳｼﾞ'],
     ['ヤマダショウジ株式会社', 'ﾔﾏﾀﾞｼﾖｳｼﾞ(ｶ'],
     ['ヤマダ株式会社トウキョウシテン', 'ﾔﾏﾀﾞ(ｶ)ﾄｳｷﾖｳｼﾃﾝ'],

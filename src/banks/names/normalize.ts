@@ -1,5 +1,5 @@
 /**
- * Zengin account-holder names (ZENGIN.md). Banks return half-width katakana; people type hiragana, full-width
+ * Zengin account-holder names (docs/zengin.md). Banks return half-width katakana; people type hiragana, full-width
  * katakana, spaces and dots. Both sides are brought to one canonical half-width form before they are compared,
  * so every rule here exists to make two honest spellings of one name meet.
  */
@@ -63,7 +63,7 @@ const PUNCTUATION: ReadonlyMap<string, string> = new Map([
 ]);
 
 // ---------------------------------------------------------------------------------------------------------
-// Legal-entity words (ZENGIN.md table) and branch words. Kanji forms are matched after NFKC, which also turns
+// Legal-entity words (docs/zengin.md table) and branch words. Kanji forms are matched after NFKC, which also turns
 // ㈱ into (株) and ㍿ into 株式会社; kana readings are matched in the canonical half-width form, so one
 // spelling each suffices (small kana are already full-size there).
 
@@ -121,7 +121,7 @@ export const ENTITY_ABBREVIATIONS: readonly string[] = ENTITY_WORDS.map((e) => e
 // The pipeline.
 
 /**
- * The canonical Zengin form of a name (ZENGIN.md rules 1–6). Idempotent. Characters Zengin cannot carry
+ * The canonical Zengin form of a name (docs/zengin.md rules 1–6). Idempotent. Characters Zengin cannot carry
  * (kanji, symbols) are kept, not dropped, so that `isValidZenginName` can report them.
  */
 export function normalizeZenginName(input: string): string {

@@ -44,7 +44,7 @@ function currentAccount(number: string): string {
 }
 
 /**
- * 記号・番号 → Zengin branch and account (ZENGIN.md): 記号 1xxxx is 通常貯金 (ordinary), branch = its 2nd–3rd
+ * 記号・番号 → Zengin branch and account (docs/zengin.md): 記号 1xxxx is 通常貯金 (ordinary), branch = its 2nd–3rd
  * digits + '8'; 記号 0xxxx is 振替口座 (current), branch = 2nd–3rd digits + '9'. Input is taken exactly as given
  * (no trimming or full-width digits): the API contract is digits, and guessing here would hide client bugs.
  * Whether the branch exists is the caller's check (findBranch('9900', …)); this function is pure arithmetic.

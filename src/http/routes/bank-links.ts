@@ -23,7 +23,7 @@ export const LinkSchema = z.object({
   activatedAt: S.Timestamp.optional(),
 });
 
-/** Where a request comes from, for per-device and per-IP defences (API.md: X-Device-Id, client IP). */
+/** Where a request comes from, for per-device and per-IP defences (docs/api.md: X-Device-Id, client IP). */
 export const sourceOf = (req: FastifyRequest) => ({ deviceId: typeof req.headers['x-device-id'] === 'string' ? req.headers['x-device-id'].slice(0, 128) : undefined, ip: req.ip });
 
 const secretLimit = { max: 20, timeWindow: '1 minute' };

@@ -21,7 +21,7 @@ export const Factor = z.union([
   z.object({ passkey: WebAuthnResponse }).strict(),
 ]);
 
-/** What every change to how the account is protected needs (API.md). */
+/** What every change to how the account is protected needs (docs/api.md). */
 export const STEP_UP_RULE =
   'Needs a step-up in the last 5 minutes (403 step_up_required otherwise): with TOTP or a passkey when the user has one, or, for a user with neither, with the SMS code sent to the confirmed phone. A password alone is never enough. The user is told by SMS and email.';
 export const HOLD_RULE = 'Puts the account on a 24-hour security hold (securityHoldUntil): transfers and withdrawals wait.';
