@@ -38,7 +38,15 @@ export interface HttpWorld {
  * Sets up users, merchants and the server, then warms it up for `warmupSeconds` at full load (caches of sessions,
  * accounts and prepared statements fill, the JIT compiles the hot path): the cases measure the steady state.
  */
-export async function httpWorld(o: { kind: Kind; users: number; merchants: number; workers: number; warmupSeconds: number; connections: number; poolSize: number }): Promise<HttpWorld> {
+export async function httpWorld(o: {
+  kind: Kind;
+  users: number;
+  merchants: number;
+  workers: number;
+  warmupSeconds: number;
+  connections: number;
+  poolSize: number;
+}): Promise<HttpWorld> {
   const database = await scratchDatabase(o.kind, o.poolSize);
   let app: FastifyInstance | undefined;
   let stopServer = () => {};
@@ -66,7 +74,8 @@ export async function httpWorld(o: { kind: Kind; users: number; merchants: numbe
       const address = app.server.address();
       url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
     }
-    if (o.warmupSeconds > 0) await runLoad({ url, tokens, merchants, seconds: o.warmupSeconds, connections: o.connections });
+    if (o.warmupSeconds > 0)
+      await runLoad({ url, tokens, merchants, seconds: o.warmupSeconds, connections: o.connections });
     const opened = app;
     return {
       kind: o.kind,
@@ -112,9 +121,20 @@ export interface HttpResult {
 }
 
 /** One HTTP case: `rate` absent = saturation; `rate` = autocannon overallRate; `paced` = open-loop constant rate. */
-export async function httpCase(w: HttpWorld, o: { mode: Mode; seconds: number; connections: number; rate?: number; paced?: boolean }): Promise<HttpResult> {
+export async function httpCase(
+  w: HttpWorld,
+  o: { mode: Mode; seconds: number; connections: number; rate?: number; paced?: boolean },
+): Promise<HttpResult> {
   const merchants = o.mode === 'hot' ? w.merchants.slice(0, 1) : w.merchants;
-  const cfg = { url: w.url, tokens: w.tokens, merchants, seconds: o.seconds, connections: o.connections, ...(o.rate ? { rate: o.rate } : {}), ...(o.paced ? { paced: true } : {}) };
+  const cfg = {
+    url: w.url,
+    tokens: w.tokens,
+    merchants,
+    seconds: o.seconds,
+    connections: o.connections,
+    ...(o.rate ? { rate: o.rate } : {}),
+    ...(o.paced ? { paced: true } : {}),
+  };
   w.statements.reset();
   if (w.serverTimes) w.serverTimes.length = 0;
   const loop = monitorEventLoopDelay({ resolution: 5 });
@@ -141,13 +161,24 @@ export async function httpCase(w: HttpWorld, o: { mode: Mode; seconds: number; c
     ok: r.ok,
     failed,
     failedShare: failed / Math.max(1, r.total),
-    statusCodes: { ...r.statusCodes, ...(r.errors ? { 'socket errors': r.errors } : {}), ...(r.timeouts ? { timeouts: r.timeouts } : {}) },
+    statusCodes: {
+      ...r.statusCodes,
+      ...(r.errors ? { 'socket errors': r.errors } : {}),
+      ...(r.timeouts ? { timeouts: r.timeouts } : {}),
+    },
     verified,
     statementsPerRequest: w.serverGroup ? Number.NaN : round(statementCount / Math.max(1, r.ok + r.non2xx)),
     statementKinds: w.serverGroup ? '-' : statementKinds,
     cpu: { server, load, postgres: cpu.postgres, rest: round(Math.max(0, cpu.machine - server - load - cpu.postgres)) },
     loadLoopDelay: { p99: round(r.loopDelayP99, 1), max: round(r.loopDelayMax, 1) },
-    server: w.serverTimes ? { p50: round(percentile(times, 50)), p99: round(percentile(times, 99)), loopDelayP99: round(loop.percentile(99) / 1e6, 1), loopDelayMax: round(loop.max / 1e6, 1) } : undefined,
+    server: w.serverTimes
+      ? {
+          p50: round(percentile(times, 50)),
+          p99: round(percentile(times, 99)),
+          loopDelayP99: round(loop.percentile(99) / 1e6, 1),
+          loopDelayMax: round(loop.max / 1e6, 1),
+        }
+      : undefined,
   };
 }
 
@@ -168,7 +199,9 @@ interface LoadResult {
 
 /** Runs bench/load.mjs in its own process (so it does not share the server's event loop) and reads its report. */
 async function runLoad(cfg: Record<string, unknown>): Promise<LoadResult> {
-  const child = spawn(process.execPath, [join(here, 'load.mjs'), JSON.stringify(cfg)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [join(here, 'load.mjs'), JSON.stringify(cfg)], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   let out = '';
   child.stdout.on('data', (d) => (out += d));
   const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
@@ -195,7 +228,17 @@ function pidsInGroup(group: number): number[] {
 async function startServer(url: string, workers: number): Promise<{ port: number; pid: number; stop: () => void }> {
   const port = 20_000 + Math.floor(Math.random() * 20_000);
   const child = spawn(process.execPath, [join(here, '..', 'bin', 'saifu.mjs'), 'serve'], {
-    env: { ...process.env, DATABASE_URL: url, PORT: String(port), HOST: '127.0.0.1', SAIFU_WORKERS: String(workers), SAIFU_SANDBOX: '0', SAIFU_LOG_LEVEL: 'warn', SAIFU_SECRET_KEY: BENCH_SECRET_KEY, SAIFU_INQUIRY_INTERVAL_MS: '600000' },
+    env: {
+      ...process.env,
+      DATABASE_URL: url,
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      SAIFU_WORKERS: String(workers),
+      SAIFU_SANDBOX: '0',
+      SAIFU_LOG_LEVEL: 'warn',
+      SAIFU_SECRET_KEY: BENCH_SECRET_KEY,
+      SAIFU_INQUIRY_INTERVAL_MS: '600000',
+    },
     stdio: 'ignore',
     detached: true,
   });
@@ -208,7 +251,8 @@ async function startServer(url: string, workers: number): Promise<{ port: number
   };
   for (let i = 0; i < 200; i++) {
     try {
-      if ((await fetch(`http://127.0.0.1:${port}/healthz`)).ok) return { port, pid: child.pid!, stop: () => stop('SIGTERM') };
+      if ((await fetch(`http://127.0.0.1:${port}/healthz`)).ok)
+        return { port, pid: child.pid!, stop: () => stop('SIGTERM') };
     } catch {
       // not up yet
     }

@@ -24,12 +24,20 @@ export interface LedgerResult {
   cpu: { app: number; postgres: number; rest: number };
 }
 
-export async function ledgerBench(o: { kind: Kind; mode: Mode; variant: LedgerVariant; seconds: number; workers: number; wallets: number }): Promise<LedgerResult> {
+export async function ledgerBench(o: {
+  kind: Kind;
+  mode: Mode;
+  variant: LedgerVariant;
+  seconds: number;
+  workers: number;
+  wallets: number;
+}): Promise<LedgerResult> {
   const database = await scratchDatabase(o.kind);
   try {
     const { s, statements } = await benchServices(database);
     const wallets: string[] = [];
-    for (let i = 0; i < o.wallets; i++) wallets.push(await s.ledger.createAccount(s.db, { kind: 'wallet', ownerId: `bench_${i}` }));
+    for (let i = 0; i < o.wallets; i++)
+      wallets.push(await s.ledger.createAccount(s.db, { kind: 'wallet', ownerId: `bench_${i}` }));
     const merchant = await s.ledger.createAccount(s.db, { kind: 'merchant', ownerId: 'mer_bench' });
     await fund(s, wallets, 1_000_000);
 

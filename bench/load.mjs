@@ -27,7 +27,14 @@ const bodyFor = () => JSON.stringify({ merchantId: pick(cfg.merchants), amount: 
 
 const result = cfg.paced ? await paced() : await cannon();
 const cpu = process.cpuUsage();
-process.stdout.write(JSON.stringify({ ...result, cpuSeconds: (cpu.user + cpu.system) / 1e6, loopDelayP99: loop.percentile(99) / 1e6, loopDelayMax: loop.max / 1e6 }));
+process.stdout.write(
+  JSON.stringify({
+    ...result,
+    cpuSeconds: (cpu.user + cpu.system) / 1e6,
+    loopDelayP99: loop.percentile(99) / 1e6,
+    loopDelayMax: loop.max / 1e6,
+  }),
+);
 
 async function cannon() {
   const r = await autocannon({
@@ -37,7 +44,13 @@ async function cannon() {
     // autocannon's correction for coordinated omission assumes an interval of ceil(1/rate) = 1 ms, which weights
     // each response by its own latency in ms; its rate limiting is per-second bursts anyway. Record what happened.
     ...(cfg.rate ? { overallRate: cfg.rate, ignoreCoordinatedOmission: true } : {}),
-    requests: [{ method: 'POST', path: '/v1/payments', setupRequest: (req) => ({ ...req, headers: headersFor(), body: bodyFor() }) }],
+    requests: [
+      {
+        method: 'POST',
+        path: '/v1/payments',
+        setupRequest: (req) => ({ ...req, headers: headersFor(), body: bodyFor() }),
+      },
+    ],
   });
   return {
     ok: r['2xx'],
@@ -65,19 +78,29 @@ async function paced() {
     new Promise((resolve) => {
       inFlight++;
       const body = bodyFor();
-      const req = http.request({ host: url.hostname, port: url.port, path: '/v1/payments', method: 'POST', agent, headers: { ...headersFor(), 'content-length': Buffer.byteLength(body) } }, (res) => {
-        res.resume();
-        res.on('end', () => {
-          const status = res.statusCode ?? 0;
-          statusCodes[status] = (statusCodes[status] ?? 0) + 1;
-          if (status >= 200 && status < 300) {
-            ok++;
-            latencies.push(performance.now() - due);
-          } else non2xx++;
-          inFlight--;
-          resolve();
-        });
-      });
+      const req = http.request(
+        {
+          host: url.hostname,
+          port: url.port,
+          path: '/v1/payments',
+          method: 'POST',
+          agent,
+          headers: { ...headersFor(), 'content-length': Buffer.byteLength(body) },
+        },
+        (res) => {
+          res.resume();
+          res.on('end', () => {
+            const status = res.statusCode ?? 0;
+            statusCodes[status] = (statusCodes[status] ?? 0) + 1;
+            if (status >= 200 && status < 300) {
+              ok++;
+              latencies.push(performance.now() - due);
+            } else non2xx++;
+            inFlight--;
+            resolve();
+          });
+        },
+      );
       req.on('error', () => {
         errors++;
         inFlight--;
@@ -104,6 +127,7 @@ async function paced() {
   const timeouts = inFlight;
   agent.destroy();
   latencies.sort((a, b) => a - b);
-  const at = (p) => Math.round((latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))] ?? 0) * 100) / 100;
+  const at = (p) =>
+    Math.round((latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))] ?? 0) * 100) / 100;
   return { ok, non2xx, errors, timeouts, total: sent, seconds: cfg.seconds, p50: at(50), p99: at(99), statusCodes };
 }

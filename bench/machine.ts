@@ -24,5 +24,9 @@ export function describeMachine(postgresVersion: string | undefined): string {
   }
   const model = cpus()[0]?.model.replace(/\s+/g, ' ').trim() ?? 'unknown CPU';
   const memory = `${Math.round(totalmem() / 2 ** 30)} GiB`;
-  return [`nproc ${nproc} (${model}), ${memory}`, `node ${process.version}`, postgresVersion ? `PostgreSQL ${postgresVersion}` : 'PostgreSQL not reachable'].join(' · ');
+  return [
+    `nproc ${nproc} (${model}), ${memory}`,
+    `node ${process.version}`,
+    postgresVersion ? `PostgreSQL ${postgresVersion}` : 'PostgreSQL not reachable',
+  ].join(' · ');
 }

@@ -5,9 +5,17 @@
  */
 import { readFileSync, readdirSync } from 'node:fs';
 import { clockTicks } from './machine.ts';
-import type { KyselyPlugin, PluginTransformQueryArgs, PluginTransformResultArgs, QueryResult, RootOperationNode, UnknownRow } from 'kysely';
+import type {
+  KyselyPlugin,
+  PluginTransformQueryArgs,
+  PluginTransformResultArgs,
+  QueryResult,
+  RootOperationNode,
+  UnknownRow,
+} from 'kysely';
 
-export const percentile = (sorted: number[], p: number): number => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
+export const percentile = (sorted: number[], p: number): number =>
+  sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
 export const round = (x: number, d = 2): number => Math.round(x * 10 ** d) / 10 ** d;
 
 /** CPU seconds (user + system) a process has used so far, from /proc (Linux); 0 when unreadable. */
@@ -97,8 +105,11 @@ export function cpuMeter() {
       const sums = { postgres: 0, pgbench: 0 };
       for (const [pid, { name, cpu }] of last) sums[name as keyof typeof sums] += cpu - (named0.get(pid) ?? 0);
       const other = otherPids.reduce((sum, p) => sum + cpuSecondsOf(p) - (other0.get(p) ?? 0), 0);
-      const cores = machine1.total > machine0.total ? ((machine1.total - machine0.total) / clockTicks() / wall) : 0;
-      const machine = machine1.total > machine0.total ? ((machine1.busy - machine0.busy) / (machine1.total - machine0.total)) * cores : 0;
+      const cores = machine1.total > machine0.total ? (machine1.total - machine0.total) / clockTicks() / wall : 0;
+      const machine =
+        machine1.total > machine0.total
+          ? ((machine1.busy - machine0.busy) / (machine1.total - machine0.total)) * cores
+          : 0;
       return {
         self: round((cpuSecondsOf(process.pid) - self0) / wall),
         other: round(other / wall),

@@ -30,7 +30,8 @@ const USERS = env('BENCH_USERS', 500);
 const MERCHANTS = env('BENCH_MERCHANTS', 200);
 const WALLETS = env('BENCH_WALLETS', 2_000);
 const ONLY = process.env.BENCH_ONLY;
-if (ONLY && !['ledger', 'http', 'baseline'].includes(ONLY)) throw new Error('BENCH_ONLY must be ledger, http or baseline');
+if (ONLY && !['ledger', 'http', 'baseline'].includes(ONLY))
+  throw new Error('BENCH_ONLY must be ledger, http or baseline');
 const DB = process.env.BENCH_DB ?? 'both';
 if (!['pglite', 'postgres', 'both'].includes(DB)) throw new Error('BENCH_DB must be pglite, postgres or both');
 const MODES: Mode[] = ['uniform', 'hot'];
@@ -56,7 +57,8 @@ const problems: string[] = [];
 
 const pgVersion = DB === 'pglite' ? undefined : await postgresVersion();
 if (DB === 'postgres' && !pgVersion) throw new Error('BENCH_DB=postgres but PostgreSQL is not reachable');
-const dbs: Kind[] = DB === 'pglite' ? ['pglite'] : DB === 'postgres' ? ['postgres'] : pgVersion ? ['pglite', 'postgres'] : ['pglite'];
+const dbs: Kind[] =
+  DB === 'pglite' ? ['pglite'] : DB === 'postgres' ? ['postgres'] : pgVersion ? ['pglite', 'postgres'] : ['pglite'];
 const started = performance.now();
 console.log(`Saifu bench — ${new Date().toISOString()}`);
 console.log(`machine: ${describeMachine(pgVersion)}`);
@@ -70,14 +72,16 @@ process.on('SIGINT', () => {
   void dropScratchDatabases().finally(() => process.exit(130));
 });
 
-const cpuCell = (...cores: Array<number | undefined>) => cores.map((c) => (c === undefined ? '-' : c.toFixed(2))).join(' ');
+const cpuCell = (...cores: Array<number | undefined>) =>
+  cores.map((c) => (c === undefined ? '-' : c.toFixed(2))).join(' ');
 /** Cores the rest of the machine used during a case (other people's tests, say): above this the figures are suspect. */
 const NOISE = 0.3;
 const noise: string[] = [];
 const noisy = (label: string, rest: number) => {
   if (rest > NOISE) noise.push(`${label}: ${rest.toFixed(2)} cores busy outside the bench`);
 };
-const progress = (what: string) => process.stderr.write(`  … ${what} (${Math.round((performance.now() - started) / 1000)} s)\n`);
+const progress = (what: string) =>
+  process.stderr.write(`  … ${what} (${Math.round((performance.now() - started) / 1000)} s)\n`);
 const verdict = (verified: boolean, label: string): string => {
   if (verified) return 'verified';
   problems.push(`${label}: LEDGER DID NOT VERIFY`);
@@ -91,7 +95,15 @@ async function runBaseline(): Promise<void> {
     progress(`pgbench ${mode}`);
     const b = await baseline(mode, SECONDS, 16);
     base[mode] = b;
-    rows.push({ bench: 'pgbench: 2 updates + 1 insert', db: 'pgbench', mode, conns: 16, tps: Math.round(b.tps), cpu: cpuCell(undefined, b.cpu.pgbench, b.cpu.postgres, b.cpu.rest), pgMicros: Math.round(b.postgresMicrosPerTx) });
+    rows.push({
+      bench: 'pgbench: 2 updates + 1 insert',
+      db: 'pgbench',
+      mode,
+      conns: 16,
+      tps: Math.round(b.tps),
+      cpu: cpuCell(undefined, b.cpu.pgbench, b.cpu.postgres, b.cpu.rest),
+      pgMicros: Math.round(b.postgresMicrosPerTx),
+    });
     noisy(`pgbench ${mode}`, b.cpu.rest);
   }
 }
@@ -127,7 +139,10 @@ function recordHttp(bench: string, kind: Kind, mode: Mode, conns: number, r: Htt
   const label = `${bench} ${kind} ${mode}`;
   noisy(label, r.cpu.rest);
   const share = `${r.failed} (${(r.failedShare * 100).toFixed(2)}%)`;
-  if (r.failedShare > 0.01) problems.push(`${label}: ${(r.failedShare * 100).toFixed(2)}% of requests were not 2xx — status codes ${JSON.stringify(r.statusCodes)}`);
+  if (r.failedShare > 0.01)
+    problems.push(
+      `${label}: ${(r.failedShare * 100).toFixed(2)}% of requests were not 2xx — status codes ${JSON.stringify(r.statusCodes)}`,
+    );
   rows.push({
     bench,
     db: kind,
@@ -142,7 +157,17 @@ function recordHttp(bench: string, kind: Kind, mode: Mode, conns: number, r: Htt
     ...(kind === 'postgres' && r.tps ? { pgMicros: Math.round((r.cpu.postgres * 1e6) / r.tps) } : {}),
     ledger: verdict(r.verified, label),
   });
-  statementRows.push([bench, kind, mode, r.p50, r.p99, r.server?.p50, r.server?.p99, r.server ? `${r.server.loopDelayP99} / ${r.server.loopDelayMax}` : undefined, r.statementKinds]);
+  statementRows.push([
+    bench,
+    kind,
+    mode,
+    r.p50,
+    r.p99,
+    r.server?.p50,
+    r.server?.p99,
+    r.server ? `${r.server.loopDelayP99} / ${r.server.loopDelayMax}` : undefined,
+    r.statementKinds,
+  ]);
 }
 
 async function runHttp(kind: Kind, workers: number): Promise<void> {
@@ -150,7 +175,15 @@ async function runHttp(kind: Kind, workers: number): Promise<void> {
   progress(`HTTP${suffix} ${kind}: ${USERS} users, ${MERCHANTS} merchants`);
   let w: HttpWorld | undefined;
   try {
-    w = await httpWorld({ kind, users: USERS, merchants: MERCHANTS, workers, warmupSeconds: WARMUP, connections: CONNECTIONS, poolSize: POOL });
+    w = await httpWorld({
+      kind,
+      users: USERS,
+      merchants: MERCHANTS,
+      workers,
+      warmupSeconds: WARMUP,
+      connections: CONNECTIONS,
+      poolSize: POOL,
+    });
     let uniform = 0;
     for (const mode of MODES) {
       progress(`HTTP${suffix} ${kind} ${mode}`);
@@ -161,9 +194,21 @@ async function runHttp(kind: Kind, workers: number): Promise<void> {
     if (kind === 'postgres' && uniform > 0) {
       const rate = Math.max(1, Math.round(uniform / 2));
       progress(`HTTP${suffix} ${kind} half load, autocannon overallRate ${rate}/s`);
-      recordHttp(`http @ half load${suffix}: autocannon`, kind, 'uniform', HALF_CONNECTIONS, await httpCase(w, { mode: 'uniform', seconds: SECONDS, connections: HALF_CONNECTIONS, rate }));
+      recordHttp(
+        `http @ half load${suffix}: autocannon`,
+        kind,
+        'uniform',
+        HALF_CONNECTIONS,
+        await httpCase(w, { mode: 'uniform', seconds: SECONDS, connections: HALF_CONNECTIONS, rate }),
+      );
       progress(`HTTP${suffix} ${kind} half load, paced ${rate}/s`);
-      recordHttp(`http @ half load${suffix}: paced`, kind, 'uniform', HALF_CONNECTIONS, await httpCase(w, { mode: 'uniform', seconds: SECONDS, connections: HALF_CONNECTIONS, rate, paced: true }));
+      recordHttp(
+        `http @ half load${suffix}: paced`,
+        kind,
+        'uniform',
+        HALF_CONNECTIONS,
+        await httpCase(w, { mode: 'uniform', seconds: SECONDS, connections: HALF_CONNECTIONS, rate, paced: true }),
+      );
     }
   } finally {
     await w?.close();
@@ -189,23 +234,71 @@ try {
 
 printTable(
   'Measurements (tx/s = completed transfers or 2xx payments per second; CPU = cores busy on average in the app process, the load generator (pgbench for the baseline), PostgreSQL, and the rest of the machine)',
-  ['case', 'db', 'mode', 'conns', 'tx/s', 'p50 ms', 'p99 ms', 'non-2xx/failed', 'stmts/tx', 'CPU app load pg rest', 'pg µs/tx', 'ledger'],
-  rows.map((r) => [r.bench, r.db, r.mode, r.conns, r.tps, r.p50, r.p99, r.failed, r.statements, r.cpu, r.pgMicros, r.ledger]),
+  [
+    'case',
+    'db',
+    'mode',
+    'conns',
+    'tx/s',
+    'p50 ms',
+    'p99 ms',
+    'non-2xx/failed',
+    'stmts/tx',
+    'CPU app load pg rest',
+    'pg µs/tx',
+    'ledger',
+  ],
+  rows.map((r) => [
+    r.bench,
+    r.db,
+    r.mode,
+    r.conns,
+    r.tps,
+    r.p50,
+    r.p99,
+    r.failed,
+    r.statements,
+    r.cpu,
+    r.pgMicros,
+    r.ledger,
+  ]),
 );
 if (statementRows.length)
   printTable(
     'HTTP payment path, inside the server: client-seen vs in-Fastify latency, event-loop delay, statements the app executes per request (Kysely, by kind)',
-    ['case', 'db', 'mode', 'client p50', 'client p99', 'server p50', 'server p99', 'loop delay p99/max ms', 'statements per request'],
+    [
+      'case',
+      'db',
+      'mode',
+      'client p50',
+      'client p99',
+      'server p50',
+      'server p99',
+      'loop delay p99/max ms',
+      'statements per request',
+    ],
     statementRows,
   );
 
-const tps = (bench: string, db: Kind, mode: Mode) => rows.find((r) => r.bench === bench && r.db === db && r.mode === mode)?.tps;
+const tps = (bench: string, db: Kind, mode: Mode) =>
+  rows.find((r) => r.bench === bench && r.db === db && r.mode === mode)?.tps;
 const ratios: Cell[][] = [];
 const suffixes = ['', ...(WORKERS > 0 ? [` (${WORKERS} workers)`] : [])];
-for (const bench of ['ledger: inTransaction+transfer', 'ledger: transferAtomically', ...suffixes.map((s) => `http payment${s}`)]) {
+for (const bench of [
+  'ledger: inTransaction+transfer',
+  'ledger: transferAtomically',
+  ...suffixes.map((s) => `http payment${s}`),
+]) {
   for (const db of dbs) {
     const [u, h] = [tps(bench, db, 'uniform'), tps(bench, db, 'hot')];
-    if (u && h) ratios.push([`${bench}: hot / uniform`, db, pct(h / u), db === 'postgres' ? '≥ 80%' : '(info)', db === 'postgres' ? (h / u >= 0.8 ? 'yes' : 'NO') : '']);
+    if (u && h)
+      ratios.push([
+        `${bench}: hot / uniform`,
+        db,
+        pct(h / u),
+        db === 'postgres' ? '≥ 80%' : '(info)',
+        db === 'postgres' ? (h / u >= 0.8 ? 'yes' : 'NO') : '',
+      ]);
   }
   for (const mode of MODES) {
     const v = tps(bench, 'postgres', mode);
@@ -215,17 +308,42 @@ for (const bench of ['ledger: inTransaction+transfer', 'ledger: transferAtomical
 }
 for (const s of suffixes) {
   const u = tps(`http payment${s}`, 'postgres', 'uniform');
-  if (u) ratios.push([`HTTP payments/s${s}, uniform`, 'postgres', u.toLocaleString('en-US'), '≥ 3,000/s', u >= 3000 ? 'yes' : 'NO']);
+  if (u)
+    ratios.push([
+      `HTTP payments/s${s}, uniform`,
+      'postgres',
+      u.toLocaleString('en-US'),
+      '≥ 3,000/s',
+      u >= 3000 ? 'yes' : 'NO',
+    ]);
   const h = tps(`http payment${s}`, 'postgres', 'hot');
-  if (h) ratios.push([`HTTP payments/s${s}, hot merchant`, 'postgres', h.toLocaleString('en-US'), '≥ 2,400/s (80% of 3,000)', h >= 2400 ? 'yes' : 'NO']);
+  if (h)
+    ratios.push([
+      `HTTP payments/s${s}, hot merchant`,
+      'postgres',
+      h.toLocaleString('en-US'),
+      '≥ 2,400/s (80% of 3,000)',
+      h >= 2400 ? 'yes' : 'NO',
+    ]);
   for (const how of ['autocannon', 'paced']) {
     const half = rows.find((r) => r.bench === `http @ half load${s}: ${how}` && r.db === 'postgres');
-    if (half?.p99 !== undefined) ratios.push([`HTTP p99 at half load${s} (${how}, ${half.tps.toLocaleString('en-US')}/s)`, 'postgres', `${round(half.p99, 1)} ms`, '≤ 25 ms', half.p99 <= 25 ? 'yes' : 'NO']);
+    if (half?.p99 !== undefined)
+      ratios.push([
+        `HTTP p99 at half load${s} (${how}, ${half.tps.toLocaleString('en-US')}/s)`,
+        'postgres',
+        `${round(half.p99, 1)} ms`,
+        '≤ 25 ms',
+        half.p99 <= 25 ? 'yes' : 'NO',
+      ]);
   }
 }
-if (ratios.length) printTable('Ratios and targets (docs/product.md §5)', ['figure', 'db', 'value', 'target', 'met'], ratios);
+if (ratios.length)
+  printTable('Ratios and targets (docs/product.md §5)', ['figure', 'db', 'value', 'target', 'met'], ratios);
 
-if (noise.length) console.log(`\nNOISE: other work shared the machine (rest > ${NOISE} cores; kernel network work is about 0.1) — rerun on a quiet machine:\n${noise.map((n) => `  - ${n}`).join('\n')}`);
+if (noise.length)
+  console.log(
+    `\nNOISE: other work shared the machine (rest > ${NOISE} cores; kernel network work is about 0.1) — rerun on a quiet machine:\n${noise.map((n) => `  - ${n}`).join('\n')}`,
+  );
 console.log(`\nfinished in ${Math.round((performance.now() - started) / 1000)} s`);
 if (problems.length) {
   console.error(`\n${'!'.repeat(80)}\nBENCH FAILED:\n${problems.map((p) => `  - ${p}`).join('\n')}\n${'!'.repeat(80)}`);

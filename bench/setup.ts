@@ -32,7 +32,8 @@ export async function scratchDatabase(kind: Kind, poolSize = 32): Promise<Databa
 
 /** Closes (and for PostgreSQL drops) every scratch database still open. */
 export async function dropScratchDatabases(): Promise<void> {
-  for (const d of [...open]) await d.close().catch((e: unknown) => console.error(`could not drop a scratch database: ${String(e)}`));
+  for (const d of [...open])
+    await d.close().catch((e: unknown) => console.error(`could not drop a scratch database: ${String(e)}`));
 }
 
 export async function postgresVersion(): Promise<string | undefined> {
@@ -62,7 +63,17 @@ export async function fund(s: Services, accountIds: string[], each: number): Pro
   const clearing = await s.ledger.bankClearingAccount(s.db, '0001');
   for (let i = 0; i < accountIds.length; i += 200) {
     const batch = accountIds.slice(i, i + 200);
-    await inTransaction(s.db, (trx) => s.ledger.transfer(trx, batch.map((id) => ({ debitAccountId: clearing, creditAccountId: id, amount: amount(each), code: 'bench_funding' }))));
+    await inTransaction(s.db, (trx) =>
+      s.ledger.transfer(
+        trx,
+        batch.map((id) => ({
+          debitAccountId: clearing,
+          creditAccountId: id,
+          amount: amount(each),
+          code: 'bench_funding',
+        })),
+      ),
+    );
   }
 }
 
@@ -76,7 +87,18 @@ export async function benchUsers(s: Services, count: number): Promise<string[]> 
   for (let i = 0; i < count; i++) {
     const id = s.newId('usr');
     await s.db.transaction().execute(async (trx) => {
-      await trx.insertInto('users').values({ id, email: `bench${i}-${id}@example.test`, phone: `070${String(i).padStart(8, '0')}`, password_hash: 'not-a-login-account', phone_confirmed_at: s.clock.now(), verification: 'verified', created_at: s.clock.now() }).execute();
+      await trx
+        .insertInto('users')
+        .values({
+          id,
+          email: `bench${i}-${id}@example.test`,
+          phone: `070${String(i).padStart(8, '0')}`,
+          password_hash: 'not-a-login-account',
+          phone_confirmed_at: s.clock.now(),
+          verification: 'verified',
+          created_at: s.clock.now(),
+        })
+        .execute();
       await s.wallet.accounts.openWallet(trx, id);
     });
     walletAccounts.push(await s.wallet.accounts.walletAccountOf(id));

@@ -17,11 +17,26 @@ function configError(env: Record<string, string>): string {
 describe('configuration', () => {
   it('has working defaults: PGlite, localhost, sandbox on in development', () => {
     const c = loadConfig({});
-    expect(c).toMatchObject({ port: 3000, host: '127.0.0.1', databaseUrl: undefined, dataDir: './.saifu', env: 'development', sandbox: true, trustProxy: false, workers: 1, allowLegacyPin: false, publicUrl: 'http://localhost:3000' });
+    expect(c).toMatchObject({
+      port: 3000,
+      host: '127.0.0.1',
+      databaseUrl: undefined,
+      dataDir: './.saifu',
+      env: 'development',
+      sandbox: true,
+      trustProxy: false,
+      workers: 1,
+      allowLegacyPin: false,
+      publicUrl: 'http://localhost:3000',
+    });
   });
 
   it('treats empty as unset and accepts 1/true/0/false', () => {
-    expect(loadConfig({ DATABASE_URL: '', SAIFU_SANDBOX: '0', SAIFU_TRUST_PROXY: 'true' })).toMatchObject({ databaseUrl: undefined, sandbox: false, trustProxy: true });
+    expect(loadConfig({ DATABASE_URL: '', SAIFU_SANDBOX: '0', SAIFU_TRUST_PROXY: 'true' })).toMatchObject({
+      databaseUrl: undefined,
+      sandbox: false,
+      trustProxy: true,
+    });
     expect(loadConfig(PRODUCTION).sandbox).toBe(false);
     expect(loadConfig({ ...PRODUCTION, SAIFU_SANDBOX: '1' }).sandbox).toBe(true);
   });
@@ -61,18 +76,40 @@ describe('configuration', () => {
   });
 
   it('production refuses to start on the sandbox providers, naming the reason in one line, unless staging says so', () => {
-    expect(configError({ SAIFU_ENV: 'production', SAIFU_SECRET_KEY: KEY })).toMatch(/no real bank or eKYC adapter is configured/);
-    expect(configError({ SAIFU_ENV: 'production', SAIFU_SECRET_KEY: KEY, SAIFU_SANDBOX: 'true' })).toMatch(/sandbox routes/);
-    expect(configError({ SAIFU_ENV: 'production', SAIFU_SECRET_KEY: KEY, SAIFU_STAGING_ALLOW_SANDBOX_PROVIDERS: '0' })).toMatch(/no real bank/);
-    expect(loadConfig(PRODUCTION)).toMatchObject({ env: 'production', stagingAllowSandboxProviders: true, sandbox: false });
+    expect(configError({ SAIFU_ENV: 'production', SAIFU_SECRET_KEY: KEY })).toMatch(
+      /no real bank or eKYC adapter is configured/,
+    );
+    expect(configError({ SAIFU_ENV: 'production', SAIFU_SECRET_KEY: KEY, SAIFU_SANDBOX: 'true' })).toMatch(
+      /sandbox routes/,
+    );
+    expect(
+      configError({ SAIFU_ENV: 'production', SAIFU_SECRET_KEY: KEY, SAIFU_STAGING_ALLOW_SANDBOX_PROVIDERS: '0' }),
+    ).toMatch(/no real bank/);
+    expect(loadConfig(PRODUCTION)).toMatchObject({
+      env: 'production',
+      stagingAllowSandboxProviders: true,
+      sandbox: false,
+    });
     // Outside production the sandbox providers are the default and need no setting.
     expect(loadConfig({}).stagingAllowSandboxProviders).toBe(false);
   });
 
   it('bounds slow and idle sockets by default, and waits 30 s before asking the bank about a timeout', () => {
-    expect(loadConfig({})).toMatchObject({ inquiryDelayMs: 30_000, http: { requestTimeoutMs: 15_000, headersTimeoutMs: 10_000, keepAliveTimeoutMs: 10_000, maxConnections: 10_000 } });
-    const c = loadConfig({ SAIFU_INQUIRY_DELAY_MS: '0', SAIFU_REQUEST_TIMEOUT_MS: '30000', SAIFU_HEADERS_TIMEOUT_MS: '30000', SAIFU_KEEP_ALIVE_TIMEOUT_MS: '65000', SAIFU_MAX_CONNECTIONS: '500' });
-    expect(c).toMatchObject({ inquiryDelayMs: 0, http: { requestTimeoutMs: 30_000, headersTimeoutMs: 30_000, keepAliveTimeoutMs: 65_000, maxConnections: 500 } });
+    expect(loadConfig({})).toMatchObject({
+      inquiryDelayMs: 30_000,
+      http: { requestTimeoutMs: 15_000, headersTimeoutMs: 10_000, keepAliveTimeoutMs: 10_000, maxConnections: 10_000 },
+    });
+    const c = loadConfig({
+      SAIFU_INQUIRY_DELAY_MS: '0',
+      SAIFU_REQUEST_TIMEOUT_MS: '30000',
+      SAIFU_HEADERS_TIMEOUT_MS: '30000',
+      SAIFU_KEEP_ALIVE_TIMEOUT_MS: '65000',
+      SAIFU_MAX_CONNECTIONS: '500',
+    });
+    expect(c).toMatchObject({
+      inquiryDelayMs: 0,
+      http: { requestTimeoutMs: 30_000, headersTimeoutMs: 30_000, keepAliveTimeoutMs: 65_000, maxConnections: 500 },
+    });
   });
 
   it('docs are on in development and off in production unless SAIFU_DOCS says otherwise', () => {
@@ -85,7 +122,10 @@ describe('configuration', () => {
   it('metrics are open in development, off in production without a token, behind the token when one is set', () => {
     expect(loadConfig({})).toMatchObject({ metrics: true, metricsToken: undefined });
     expect(loadConfig(PRODUCTION)).toMatchObject({ metrics: false, metricsToken: undefined });
-    expect(loadConfig({ ...PRODUCTION, SAIFU_METRICS_TOKEN: 'scrape-0123456789abcdef' })).toMatchObject({ metrics: true, metricsToken: 'scrape-0123456789abcdef' });
+    expect(loadConfig({ ...PRODUCTION, SAIFU_METRICS_TOKEN: 'scrape-0123456789abcdef' })).toMatchObject({
+      metrics: true,
+      metricsToken: 'scrape-0123456789abcdef',
+    });
   });
 
   it('secret keys need real entropy: random hex or base64 pass; spaces, repeats and short keys do not', () => {

@@ -3,7 +3,12 @@ import { z } from 'zod';
 /** Empty means unset (docs/api.md): `DATABASE_URL=""` selects PGlite. */
 const optionalString = z.preprocess((v) => (v === '' ? undefined : v), z.string().optional());
 const bool = (dflt: boolean) =>
-  z.preprocess((v) => (v === '' || v === undefined ? dflt : v), z.union([z.boolean(), z.enum(['1', 'true', '0', 'false'])]).transform((v) => v === true || v === '1' || v === 'true'));
+  z.preprocess(
+    (v) => (v === '' || v === undefined ? dflt : v),
+    z
+      .union([z.boolean(), z.enum(['1', 'true', '0', 'false'])])
+      .transform((v) => v === true || v === '1' || v === 'true'),
+  );
 const int = (dflt: number, minimum: number, maximum: number) =>
   z.preprocess((v) => (v === '' || v === undefined ? dflt : v), z.coerce.number().int().min(minimum).max(maximum));
 
@@ -15,9 +20,13 @@ const int = (dflt: number, minimum: number, maximum: number) =>
 export function secretKeyProblem(key: string): string | undefined {
   const distinct = new Set(key).size;
   if (/\s/.test(key)) return 'must not contain whitespace (generate one: openssl rand -hex 32)';
-  if (/^[0-9a-fA-F]+$/.test(key)) return key.length >= 64 && distinct >= 10 ? undefined : 'a hex key needs at least 64 random hex digits (openssl rand -hex 32)';
+  if (/^[0-9a-fA-F]+$/.test(key))
+    return key.length >= 64 && distinct >= 10
+      ? undefined
+      : 'a hex key needs at least 64 random hex digits (openssl rand -hex 32)';
   if (key.length < 32) return 'must be at least 32 characters (openssl rand -hex 32)';
-  if (distinct < 16) return `has only ${distinct} distinct characters: use a random key with at least 16 (openssl rand -hex 32)`;
+  if (distinct < 16)
+    return `has only ${distinct} distinct characters: use a random key with at least 16 (openssl rand -hex 32)`;
   return undefined;
 }
 
@@ -33,33 +42,61 @@ export interface HttpLimits {
 }
 
 /** 2,000 slow-body requests once stayed open 100 s and 21,000 slow sockets exhausted file descriptors: these bound both. */
-export const DEFAULT_HTTP_LIMITS: HttpLimits = { requestTimeoutMs: 15_000, headersTimeoutMs: 10_000, keepAliveTimeoutMs: 10_000, maxConnections: 10_000 };
+export const DEFAULT_HTTP_LIMITS: HttpLimits = {
+  requestTimeoutMs: 15_000,
+  headersTimeoutMs: 10_000,
+  keepAliveTimeoutMs: 10_000,
+  maxConnections: 10_000,
+};
 
 const schema = z.object({
   PORT: int(3000, 0, 65535),
   HOST: optionalString.transform((v) => v ?? '127.0.0.1'),
-  DATABASE_URL: optionalString.refine((v) => v === undefined || /^postgres(ql)?:\/\//.test(v), 'must be a postgres:// URL'),
+  DATABASE_URL: optionalString.refine(
+    (v) => v === undefined || /^postgres(ql)?:\/\//.test(v),
+    'must be a postgres:// URL',
+  ),
   SAIFU_DATA_DIR: optionalString.transform((v) => v ?? './.saifu'),
-  SAIFU_ENV: z.preprocess((v) => (v === '' ? undefined : v), z.enum(['development', 'test', 'production']).default('development')),
-  SAIFU_SANDBOX: z.preprocess((v) => (v === '' ? undefined : v), z.union([z.enum(['1', 'true', '0', 'false']), z.undefined()])),
+  SAIFU_ENV: z.preprocess(
+    (v) => (v === '' ? undefined : v),
+    z.enum(['development', 'test', 'production']).default('development'),
+  ),
+  SAIFU_SANDBOX: z.preprocess(
+    (v) => (v === '' ? undefined : v),
+    z.union([z.enum(['1', 'true', '0', 'false']), z.undefined()]),
+  ),
   SAIFU_TRUST_PROXY: bool(false),
-  SAIFU_LOG_LEVEL: z.preprocess((v) => (v === '' ? undefined : v), z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info')),
+  SAIFU_LOG_LEVEL: z.preprocess(
+    (v) => (v === '' ? undefined : v),
+    z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  ),
   SAIFU_INQUIRY_INTERVAL_MS: int(5000, 100, 3_600_000),
   SAIFU_INQUIRY_DELAY_MS: int(30_000, 0, 86_400_000),
   SAIFU_REQUEST_TIMEOUT_MS: int(DEFAULT_HTTP_LIMITS.requestTimeoutMs, 1000, 600_000),
   SAIFU_HEADERS_TIMEOUT_MS: int(DEFAULT_HTTP_LIMITS.headersTimeoutMs, 1000, 600_000),
   SAIFU_KEEP_ALIVE_TIMEOUT_MS: int(DEFAULT_HTTP_LIMITS.keepAliveTimeoutMs, 1000, 600_000),
   SAIFU_MAX_CONNECTIONS: int(DEFAULT_HTTP_LIMITS.maxConnections, 1, 1_000_000),
-  SAIFU_SECRET_KEY: z.preprocess((v) => (v === '' ? undefined : v), z.string().optional()).superRefine((v, ctx) => {
-    const problem = v === undefined ? undefined : secretKeyProblem(v);
-    if (problem) ctx.addIssue({ code: 'custom', message: problem });
-  }),
+  SAIFU_SECRET_KEY: z
+    .preprocess((v) => (v === '' ? undefined : v), z.string().optional())
+    .superRefine((v, ctx) => {
+      const problem = v === undefined ? undefined : secretKeyProblem(v);
+      if (problem) ctx.addIssue({ code: 'custom', message: problem });
+    }),
   SAIFU_STAGING_ALLOW_SANDBOX_PROVIDERS: bool(false),
-  SAIFU_DOCS: z.preprocess((v) => (v === '' ? undefined : v), z.union([z.enum(['1', 'true', '0', 'false']), z.undefined()])),
-  SAIFU_METRICS_TOKEN: optionalString.refine((v) => v === undefined || (v.length >= 16 && !/\s/.test(v)), 'must be at least 16 characters without whitespace'),
+  SAIFU_DOCS: z.preprocess(
+    (v) => (v === '' ? undefined : v),
+    z.union([z.enum(['1', 'true', '0', 'false']), z.undefined()]),
+  ),
+  SAIFU_METRICS_TOKEN: optionalString.refine(
+    (v) => v === undefined || (v.length >= 16 && !/\s/.test(v)),
+    'must be at least 16 characters without whitespace',
+  ),
   SAIFU_ALLOW_LEGACY_PIN: bool(false),
   SAIFU_WORKERS: int(1, 1, 64),
-  SAIFU_PUBLIC_URL: optionalString.refine((v) => v === undefined || /^https?:\/\/[^/]+$/.test(v), 'must be an origin such as https://wallet.example.jp (no path)'),
+  SAIFU_PUBLIC_URL: optionalString.refine(
+    (v) => v === undefined || /^https?:\/\/[^/]+$/.test(v),
+    'must be an origin such as https://wallet.example.jp (no path)',
+  ),
 });
 
 export interface Config {
@@ -112,13 +149,26 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   const v = parsed.data;
   const production = v.SAIFU_ENV === 'production';
-  if (production && !v.SAIFU_SECRET_KEY) throw new ConfigError('invalid SAIFU_SECRET_KEY="": required in production (openssl rand -hex 32)');
-  if (v.SAIFU_WORKERS > 1 && !v.DATABASE_URL) throw new ConfigError(`invalid SAIFU_WORKERS=${JSON.stringify(env.SAIFU_WORKERS)}: more than one worker needs DATABASE_URL (PGlite is single-process)`);
-  if (v.SAIFU_HEADERS_TIMEOUT_MS > v.SAIFU_REQUEST_TIMEOUT_MS) throw new ConfigError(`invalid SAIFU_HEADERS_TIMEOUT_MS=${JSON.stringify(env.SAIFU_HEADERS_TIMEOUT_MS)}: must not exceed SAIFU_REQUEST_TIMEOUT_MS (${v.SAIFU_REQUEST_TIMEOUT_MS})`);
+  if (production && !v.SAIFU_SECRET_KEY)
+    throw new ConfigError('invalid SAIFU_SECRET_KEY="": required in production (openssl rand -hex 32)');
+  if (v.SAIFU_WORKERS > 1 && !v.DATABASE_URL)
+    throw new ConfigError(
+      `invalid SAIFU_WORKERS=${JSON.stringify(env.SAIFU_WORKERS)}: more than one worker needs DATABASE_URL (PGlite is single-process)`,
+    );
+  if (v.SAIFU_HEADERS_TIMEOUT_MS > v.SAIFU_REQUEST_TIMEOUT_MS)
+    throw new ConfigError(
+      `invalid SAIFU_HEADERS_TIMEOUT_MS=${JSON.stringify(env.SAIFU_HEADERS_TIMEOUT_MS)}: must not exceed SAIFU_REQUEST_TIMEOUT_MS (${v.SAIFU_REQUEST_TIMEOUT_MS})`,
+    );
   const sandbox = v.SAIFU_SANDBOX === undefined ? !production : v.SAIFU_SANDBOX === '1' || v.SAIFU_SANDBOX === 'true';
   const staging = v.SAIFU_STAGING_ALLOW_SANDBOX_PROVIDERS;
-  if (production && sandbox && !staging) throw new ConfigError('invalid SAIFU_SANDBOX=1 with SAIFU_ENV=production: the sandbox routes create money; only a staging deployment may set SAIFU_STAGING_ALLOW_SANDBOX_PROVIDERS=1');
-  if (production && !staging) throw new ConfigError('SAIFU_ENV=production refuses to start: no real bank or eKYC adapter is configured (only the sandbox ones exist); a staging deployment may set SAIFU_STAGING_ALLOW_SANDBOX_PROVIDERS=1');
+  if (production && sandbox && !staging)
+    throw new ConfigError(
+      'invalid SAIFU_SANDBOX=1 with SAIFU_ENV=production: the sandbox routes create money; only a staging deployment may set SAIFU_STAGING_ALLOW_SANDBOX_PROVIDERS=1',
+    );
+  if (production && !staging)
+    throw new ConfigError(
+      'SAIFU_ENV=production refuses to start: no real bank or eKYC adapter is configured (only the sandbox ones exist); a staging deployment may set SAIFU_STAGING_ALLOW_SANDBOX_PROVIDERS=1',
+    );
   const docs = v.SAIFU_DOCS === undefined ? !production : v.SAIFU_DOCS === '1' || v.SAIFU_DOCS === 'true';
   return {
     port: v.PORT,
@@ -131,7 +181,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: v.SAIFU_LOG_LEVEL,
     inquiryIntervalMs: v.SAIFU_INQUIRY_INTERVAL_MS,
     inquiryDelayMs: v.SAIFU_INQUIRY_DELAY_MS,
-    http: { requestTimeoutMs: v.SAIFU_REQUEST_TIMEOUT_MS, headersTimeoutMs: v.SAIFU_HEADERS_TIMEOUT_MS, keepAliveTimeoutMs: v.SAIFU_KEEP_ALIVE_TIMEOUT_MS, maxConnections: v.SAIFU_MAX_CONNECTIONS },
+    http: {
+      requestTimeoutMs: v.SAIFU_REQUEST_TIMEOUT_MS,
+      headersTimeoutMs: v.SAIFU_HEADERS_TIMEOUT_MS,
+      keepAliveTimeoutMs: v.SAIFU_KEEP_ALIVE_TIMEOUT_MS,
+      maxConnections: v.SAIFU_MAX_CONNECTIONS,
+    },
     secretKey: v.SAIFU_SECRET_KEY,
     allowLegacyPin: v.SAIFU_ALLOW_LEGACY_PIN,
     publicUrl: v.SAIFU_PUBLIC_URL ?? `http://localhost:${v.PORT}`,

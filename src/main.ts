@@ -36,11 +36,26 @@ export async function startPlatform(config: Config, opts: StartOptions = {}): Pr
   const secretKey = secretKeyOf(config);
   const linkingPolicy = { ...DEFAULT_LINKING_POLICY, allowLegacyPin: config.allowLegacyPin };
   const relyingParty = { id: new URL(config.publicUrl).hostname, name: 'Saifu', origin: config.publicUrl };
-  const services = createServices({ database, secretKey, linkingPolicy, relyingParty, alert: (message, details) => app?.log.error(details, message) });
+  const services = createServices({
+    database,
+    secretKey,
+    linkingPolicy,
+    relyingParty,
+    alert: (message, details) => app?.log.error(details, message),
+  });
   if (setup) await seedParticipatingBanks(database.db, services.clock);
   const seed = setup && config.sandbox ? await seedSandbox(services) : undefined;
-  app = await buildApp(services, { sandbox: config.sandbox, trustProxy: config.trustProxy, logLevel: config.logLevel, docs: config.docs, metrics: config.metrics, limits: config.http, ...(config.metricsToken ? { metricsToken: config.metricsToken } : {}) });
-  if (config.env === 'production' && config.stagingAllowSandboxProviders) app.log.warn({ sandboxRoutes: config.sandbox }, STAGING_WARNING);
+  app = await buildApp(services, {
+    sandbox: config.sandbox,
+    trustProxy: config.trustProxy,
+    logLevel: config.logLevel,
+    docs: config.docs,
+    metrics: config.metrics,
+    limits: config.http,
+    ...(config.metricsToken ? { metricsToken: config.metricsToken } : {}),
+  });
+  if (config.env === 'production' && config.stagingAllowSandboxProviders)
+    app.log.warn({ sandboxRoutes: config.sandbox }, STAGING_WARNING);
   if (opts.listen !== false) await app.listen({ port: config.port, host: config.host });
 
   // The inquiry job: settles charges and withdrawals whose bank call timed out at least SAIFU_INQUIRY_DELAY_MS ago. One pass at a time.
@@ -48,7 +63,11 @@ export async function startPlatform(config: Config, opts: StartOptions = {}): Pr
   const timer = setInterval(() => {
     if (running) return;
     running = true;
-    Promise.all([services.wallet.settleInFlight(config.inquiryDelayMs), forgetOldIdempotencyKeys(services), services.attempts.sweep()])
+    Promise.all([
+      services.wallet.settleInFlight(config.inquiryDelayMs),
+      forgetOldIdempotencyKeys(services),
+      services.attempts.sweep(),
+    ])
       .then(([r]) => r)
       .then((r) => {
         const n = r.charges.posted + r.charges.voided + r.withdrawals.posted + r.withdrawals.voided;

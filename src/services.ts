@@ -2,11 +2,26 @@ import { createAttemptCounter } from './attempts/index.ts';
 import { type BankGateway, DEFAULT_LINKING_POLICY, type LinkingPolicy, createBanks } from './banks/index.ts';
 import { createCases } from './cases/index.ts';
 import type { Database } from './db/index.ts';
-import { type IdentityProvider, type RelyingParty, assertSteppedUp, createAccountSecurity, createEkyc, createIdentity, createMfa, createPasskeys, createSecretBox } from './identity/index.ts';
+import {
+  type IdentityProvider,
+  type RelyingParty,
+  assertSteppedUp,
+  createAccountSecurity,
+  createEkyc,
+  createIdentity,
+  createMfa,
+  createPasskeys,
+  createSecretBox,
+} from './identity/index.ts';
 import { createLedger } from './ledger/index.ts';
 import { createAudit, createOps } from './ops/index.ts';
 import { type Clock, type NewId, systemClock, ulidIds } from './platform/index.ts';
-import { createSandboxBank, createSandboxBankAuth, createSandboxIdentity, createSandboxMailbox } from './sandbox/index.ts';
+import {
+  createSandboxBank,
+  createSandboxBankAuth,
+  createSandboxIdentity,
+  createSandboxMailbox,
+} from './sandbox/index.ts';
 import { DEFAULT_POLICY, type LimitPolicy, createWallet } from './wallet/index.ts';
 
 export interface ServiceOptions {
@@ -45,7 +60,8 @@ export function createServices(o: ServiceOptions) {
   const bankAuth = createSandboxBankAuth({ db, clock, newId, notifier: mailbox.notifier });
   // Banks come first (money needs links and settings); what banks ask of later areas is bound late, below.
   const late = {
-    verifiedIdentity: (_userId: string): Promise<import('./banks/index.ts').VerifiedIdentity | undefined> => Promise.resolve(undefined),
+    verifiedIdentity: (_userId: string): Promise<import('./banks/index.ts').VerifiedIdentity | undefined> =>
+      Promise.resolve(undefined),
     phoneOf: async (_userId: string): Promise<string | undefined> => undefined,
     openCase: async (_kind: string, _account: unknown, _details: Record<string, unknown>): Promise<string> => '',
   };
@@ -63,18 +79,54 @@ export function createServices(o: ServiceOptions) {
     phoneOf: (userId) => late.phoneOf(userId),
     openCase: (kind, account, details) => late.openCase(kind, account, details),
   });
-  const wallet = createWallet({ db, ledger, bank: o.bank ?? sandboxBank.gateway, links: banks.links, bankSettings: banks.settings, clock, newId, policy: o.policy ?? DEFAULT_POLICY, ...(o.alert ? { alert: o.alert } : {}) });
+  const wallet = createWallet({
+    db,
+    ledger,
+    bank: o.bank ?? sandboxBank.gateway,
+    links: banks.links,
+    bankSettings: banks.settings,
+    clock,
+    newId,
+    policy: o.policy ?? DEFAULT_POLICY,
+    ...(o.alert ? { alert: o.alert } : {}),
+  });
   // Identity caches sessions for a second; what changes a session's user tells it to forget them (bound below).
   let forgetUser = (_userId: string): void => {};
-  const passkeys = createPasskeys({ db, clock, rp: o.relyingParty ?? { id: 'localhost', name: 'Saifu', origin: 'http://localhost:3000' } });
-  const mfa = createMfa({ db, clock, box: createSecretBox(secretKey), notifier: mailbox.notifier, passkeys, onUserChanged: (id) => forgetUser(id) });
-  const identity = createIdentity({ db, clock, newId, notifier: mailbox.notifier, mfa, openWallet: async (trx, userId) => void (await wallet.accounts.openWallet(trx, userId)) });
+  const passkeys = createPasskeys({
+    db,
+    clock,
+    rp: o.relyingParty ?? { id: 'localhost', name: 'Saifu', origin: 'http://localhost:3000' },
+  });
+  const mfa = createMfa({
+    db,
+    clock,
+    box: createSecretBox(secretKey),
+    notifier: mailbox.notifier,
+    passkeys,
+    onUserChanged: (id) => forgetUser(id),
+  });
+  const identity = createIdentity({
+    db,
+    clock,
+    newId,
+    notifier: mailbox.notifier,
+    mfa,
+    openWallet: async (trx, userId) => void (await wallet.accounts.openWallet(trx, userId)),
+  });
   const sandboxIdentity = createSandboxIdentity({ db, clock, newId });
   forgetUser = identity.forgetUser;
   const security = createAccountSecurity({ db, clock, notifier: mailbox.notifier, mfa, passkeys, identity });
   // Documents are kept as HMACs under the server secret; operators' allowances go to the audit chain.
   const audit = createAudit({ clock, newId });
-  const ekyc = createEkyc({ db, clock, newId, provider: o.identityProvider ?? sandboxIdentity.provider, documentKey: secretKey, audit: (trx, e) => audit.append(trx, e), onUserChanged: (id) => forgetUser(id) });
+  const ekyc = createEkyc({
+    db,
+    clock,
+    newId,
+    provider: o.identityProvider ?? sandboxIdentity.provider,
+    documentKey: secretKey,
+    audit: (trx, e) => audit.append(trx, e),
+    onUserChanged: (id) => forgetUser(id),
+  });
   const cases = createCases({
     db,
     clock,
@@ -89,13 +141,38 @@ export function createServices(o: ServiceOptions) {
   });
   late.verifiedIdentity = (userId) => ekyc.verifiedIdentityOf(userId);
   late.phoneOf = async (userId) => (await identity.getUser(userId).catch(() => undefined))?.phone;
-  late.openCase = (kind, account, details) => cases.openCase(kind as 'reverse_brute_force', account as { bankCode: string; branchCode: string; accountNumber: string } | undefined, details);
+  late.openCase = (kind, account, details) =>
+    cases.openCase(
+      kind as 'reverse_brute_force',
+      account as { bankCode: string; branchCode: string; accountNumber: string } | undefined,
+      details,
+    );
   const setLinkingPolicy = (p: LinkingPolicy) => {
     linkingPolicy = p;
   };
   const ops = createOps({ db, clock, newId, banks: banks.settings });
   // The periodic job sweeps finished attempt windows; each area counts through its own counter on the same table.
   const attempts = createAttemptCounter({ db, clock });
-  return { database: o.database, db, clock, newId, attempts, ledger, wallet, identity, mfa, passkeys, security, ekyc, ops, banks, cases, linking: banks.linking, setLinkingPolicy, linkingPolicy: policy, sandbox: { bank: sandboxBank, bankAuth, mailbox, identity: sandboxIdentity } };
+  return {
+    database: o.database,
+    db,
+    clock,
+    newId,
+    attempts,
+    ledger,
+    wallet,
+    identity,
+    mfa,
+    passkeys,
+    security,
+    ekyc,
+    ops,
+    banks,
+    cases,
+    linking: banks.linking,
+    setLinkingPolicy,
+    linkingPolicy: policy,
+    sandbox: { bank: sandboxBank, bankAuth, mailbox, identity: sandboxIdentity },
+  };
 }
 export type Services = ReturnType<typeof createServices>;

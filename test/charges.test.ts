@@ -33,9 +33,14 @@ describe.each(DATABASES)('charges on %s', (kind) => {
 
   it('enforces ¥100,000 per charge and ¥300,000 per month, counting holds', async () => {
     const c = await customer(w);
-    await expect(w.wallet.charges.createCharge(c.actor, { bankLinkId: c.link.id, amount: amount(100_001) })).rejects.toMatchObject({ code: 'limit_exceeded', details: { limit: 'per_charge' } });
-    for (let i = 0; i < 3; i++) await w.wallet.charges.createCharge(c.actor, { bankLinkId: c.link.id, amount: amount(100_000) });
-    await expect(w.wallet.charges.createCharge(c.actor, { bankLinkId: c.link.id, amount: amount(1) })).rejects.toMatchObject({ code: 'limit_exceeded', details: { limit: 'monthly' } });
+    await expect(
+      w.wallet.charges.createCharge(c.actor, { bankLinkId: c.link.id, amount: amount(100_001) }),
+    ).rejects.toMatchObject({ code: 'limit_exceeded', details: { limit: 'per_charge' } });
+    for (let i = 0; i < 3; i++)
+      await w.wallet.charges.createCharge(c.actor, { bankLinkId: c.link.id, amount: amount(100_000) });
+    await expect(
+      w.wallet.charges.createCharge(c.actor, { bankLinkId: c.link.id, amount: amount(1) }),
+    ).rejects.toMatchObject({ code: 'limit_exceeded', details: { limit: 'monthly' } });
     // Next Asia/Tokyo month: 2026-11-30T15:00Z is 2026-12-01 00:00 JST.
     w.clock.set('2026-11-30T15:00:00Z');
     const ch = await w.wallet.charges.createCharge(c.actor, { bankLinkId: c.link.id, amount: amount(100_000) });
@@ -68,7 +73,9 @@ describe.each(DATABASES)('charges on %s', (kind) => {
   it('cooling-off caps a new link at ¥10,000 per Tokyo day', async () => {
     const c = await customer(w, { coolingOff: true });
     await w.wallet.charges.createCharge(c.actor, { bankLinkId: c.link.id, amount: amount(8_000) });
-    await expect(w.wallet.charges.createCharge(c.actor, { bankLinkId: c.link.id, amount: amount(3_000) })).rejects.toMatchObject({ code: 'limit_exceeded', details: { limit: 'new_link_daily', remaining: 2_000 } });
+    await expect(
+      w.wallet.charges.createCharge(c.actor, { bankLinkId: c.link.id, amount: amount(3_000) }),
+    ).rejects.toMatchObject({ code: 'limit_exceeded', details: { limit: 'new_link_daily', remaining: 2_000 } });
     const s = await w.wallet.history.summary(c.actor);
     expect(s.limits.newLinkDaily).toEqual({ limit: 10_000, used: 8_000, remaining: 2_000 });
   });

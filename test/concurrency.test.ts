@@ -29,7 +29,11 @@ describe.skipIf(!HAS_POSTGRES)('concurrency on PostgreSQL', () => {
 
   it('10 parallel ¥100,000 charges in a fresh month: exactly 3 succeed', async () => {
     const c = await customer(w);
-    const results = await Promise.allSettled(Array.from({ length: 10 }, () => w.wallet.charges.createCharge(c.actor, { bankLinkId: c.link.id, amount: amount(100_000) })));
+    const results = await Promise.allSettled(
+      Array.from({ length: 10 }, () =>
+        w.wallet.charges.createCharge(c.actor, { bankLinkId: c.link.id, amount: amount(100_000) }),
+      ),
+    );
     const ok = results.filter((r) => r.status === 'fulfilled' && r.value.status === 'succeeded');
     expect(ok).toHaveLength(3);
     expect(codesOf(results)).toEqual(Array(7).fill('limit_exceeded'));
@@ -44,8 +48,12 @@ describe.skipIf(!HAS_POSTGRES)('concurrency on PostgreSQL', () => {
     const sizes = Array.from({ length: 50 }, (_, i) => 5_000 + ((i * 7919) % 15_000));
     const ops = sizes.map((a, i) =>
       i % 2 === 0
-        ? w.wallet.charges.createCharge(c.actor, { bankLinkId: c.link.id, amount: amount(a) }).then((r) => ({ kind: 'charge' as const, amount: r.status === 'succeeded' ? a : 0 }))
-        : w.wallet.payments.createPayment(c.actor, { merchantId: m.id, amount: amount(a) }).then(() => ({ kind: 'payment' as const, amount: a })),
+        ? w.wallet.charges
+            .createCharge(c.actor, { bankLinkId: c.link.id, amount: amount(a) })
+            .then((r) => ({ kind: 'charge' as const, amount: r.status === 'succeeded' ? a : 0 }))
+        : w.wallet.payments
+            .createPayment(c.actor, { merchantId: m.id, amount: amount(a) })
+            .then(() => ({ kind: 'payment' as const, amount: a })),
     );
     const results = await Promise.allSettled(ops);
     for (const code of codesOf(results)) expect(['limit_exceeded', 'insufficient_funds']).toContain(code);
@@ -61,8 +69,11 @@ describe.skipIf(!HAS_POSTGRES)('concurrency on PostgreSQL', () => {
   it('40 wallets paying one hot merchant at once all succeed and the merchant holds the sum', async () => {
     const m = await w.wallet.payments.createMerchant('Hot Shop');
     const payers = await Promise.all(Array.from({ length: 40 }, () => customer(w)));
-    for (const p of payers) await w.wallet.charges.createCharge(p.actor, { bankLinkId: p.link.id, amount: amount(10_000) });
-    const results = await Promise.allSettled(payers.map((p, i) => w.wallet.payments.createPayment(p.actor, { merchantId: m.id, amount: amount(100 + i) })));
+    for (const p of payers)
+      await w.wallet.charges.createCharge(p.actor, { bankLinkId: p.link.id, amount: amount(10_000) });
+    const results = await Promise.allSettled(
+      payers.map((p, i) => w.wallet.payments.createPayment(p.actor, { merchantId: m.id, amount: amount(100 + i) })),
+    );
     expect(codesOf(results)).toEqual([]);
     const account = await w.wallet.accounts.merchantAccountOf(m.id);
     expect((await w.ledger.available(w.db, account)).available).toBe(payers.reduce((s, _, i) => s + 100 + i, 0));
@@ -90,8 +101,16 @@ describe.skipIf(!HAS_POSTGRES)('concurrency on PostgreSQL', () => {
     await w.sandbox.bank.clearFaults('0005');
     w.clock.advance(60_000);
     await Promise.all(Array.from({ length: 5 }, () => w.wallet.settleInFlight(30_000)));
-    const row = await w.db.selectFrom('charges').select(['hold_id', 'status']).where('id', '=', ch.id).executeTakeFirstOrThrow();
-    const resolutions = await w.db.selectFrom('ledger_transfers').select('phase').where('pending_id', '=', row.hold_id!).execute();
+    const row = await w.db
+      .selectFrom('charges')
+      .select(['hold_id', 'status'])
+      .where('id', '=', ch.id)
+      .executeTakeFirstOrThrow();
+    const resolutions = await w.db
+      .selectFrom('ledger_transfers')
+      .select('phase')
+      .where('pending_id', '=', row.hold_id!)
+      .execute();
     expect(resolutions).toHaveLength(1);
     expect(resolutions[0]!.phase).toBe(row.status === 'succeeded' ? 'post' : 'void');
   });

@@ -63,7 +63,15 @@ describe.skipIf(!HAS_POSTGRES)('a server killed mid-request (PostgreSQL)', () =>
     const port = await freePort();
     const out: string[] = [];
     const child = spawn(process.execPath, ['bin/saifu.mjs', 'serve'], {
-      env: { PATH: process.env.PATH ?? '', DATABASE_URL: url, PORT: String(port), HOST: '127.0.0.1', SAIFU_DATA_DIR: mkdtempSync(join(tmpdir(), 'saifu-crash-')), SAIFU_LOG_LEVEL: 'warn', SAIFU_INQUIRY_DELAY_MS: '600000' },
+      env: {
+        PATH: process.env.PATH ?? '',
+        DATABASE_URL: url,
+        PORT: String(port),
+        HOST: '127.0.0.1',
+        SAIFU_DATA_DIR: mkdtempSync(join(tmpdir(), 'saifu-crash-')),
+        SAIFU_LOG_LEVEL: 'warn',
+        SAIFU_INQUIRY_DELAY_MS: '600000',
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     child.stdout?.on('data', (d: Buffer) => out.push(d.toString()));
@@ -111,14 +119,20 @@ describe.skipIf(!HAS_POSTGRES)('a server killed mid-request (PostgreSQL)', () =>
     throw new Error(`timed out waiting for ${what}`);
   }
 
-  const chargesOfAlice = () => w.db.selectFrom('charges').select(['id', 'status']).where('user_id', '=', alice.actor.id).orderBy('id').execute();
+  const chargesOfAlice = () =>
+    w.db.selectFrom('charges').select(['id', 'status']).where('user_id', '=', alice.actor.id).orderBy('id').execute();
 
   it('killed while the bank is debiting: the retry answers 201 with the charge, not 409; nothing is charged twice', async () => {
     server = await start();
-    const release = await lockRow('SELECT 1 FROM sandbox_bank_accounts WHERE account_number = $1 FOR UPDATE', [alice.bankAccount.accountNumber]);
+    const release = await lockRow('SELECT 1 FROM sandbox_bank_accounts WHERE account_number = $1 FOR UPDATE', [
+      alice.bankAccount.accountNumber,
+    ]);
     const key = `crash-${randomBytes(4).toString('hex')}`;
     const inFlight = charge(server.port, key, 4_000).catch(() => undefined);
-    const chg = await waitFor(async () => (await chargesOfAlice()).find((c) => c.status === 'pending'), 'the pending charge');
+    const chg = await waitFor(
+      async () => (await chargesOfAlice()).find((c) => c.status === 'pending'),
+      'the pending charge',
+    );
     kill(server.child);
     await inFlight;
     await release();
@@ -143,7 +157,10 @@ describe.skipIf(!HAS_POSTGRES)('a server killed mid-request (PostgreSQL)', () =>
     const inFlight = charge(server.port, key, 3_000).catch(() => undefined);
     // The request is waiting on the wallet's lock inside its transaction (nothing committed yet).
     await waitFor(async () => {
-      const r = await admin.query(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = $1 AND wait_event_type = 'Lock'`, [dbName]);
+      const r = await admin.query(
+        `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = $1 AND wait_event_type = 'Lock'`,
+        [dbName],
+      );
       return r.rows[0].n > 0 ? true : undefined;
     }, 'the request to wait on the wallet lock');
     kill(server.child);
@@ -159,7 +176,11 @@ describe.skipIf(!HAS_POSTGRES)('a server killed mid-request (PostgreSQL)', () =>
     expect([again.status, again.headers.get('idempotent-replayed')]).toEqual([201, 'true']);
     kill(server.child);
 
-    const verify = spawnSync(process.execPath, ['bin/saifu.mjs', 'ledger', 'verify'], { env: { PATH: process.env.PATH ?? '', DATABASE_URL: url, SAIFU_LOG_LEVEL: 'silent' }, encoding: 'utf8', timeout: 60_000 });
+    const verify = spawnSync(process.execPath, ['bin/saifu.mjs', 'ledger', 'verify'], {
+      env: { PATH: process.env.PATH ?? '', DATABASE_URL: url, SAIFU_LOG_LEVEL: 'silent' },
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
     expect(verify.status, verify.stderr).toBe(0);
     expect(verify.stdout).toContain('ledger ok');
   }, 60_000);

@@ -17,7 +17,8 @@ describe('one error vocabulary', () => {
     const all = Object.values(ERROR_CODES_BY_AREA).flat();
     expect(new Set(all).size).toBe(all.length);
     expect([...ERROR_CODES].sort()).toEqual(Object.keys(STATUS).sort());
-    for (const [area, codes] of Object.entries(ERROR_CODES_BY_AREA)) for (const c of codes) expect([area, STATUS[c]]).toEqual([area, expect.any(Number)]);
+    for (const [area, codes] of Object.entries(ERROR_CODES_BY_AREA))
+      for (const c of codes) expect([area, STATUS[c]]).toEqual([area, expect.any(Number)]);
   });
 
   it('failure codes are one closed list; the merged one-time-code error is invalid_otp', () => {
@@ -61,7 +62,9 @@ describe('untyped failures become typed answers', () => {
   it('a stored amount that is not valid yen is a logged 500, never a 4xx', async () => {
     const r = await app.inject({ method: 'GET', url: '/bad-stored-yen' });
     expect([r.statusCode, r.json().error.code]).toEqual([500, 'internal_error']);
-    expect(logged.some((l) => l.route === 'GET /bad-stored-yen' && l.invariant === 'a stored amount is not valid yen')).toBe(true);
+    expect(
+      logged.some((l) => l.route === 'GET /bad-stored-yen' && l.invariant === 'a stored amount is not valid yen'),
+    ).toBe(true);
   });
 
   it('an invalid amount from input is a 400 invalid_amount', async () => {
@@ -87,7 +90,8 @@ describe('the OpenAPI document publishes the codes', () => {
   });
   afterAll(async () => w.close());
 
-  const resolve = (s: Schema): Schema => (s?.$ref ? doc.components?.schemas?.[String(s.$ref).split('/').pop() ?? ''] : s);
+  const resolve = (s: Schema): Schema =>
+    s?.$ref ? doc.components?.schemas?.[String(s.$ref).split('/').pop() ?? ''] : s;
 
   it('every error response of every route has an error.code enum, and each listed code maps to that status', () => {
     let checked = 0;
@@ -97,8 +101,15 @@ describe('the OpenAPI document publishes the codes', () => {
           if (Number(status) < 400) continue;
           const schema = resolve(response.content?.['application/json']?.schema);
           const codes = resolve(resolve(schema?.properties?.error)?.properties?.code)?.enum as string[] | undefined;
-          expect(codes, `${method.toUpperCase()} ${path} ${status}`).toEqual(expect.arrayContaining([expect.any(String)]));
-          for (const c of codes ?? []) expect([`${method.toUpperCase()} ${path}`, c, STATUS[c as keyof typeof STATUS]]).toEqual([`${method.toUpperCase()} ${path}`, c, Number(status)]);
+          expect(codes, `${method.toUpperCase()} ${path} ${status}`).toEqual(
+            expect.arrayContaining([expect.any(String)]),
+          );
+          for (const c of codes ?? [])
+            expect([`${method.toUpperCase()} ${path}`, c, STATUS[c as keyof typeof STATUS]]).toEqual([
+              `${method.toUpperCase()} ${path}`,
+              c,
+              Number(status),
+            ]);
           checked++;
         }
       }
@@ -114,7 +125,9 @@ describe('the OpenAPI document publishes the codes', () => {
       for (const v of Object.values(s)) walk(v);
     };
     walk(doc);
-    expect(failureEnums).toEqual(new Set([JSON.stringify([...MONEY_FAILURE_CODES].sort()), JSON.stringify([...LINK_FAILURE_CODES].sort())]));
+    expect(failureEnums).toEqual(
+      new Set([JSON.stringify([...MONEY_FAILURE_CODES].sort()), JSON.stringify([...LINK_FAILURE_CODES].sort())]),
+    );
     const strays: string[] = [];
     const findStrays = (s: Schema, at: string): void => {
       if (!s || typeof s !== 'object') return;

@@ -49,7 +49,8 @@ function sample(s: Schema): unknown {
   if (s.enum) return s.enum[0];
   if (s.const !== undefined) return s.const;
   const type = Array.isArray(s.type) ? s.type[0] : s.type;
-  if (type === 'object' || s.properties) return Object.fromEntries(Object.entries(s.properties ?? {}).map(([k, v]) => [k, sample(v)]));
+  if (type === 'object' || s.properties)
+    return Object.fromEntries(Object.entries(s.properties ?? {}).map(([k, v]) => [k, sample(v)]));
   if (type === 'array') return [sample(s.items)];
   if (type === 'integer' || type === 'number') return 1;
   if (type === 'boolean') return true;
@@ -72,7 +73,8 @@ function withValueAt(v: unknown, at: Array<string | number>, value: string): unk
   return copy;
 }
 
-const urlOf = (r: Route, params: Record<string, string> = {}) => r.path.replace(/\{(\w+)\}/g, (_, name: string) => params[name] ?? 'x');
+const urlOf = (r: Route, params: Record<string, string> = {}) =>
+  r.path.replace(/\{(\w+)\}/g, (_, name: string) => params[name] ?? 'x');
 
 function expectApiError(r: { status: number; json: Schema; body: string }, what: string, statuses = [400]): void {
   expect(statuses, `${what} → ${r.status} ${r.body.slice(0, 300)}`).toContain(r.status);
@@ -96,8 +98,18 @@ describe.each(DATABASES)('the HTTP edge on %s', (kind) => {
     if (r.path === '/v1/merchants/{id}' || r.path.endsWith('/refunds')) return merchant.apiKey;
     return alice.token;
   };
-  const send = (r: Route, url: string, o: { body?: unknown; raw?: string | Buffer; headers?: Record<string, string> } = {}) => {
-    const headers: Record<string, string> = { ...fromNewIp(), authorization: `Bearer ${tokenFor(r)}`, 'idempotency-key': key(), 'x-device-id': 'edge-device', ...(o.headers ?? {}) };
+  const send = (
+    r: Route,
+    url: string,
+    o: { body?: unknown; raw?: string | Buffer; headers?: Record<string, string> } = {},
+  ) => {
+    const headers: Record<string, string> = {
+      ...fromNewIp(),
+      authorization: `Bearer ${tokenFor(r)}`,
+      'idempotency-key': key(),
+      'x-device-id': 'edge-device',
+      ...(o.headers ?? {}),
+    };
     const payload = o.raw ?? (o.body !== undefined ? JSON.stringify(o.body) : undefined);
     if (payload !== undefined) headers['content-type'] = 'application/json';
     return app.inject({ method: r.method, url, headers, ...(payload !== undefined ? { payload } : {}) }).then((res) => {
@@ -116,9 +128,18 @@ describe.each(DATABASES)('the HTTP edge on %s', (kind) => {
     bob = await customer(w);
     merchant = (await call(app, 'POST', '/sandbox/merchants', { body: { name: 'Edge Shop' } })).json;
     const op = await w.ops.createOperator('edge@ops.test', 'admin', 'test');
-    operatorToken = (await call(app, 'POST', '/v1/admin/sessions', { headers: fromNewIp(), body: { email: op.email, password: op.password } })).json.token;
+    operatorToken = (
+      await call(app, 'POST', '/v1/admin/sessions', {
+        headers: fromNewIp(),
+        body: { email: op.email, password: op.password },
+      })
+    ).json.token;
     expect(operatorToken).toMatch(/^ops_/);
-    const c = await call(app, 'POST', '/v1/charges', { token: alice.token, key: key(), body: { bankLinkId: alice.link.id, amount: 50_000 } });
+    const c = await call(app, 'POST', '/v1/charges', {
+      token: alice.token,
+      key: key(),
+      body: { bankLinkId: alice.link.id, amount: 50_000 },
+    });
     expect(c.json.status).toBe('succeeded');
     routes = routesOf(app);
   });
@@ -130,7 +151,15 @@ describe.each(DATABASES)('the HTTP edge on %s', (kind) => {
 
   it('walks every route of the OpenAPI document', () => {
     expect(routes.length).toBeGreaterThan(40);
-    for (const probe of ['POST /v1/sessions', 'POST /v1/payments', 'POST /v1/transfers', 'POST /v1/identity-verifications', 'POST /v1/admin/sessions', 'POST /sandbox/identities', 'GET /v1/payments/{id}']) {
+    for (const probe of [
+      'POST /v1/sessions',
+      'POST /v1/payments',
+      'POST /v1/transfers',
+      'POST /v1/identity-verifications',
+      'POST /v1/admin/sessions',
+      'POST /sandbox/identities',
+      'GET /v1/payments/{id}',
+    ]) {
       expect(routes.map((r) => `${r.method} ${r.path}`)).toContain(probe);
     }
   });
@@ -180,7 +209,11 @@ describe.each(DATABASES)('the HTTP edge on %s', (kind) => {
 
   it('a body that is not UTF-8 (0xFF 0xFE) is 400 invalid_request on every route that takes one', async () => {
     for (const r of routes.filter((x) => x.method !== 'GET')) {
-      for (const raw of [Buffer.from([0xff, 0xfe, 0x7b, 0x7d]), Buffer.from('{"email":"a\xff\xfe"}', 'latin1'), Buffer.from([0x7b, 0x22, 0x61, 0x22, 0x3a, 0x22, 0xed, 0xa0, 0x80, 0x22, 0x7d])]) {
+      for (const raw of [
+        Buffer.from([0xff, 0xfe, 0x7b, 0x7d]),
+        Buffer.from('{"email":"a\xff\xfe"}', 'latin1'),
+        Buffer.from([0x7b, 0x22, 0x61, 0x22, 0x3a, 0x22, 0xed, 0xa0, 0x80, 0x22, 0x7d]),
+      ]) {
         const res = await send(r, urlOf(r), { raw });
         expectApiError(res, `${r.method} ${r.path} invalid UTF-8`);
         expect(res.json.error.message).toMatch(/UTF-8/);
@@ -191,14 +224,21 @@ describe.each(DATABASES)('the HTTP edge on %s', (kind) => {
   it('NUL or control characters in X-Device-Id, Idempotency-Key or Authorization are 400 on every route', async () => {
     for (const r of routes) {
       for (const header of ['x-device-id', 'idempotency-key', 'authorization']) {
-        const res = await send(r, urlOf(r), { headers: { [header]: header === 'authorization' ? 'Bearer a\u0000b' : 'a\u0000b' }, ...(r.body ? { body: sample(r.body) } : {}) });
+        const res = await send(r, urlOf(r), {
+          headers: { [header]: header === 'authorization' ? 'Bearer a\u0000b' : 'a\u0000b' },
+          ...(r.body ? { body: sample(r.body) } : {}),
+        });
         expectApiError(res, `${r.method} ${r.path} ${header} with NUL`);
       }
     }
   });
 
   it('well-formed text outside the BMP still passes the edge (a surrogate pair is a real character)', async () => {
-    const r = await call(app, 'POST', '/v1/payments', { token: alice.token, key: key(), body: { merchantId: merchant.id, amount: 100, description: 'お弁当 🍱', reference: 'ord-🍱' } });
+    const r = await call(app, 'POST', '/v1/payments', {
+      token: alice.token,
+      key: key(),
+      body: { merchantId: merchant.id, amount: 100, description: 'お弁当 🍱', reference: 'ord-🍱' },
+    });
     expect(r.status, r.body).toBe(201);
     expect(r.json).toMatchObject({ description: 'お弁当 🍱', reference: 'ord-🍱' });
   });
@@ -206,18 +246,35 @@ describe.each(DATABASES)('the HTTP edge on %s', (kind) => {
   it('ids far longer than any id answer in the API shape on every route with a path parameter', async () => {
     for (const r of routes.filter((x) => x.pathParams.length > 0)) {
       for (const long of ['a'.repeat(5000), 'a'.repeat(101), `usr_${'z'.repeat(80)}`]) {
-        const res = await send(r, urlOf(r, { [r.pathParams[0] as string]: long }), r.body ? { body: sample(r.body) } : {});
+        const res = await send(
+          r,
+          urlOf(r, { [r.pathParams[0] as string]: long }),
+          r.body ? { body: sample(r.body) } : {},
+        );
         expectApiError(res, `${r.method} ${r.path} id of ${long.length}`, [400, 404]);
       }
     }
   });
 
   it("Fastify's own errors come back in the API shape: too large, wrong media type, bad or empty JSON, bad URL", async () => {
-    const sessions = { method: 'POST', path: '/v1/sessions', pathParams: [], queryParams: [], body: undefined } as Route;
-    const big = await send(sessions, '/v1/sessions', { raw: JSON.stringify({ email: 'x'.repeat(70_000), password: 'x' }) });
+    const sessions = {
+      method: 'POST',
+      path: '/v1/sessions',
+      pathParams: [],
+      queryParams: [],
+      body: undefined,
+    } as Route;
+    const big = await send(sessions, '/v1/sessions', {
+      raw: JSON.stringify({ email: 'x'.repeat(70_000), password: 'x' }),
+    });
     expectApiError(big, 'body over 64 KiB', [413]);
     expect(big.json.error.code).toBe('payload_too_large');
-    const xml = await app.inject({ method: 'POST', url: '/v1/sessions', headers: { 'content-type': 'application/xml' }, payload: '<a/>' });
+    const xml = await app.inject({
+      method: 'POST',
+      url: '/v1/sessions',
+      headers: { 'content-type': 'application/xml' },
+      payload: '<a/>',
+    });
     expectApiError({ status: xml.statusCode, json: xml.json(), body: xml.body }, 'xml body', [400, 415]);
     for (const raw of ['{"email":', '', '{"__proto__":{"x":1}}', 'null x', '[']) {
       const res = await send(sessions, '/v1/sessions', { raw });
@@ -238,30 +295,45 @@ describe.each(DATABASES)('the HTTP edge on %s', (kind) => {
       { url: '/v1/withdrawals', token: alice.token, body: { bankLinkId: alice.link.id } },
     ];
 
-    it.each(['1e3', '1E3', '1.5e3', '1000.0', '100.00', '1e+3', '-1e3', '0.5'])('"amount": %s is 400 invalid_amount on every money route, nothing moves', async (literal) => {
-      const before = await ledgerSnapshot(w);
-      for (const m of money()) {
-        const raw = `${JSON.stringify(m.body).slice(0, -1)},"amount":${literal}}`;
-        const r = await call(app, 'POST', m.url, { token: m.token, key: key(), raw });
-        expect(r.status, `${m.url} ${raw} → ${r.body}`).toBe(400);
-        expect(r.json.error.code).toBe('invalid_amount');
-      }
-      const pay = await call(app, 'POST', '/v1/payments', { token: alice.token, key: key(), body: { merchantId: merchant.id, amount: 500 } });
-      const refund = await call(app, 'POST', `/v1/payments/${pay.json.id}/refunds`, { token: merchant.apiKey, key: key(), raw: `{"amount":${literal}}` });
-      expect(refund.json.error.code).toBe('invalid_amount');
-      const bank = await call(app, 'POST', '/sandbox/bank-accounts', { raw: `{"bankCode":"0001","branchCode":"001","accountType":"ordinary","holderNameKana":"ﾔﾏﾀﾞ ﾀﾛｳ","birthDate":"1980-01-01","pin":"1234","phone":"09011112222","balance":${literal}}` });
-      expect(bank.json.error.code).toBe('invalid_amount');
-      const after = await ledgerSnapshot(w);
-      // Only the 500-yen payment above happened.
-      expect(JSON.parse(after).counts[0].p).not.toBe(JSON.parse(before).counts[0].p);
-    });
+    it.each(['1e3', '1E3', '1.5e3', '1000.0', '100.00', '1e+3', '-1e3', '0.5'])(
+      '"amount": %s is 400 invalid_amount on every money route, nothing moves',
+      async (literal) => {
+        const before = await ledgerSnapshot(w);
+        for (const m of money()) {
+          const raw = `${JSON.stringify(m.body).slice(0, -1)},"amount":${literal}}`;
+          const r = await call(app, 'POST', m.url, { token: m.token, key: key(), raw });
+          expect(r.status, `${m.url} ${raw} → ${r.body}`).toBe(400);
+          expect(r.json.error.code).toBe('invalid_amount');
+        }
+        const pay = await call(app, 'POST', '/v1/payments', {
+          token: alice.token,
+          key: key(),
+          body: { merchantId: merchant.id, amount: 500 },
+        });
+        const refund = await call(app, 'POST', `/v1/payments/${pay.json.id}/refunds`, {
+          token: merchant.apiKey,
+          key: key(),
+          raw: `{"amount":${literal}}`,
+        });
+        expect(refund.json.error.code).toBe('invalid_amount');
+        const bank = await call(app, 'POST', '/sandbox/bank-accounts', {
+          raw: `{"bankCode":"0001","branchCode":"001","accountType":"ordinary","holderNameKana":"ﾔﾏﾀﾞ ﾀﾛｳ","birthDate":"1980-01-01","pin":"1234","phone":"09011112222","balance":${literal}}`,
+        });
+        expect(bank.json.error.code).toBe('invalid_amount');
+        const after = await ledgerSnapshot(w);
+        // Only the 500-yen payment above happened.
+        expect(JSON.parse(after).counts[0].p).not.toBe(JSON.parse(before).counts[0].p);
+      },
+    );
 
     it('plain integers pass, and amount-like text inside a string value is not mistaken for an amount', async () => {
       const raw = `{"merchantId":${JSON.stringify(merchant.id)},"amount":1000,"description":"\\"amount\\": 1.5e3 and \\"amount\\":2.0","reference":"amount:1e3"}`;
       const r = await call(app, 'POST', '/v1/payments', { token: alice.token, key: key(), raw });
       expect(r.status, r.body).toBe(201);
       expect(r.json.amount).toBe(1000);
-      expect(nonIntegerLiteralKeys('{"a":{"amount":1},"rate":0.5,"list":[1.5,{"amount":2e1}],"s":"\\\\","amount":3.0}')).toEqual(['rate', 'amount', 'amount']);
+      expect(
+        nonIntegerLiteralKeys('{"a":{"amount":1},"rate":0.5,"list":[1.5,{"amount":2e1}],"s":"\\\\","amount":3.0}'),
+      ).toEqual(['rate', 'amount', 'amount']);
     });
   });
 });
@@ -274,14 +346,24 @@ describe('rate limits count the client address, not the device id it claims', ()
   afterAll(async () => {
     await w.close();
   });
-  const signIn = (app: FastifyInstance, headers: Record<string, string>) => call(app, 'POST', '/v1/sessions', { headers, body: { email: `nobody-${seq++}@example.test`, password: 'wrong password here' } });
+  const signIn = (app: FastifyInstance, headers: Record<string, string>) =>
+    call(app, 'POST', '/v1/sessions', {
+      headers,
+      body: { email: `nobody-${seq++}@example.test`, password: 'wrong password here' },
+    });
 
   it('30 sign-ins from one address, each with a new X-Device-Id: 429 after the limit of 10', async () => {
     const app = await httpApp(w);
     const statuses: number[] = [];
     for (let i = 0; i < 30; i++) statuses.push((await signIn(app, { 'x-device-id': `device-${i}-${seq++}` })).status);
-    expect(statuses.slice(0, 10).every((s) => s !== 429), statuses.join(',')).toBe(true);
-    expect(statuses.slice(10).every((s) => s === 429), statuses.join(',')).toBe(true);
+    expect(
+      statuses.slice(0, 10).every((s) => s !== 429),
+      statuses.join(','),
+    ).toBe(true);
+    expect(
+      statuses.slice(10).every((s) => s === 429),
+      statuses.join(','),
+    ).toBe(true);
     const last = await signIn(app, { 'x-device-id': 'yet-another' });
     expectApiError(last, '429', [429]);
     expect(last.json.error.code).toBe('too_many_attempts');
@@ -292,8 +374,12 @@ describe('rate limits count the client address, not the device id it claims', ()
   it('without SAIFU_TRUST_PROXY, X-Forwarded-For is ignored: a new forwarded address per request does not reset the count', async () => {
     const app = await httpApp(w, { trustProxy: false });
     const statuses: number[] = [];
-    for (let i = 0; i < 15; i++) statuses.push((await signIn(app, { 'x-forwarded-for': `203.0.113.${i + 1}`, 'x-device-id': `d${i}` })).status);
-    expect(statuses.slice(10).every((s) => s === 429), statuses.join(',')).toBe(true);
+    for (let i = 0; i < 15; i++)
+      statuses.push((await signIn(app, { 'x-forwarded-for': `203.0.113.${i + 1}`, 'x-device-id': `d${i}` })).status);
+    expect(
+      statuses.slice(10).every((s) => s === 429),
+      statuses.join(','),
+    ).toBe(true);
     await app.close();
   });
 
@@ -301,9 +387,18 @@ describe('rate limits count the client address, not the device id it claims', ()
     const app = await httpApp(w, { trustProxy: true });
     const statuses: number[] = [];
     // The same client behind changing proxy hops is still one client.
-    for (let i = 0; i < 12; i++) statuses.push((await signIn(app, { 'x-forwarded-for': `192.0.2.77, 10.0.0.${i + 1}`, 'x-device-id': `d${i}` })).status);
-    expect(statuses.slice(0, 10).every((s) => s !== 429), statuses.join(',')).toBe(true);
-    expect(statuses.slice(10).every((s) => s === 429), statuses.join(',')).toBe(true);
+    for (let i = 0; i < 12; i++)
+      statuses.push(
+        (await signIn(app, { 'x-forwarded-for': `192.0.2.77, 10.0.0.${i + 1}`, 'x-device-id': `d${i}` })).status,
+      );
+    expect(
+      statuses.slice(0, 10).every((s) => s !== 429),
+      statuses.join(','),
+    ).toBe(true);
+    expect(
+      statuses.slice(10).every((s) => s === 429),
+      statuses.join(','),
+    ).toBe(true);
     // Another client address has its own count.
     expect((await signIn(app, { 'x-forwarded-for': '192.0.2.78, 10.0.0.1' })).status).not.toBe(429);
     await app.close();
@@ -328,8 +423,15 @@ describe('docs and metrics can be turned off or protected', () => {
   });
 
   it('docs off removes /docs and /openapi.json; metrics off removes /metrics (API-shaped 404s)', async () => {
-    const app = await buildApp(w, { sandbox: false, trustProxy: false, logLevel: 'silent', docs: false, metrics: false });
-    for (const url of ['/docs', '/docs/', '/openapi.json', '/metrics']) expectApiError(await call(app, 'GET', url), url, [404]);
+    const app = await buildApp(w, {
+      sandbox: false,
+      trustProxy: false,
+      logLevel: 'silent',
+      docs: false,
+      metrics: false,
+    });
+    for (const url of ['/docs', '/docs/', '/openapi.json', '/metrics'])
+      expectApiError(await call(app, 'GET', url), url, [404]);
     await app.close();
   });
 
@@ -337,7 +439,11 @@ describe('docs and metrics can be turned off or protected', () => {
     const token = 'scrape-token-0123456789abcdef';
     const app = await buildApp(w, { sandbox: false, trustProxy: false, logLevel: 'silent', metricsToken: token });
     expectApiError(await call(app, 'GET', '/metrics'), 'no token', [401]);
-    expectApiError(await call(app, 'GET', '/metrics', { token: 'scrape-token-0123456789abcdeX' }), 'wrong token', [401]);
+    expectApiError(
+      await call(app, 'GET', '/metrics', { token: 'scrape-token-0123456789abcdeX' }),
+      'wrong token',
+      [401],
+    );
     const ok = await call(app, 'GET', '/metrics', { token });
     expect(ok.status).toBe(200);
     expect(ok.body).toContain('saifu_http_request_duration_seconds');
@@ -349,7 +455,11 @@ describe('production start-up (the saifu command)', () => {
   const saifu = (args: string[], env: Record<string, string>) => {
     const dir = mkdtempSync(join(tmpdir(), 'saifu-edge-'));
     try {
-      const r = spawnSync(process.execPath, ['bin/saifu.mjs', ...args], { env: { PATH: process.env.PATH ?? '', SAIFU_DATA_DIR: dir, SAIFU_LOG_LEVEL: 'silent', ...env }, encoding: 'utf8', timeout: 60_000 });
+      const r = spawnSync(process.execPath, ['bin/saifu.mjs', ...args], {
+        env: { PATH: process.env.PATH ?? '', SAIFU_DATA_DIR: dir, SAIFU_LOG_LEVEL: 'silent', ...env },
+        encoding: 'utf8',
+        timeout: 60_000,
+      });
       return { code: r.status, out: r.stdout, err: r.stderr };
     } finally {
       rmSync(dir, { recursive: true, force: true });
@@ -362,13 +472,21 @@ describe('production start-up (the saifu command)', () => {
     expect(r.code).toBe(2);
     expect(r.err.trim().split('\n')).toHaveLength(1);
     expect(r.err).toMatch(/no real bank or eKYC adapter/);
-    const spaces = saifu(['serve'], { SAIFU_ENV: 'production', SAIFU_SECRET_KEY: ' '.repeat(32), SAIFU_STAGING_ALLOW_SANDBOX_PROVIDERS: '1' });
+    const spaces = saifu(['serve'], {
+      SAIFU_ENV: 'production',
+      SAIFU_SECRET_KEY: ' '.repeat(32),
+      SAIFU_STAGING_ALLOW_SANDBOX_PROVIDERS: '1',
+    });
     expect(spaces.code).toBe(2);
     expect(spaces.err).toMatch(/SAIFU_SECRET_KEY/);
   }, 60_000);
 
   it('never prints the seeded operator password in production (staging on sandbox providers)', () => {
-    const r = saifu(['seed'], { SAIFU_ENV: 'production', SAIFU_SECRET_KEY: KEY, SAIFU_STAGING_ALLOW_SANDBOX_PROVIDERS: '1' });
+    const r = saifu(['seed'], {
+      SAIFU_ENV: 'production',
+      SAIFU_SECRET_KEY: KEY,
+      SAIFU_STAGING_ALLOW_SANDBOX_PROVIDERS: '1',
+    });
     expect(r.code, r.err).toBe(0);
     expect(r.out).toMatch(/password not printed in production/);
     expect(r.out).not.toMatch(/password (?!not printed)/);

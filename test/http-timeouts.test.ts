@@ -11,7 +11,12 @@ import { type World, createWorld } from './support/world.ts';
  * connection cap holds, and a stranger's body is refused before it is read. Deadlines are short so each test
  * stays well under 5 s.
  */
-const SHORT: HttpLimits = { requestTimeoutMs: 1000, headersTimeoutMs: 500, keepAliveTimeoutMs: 5000, maxConnections: 10_000 };
+const SHORT: HttpLimits = {
+  requestTimeoutMs: 1000,
+  headersTimeoutMs: 500,
+  keepAliveTimeoutMs: 5000,
+  maxConnections: 10_000,
+};
 
 interface RawClient {
   socket: Socket;
@@ -40,7 +45,11 @@ function rawClient(port: number): Promise<RawClient> {
       new Promise<string>((done, fail) => {
         const check = () => (data.includes(text) ? done(data) : waiters.push(check));
         check();
-        void closed.then(() => (data.includes(text) ? done(data) : fail(new Error(`closed before ${JSON.stringify(text)}; got ${JSON.stringify(data)}`))));
+        void closed.then(() =>
+          data.includes(text)
+            ? done(data)
+            : fail(new Error(`closed before ${JSON.stringify(text)}; got ${JSON.stringify(data)}`)),
+        );
       });
     socket.once('connect', () => resolve({ socket, received: () => data, closed, waitFor }));
     socket.once('error', reject);
@@ -71,7 +80,9 @@ describe('HTTP socket limits (real server)', () => {
 
   it('a body trickled slower than the request timeout is answered 408 and the socket closed within the timeout', async () => {
     const c = await rawClient(port);
-    c.socket.write('POST /v1/payments HTTP/1.1\r\nHost: saifu.test\r\nAuthorization: Bearer sk_slow_client\r\nContent-Type: application/json\r\nIdempotency-Key: slow-1\r\nContent-Length: 1000\r\n\r\n');
+    c.socket.write(
+      'POST /v1/payments HTTP/1.1\r\nHost: saifu.test\r\nAuthorization: Bearer sk_slow_client\r\nContent-Type: application/json\r\nIdempotency-Key: slow-1\r\nContent-Length: 1000\r\n\r\n',
+    );
     const trickle = setInterval(() => c.socket.writable && c.socket.write(' '), 100);
     try {
       const after = await c.closed;
@@ -103,7 +114,9 @@ describe('HTTP socket limits (real server)', () => {
     for (const authorization of ['', 'Authorization: Basic dXNlcjpwYXNz\r\n', 'Authorization: Bearer\r\n']) {
       const c = await rawClient(port);
       // 60 kB announced (under the 64 kB body limit), not one byte of it sent.
-      c.socket.write(`POST /v1/payments HTTP/1.1\r\nHost: saifu.test\r\n${authorization}Content-Type: application/json\r\nIdempotency-Key: stranger-1\r\nContent-Length: 60000\r\n\r\n`);
+      c.socket.write(
+        `POST /v1/payments HTTP/1.1\r\nHost: saifu.test\r\n${authorization}Content-Type: application/json\r\nIdempotency-Key: stranger-1\r\nContent-Length: 60000\r\n\r\n`,
+      );
       const answer = await c.waitFor('"code":"unauthorized"');
       expect(answer).toMatch(/^HTTP\/1\.1 401 /);
       expect(answer.toLowerCase()).toContain('connection: close');
@@ -111,13 +124,19 @@ describe('HTTP socket limits (real server)', () => {
     }
     // A body larger than the limit is refused for the missing credential, not read up to the limit first.
     const big = await rawClient(port);
-    big.socket.write('POST /v1/transfers HTTP/1.1\r\nHost: saifu.test\r\nContent-Type: application/json\r\nContent-Length: 10000000\r\n\r\n');
+    big.socket.write(
+      'POST /v1/transfers HTTP/1.1\r\nHost: saifu.test\r\nContent-Type: application/json\r\nContent-Length: 10000000\r\n\r\n',
+    );
     expect(await big.waitFor('"code":"unauthorized"')).toMatch(/^HTTP\/1\.1 401 /);
   });
 
   it('public routes still answer without a credential: sign-up, sign-in, sandbox, health', async () => {
     const post = async (path: string, body: unknown) => {
-      const r = await fetch(`http://127.0.0.1:${port}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      const r = await fetch(`http://127.0.0.1:${port}${path}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
       return r.status;
     };
     expect(await post('/v1/signup', {})).toBe(400);

@@ -12,8 +12,10 @@ import { type Customer, type World, createWorld, customer } from './support/worl
 let keySeq = 0;
 const k = () => `idem-${Date.now()}-${keySeq++}`;
 
-const count = async (w: World, table: 'charges' | 'withdrawals' | 'wallet_transfers' | 'refunds' | 'payments' | 'ledger_transfers') =>
-  Number((await sql<{ n: number }>`SELECT count(*)::int AS n FROM ${sql.table(table)}`.execute(w.db)).rows[0]!.n);
+const count = async (
+  w: World,
+  table: 'charges' | 'withdrawals' | 'wallet_transfers' | 'refunds' | 'payments' | 'ledger_transfers',
+) => Number((await sql<{ n: number }>`SELECT count(*)::int AS n FROM ${sql.table(table)}`.execute(w.db)).rows[0]!.n);
 
 describe('circuit breaker (per bank, injected clock)', () => {
   it('opens after K consecutive unavailable answers, lets one probe through after the cool-down, closes on its success', () => {
@@ -65,14 +67,23 @@ describe.each(DATABASES)('idempotency on %s', (kind) => {
     const makeChild = app.log.child.bind(app.log);
     app.log.child = ((bindings: Record<string, unknown>, opts?: Record<string, unknown>) => {
       const child = makeChild(bindings, opts);
-      for (const level of ['warn', 'error', 'fatal'] as const) child[level] = ((...args: unknown[]) => void logged.push({ level, args })) as never;
+      for (const level of ['warn', 'error', 'fatal'] as const)
+        child[level] = ((...args: unknown[]) => void logged.push({ level, args })) as never;
       return child;
     }) as typeof app.log.child;
     await app.ready();
     alice = await customer(w);
     bob = await customer(w);
     merchant = (await call(app, 'POST', '/sandbox/merchants', { body: { name: 'Replay Shop' } })).json;
-    expect((await call(app, 'POST', '/v1/charges', { token: alice.token, key: k(), body: { bankLinkId: alice.link.id, amount: 50_000 } })).json.status).toBe('succeeded');
+    expect(
+      (
+        await call(app, 'POST', '/v1/charges', {
+          token: alice.token,
+          key: k(),
+          body: { bankLinkId: alice.link.id, amount: 50_000 },
+        })
+      ).json.status,
+    ).toBe('succeeded');
   });
   afterAll(async () => {
     expect(await verifyLedger(w.db)).toEqual([]);
@@ -81,7 +92,11 @@ describe.each(DATABASES)('idempotency on %s', (kind) => {
   });
 
   it('every money route replays its answer without running again and without logging a warning or an error', async () => {
-    const p = await call(app, 'POST', '/v1/payments', { token: alice.token, key: k(), body: { merchantId: merchant.id, amount: 2_000 } });
+    const p = await call(app, 'POST', '/v1/payments', {
+      token: alice.token,
+      key: k(),
+      body: { merchantId: merchant.id, amount: 2_000 },
+    });
     const requests: Array<[string, string, unknown, string]> = [
       ['/v1/charges', alice.token, { bankLinkId: alice.link.id, amount: 1_000 }, 'charges'],
       ['/v1/payments', alice.token, { merchantId: merchant.id, amount: 100 }, 'payments'],
@@ -118,7 +133,12 @@ describe.each(DATABASES)('idempotency on %s', (kind) => {
       const first = await call(app, 'POST', url, { token: alice.token, key, body });
       expect(first.status, url).toBe(201);
       // What a kill -9 between the commit and the stored answer leaves: the record written with the object, in flight.
-      const r = await w.db.updateTable('idempotency_keys').set({ state: 'in_flight', response_status: null, response_body: null }).where('key', '=', key).returning('object_id').executeTakeFirstOrThrow();
+      const r = await w.db
+        .updateTable('idempotency_keys')
+        .set({ state: 'in_flight', response_status: null, response_body: null })
+        .where('key', '=', key)
+        .returning('object_id')
+        .executeTakeFirstOrThrow();
       expect(r.object_id, url).toBe(first.json.id);
       logged.length = 0;
       const again = await call(app, 'POST', url, { token: alice.token, key, body });
@@ -132,7 +152,9 @@ describe.each(DATABASES)('idempotency on %s', (kind) => {
     const key = k();
     const body = { bankLinkId: alice.link.id, amount: 300 };
     const before = await count(w, 'charges');
-    const rs = await Promise.all(Array.from({ length: 6 }, () => call(app, 'POST', '/v1/charges', { token: alice.token, key, body })));
+    const rs = await Promise.all(
+      Array.from({ length: 6 }, () => call(app, 'POST', '/v1/charges', { token: alice.token, key, body })),
+    );
     for (const r of rs) expect([201, 409]).toContain(r.status);
     expect(new Set(rs.filter((r) => r.status === 201).map((r) => r.json.id)).size).toBe(1);
     expect(await count(w, 'charges')).toBe(before + 1);
@@ -148,7 +170,8 @@ describe.each(DATABASES)('idempotency on %s', (kind) => {
     expect(Number(first.headers['retry-after'])).toBeGreaterThan(0);
     const chargeId = first.json.error.details.chargeId as string;
     // Retries with the same key run the same charge again: still one charge.
-    for (let i = 0; i < 4; i++) expect((await call(app, 'POST', '/v1/charges', { token: c.token, key, body })).status).toBe(503);
+    for (let i = 0; i < 4; i++)
+      expect((await call(app, 'POST', '/v1/charges', { token: c.token, key, body })).status).toBe(503);
     const mine = () => w.db.selectFrom('charges').select(['id', 'status']).where('user_id', '=', c.actor.id).execute();
     expect((await mine()).map((r) => r.id)).toEqual([chargeId]);
     // Five unavailable answers in a row opened the circuit: new keys are refused before anything is written.
@@ -171,7 +194,15 @@ describe.each(DATABASES)('idempotency on %s', (kind) => {
 
   it('bank down on a withdrawal: the retry after the outage runs the same withdrawal', async () => {
     const c = await customer(w, { bankCode: '0034' });
-    expect((await call(app, 'POST', '/v1/charges', { token: c.token, key: k(), body: { bankLinkId: c.link.id, amount: 5_000 } })).json.status).toBe('succeeded');
+    expect(
+      (
+        await call(app, 'POST', '/v1/charges', {
+          token: c.token,
+          key: k(),
+          body: { bankLinkId: c.link.id, amount: 5_000 },
+        })
+      ).json.status,
+    ).toBe('succeeded');
     await w.sandbox.bank.setFault('0034', 'down', 1);
     const key = k();
     const body = { bankLinkId: c.link.id, amount: 2_000 };
@@ -180,8 +211,14 @@ describe.each(DATABASES)('idempotency on %s', (kind) => {
     expect((await call(app, 'GET', '/v1/wallet', { token: c.token })).json.balance).toBe(5_000);
     await w.sandbox.bank.setFault('0034', 'down', 0);
     const again = await call(app, 'POST', '/v1/withdrawals', { token: c.token, key, body });
-    expect([again.status, again.json.id, again.json.status]).toEqual([201, first.json.error.details.withdrawalId, 'succeeded']);
-    expect(await w.db.selectFrom('withdrawals').select('id').where('user_id', '=', c.actor.id).execute()).toHaveLength(1);
+    expect([again.status, again.json.id, again.json.status]).toEqual([
+      201,
+      first.json.error.details.withdrawalId,
+      'succeeded',
+    ]);
+    expect(await w.db.selectFrom('withdrawals').select('id').where('user_id', '=', c.actor.id).execute()).toHaveLength(
+      1,
+    );
     expect((await call(app, 'GET', '/v1/wallet', { token: c.token })).json.balance).toBe(3_000);
   });
 });

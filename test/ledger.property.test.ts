@@ -8,7 +8,28 @@ import { call, httpApp } from './support/http.ts';
 import { type Customer, type World, createWorld, customer } from './support/world.ts';
 
 /** Banks outside the participating set, one per property run, so injected faults never leak between runs. */
-const FAULT_BANKS = ['0005', '0010', '0017', '0033', '0036', '0038', '0039', '0042', '0043', '0044', '0116', '0118', '0119', '0120', '0121', '0122', '0123', '0124', '0128', '0129'];
+const FAULT_BANKS = [
+  '0005',
+  '0010',
+  '0017',
+  '0033',
+  '0036',
+  '0038',
+  '0039',
+  '0042',
+  '0043',
+  '0044',
+  '0116',
+  '0118',
+  '0119',
+  '0120',
+  '0121',
+  '0122',
+  '0123',
+  '0124',
+  '0128',
+  '0129',
+];
 
 type Cmd =
   | { kind: 'charge'; who: 0 | 1; amount: number; retry: boolean }
@@ -23,12 +44,58 @@ type Cmd =
 let address = 0;
 const who = fc.constantFrom<0 | 1>(0, 1);
 const command: fc.Arbitrary<Cmd> = fc.oneof(
-  { weight: 4, arbitrary: fc.record({ kind: fc.constant('charge' as const), who, amount: fc.integer({ min: 1, max: 130_000 }), retry: fc.boolean() }) },
-  { weight: 3, arbitrary: fc.record({ kind: fc.constant('pay' as const), who, amount: fc.integer({ min: 1, max: 60_000 }), retry: fc.boolean() }) },
-  { weight: 2, arbitrary: fc.record({ kind: fc.constant('transfer' as const), who, amount: fc.integer({ min: 1, max: 80_000 }), retry: fc.boolean() }) },
-  { weight: 2, arbitrary: fc.record({ kind: fc.constant('withdraw' as const), who, amount: fc.integer({ min: 1, max: 60_000 }), retry: fc.boolean() }) },
-  { weight: 2, arbitrary: fc.record({ kind: fc.constant('refund' as const), index: fc.nat(10), amount: fc.integer({ min: 1, max: 40_000 }) }) },
-  { weight: 2, arbitrary: fc.record({ kind: fc.constant('fault' as const), fault: fc.constantFrom('timeout' as const, 'decline' as const, 'duplicate' as const, 'down' as const), on: fc.boolean() }) },
+  {
+    weight: 4,
+    arbitrary: fc.record({
+      kind: fc.constant('charge' as const),
+      who,
+      amount: fc.integer({ min: 1, max: 130_000 }),
+      retry: fc.boolean(),
+    }),
+  },
+  {
+    weight: 3,
+    arbitrary: fc.record({
+      kind: fc.constant('pay' as const),
+      who,
+      amount: fc.integer({ min: 1, max: 60_000 }),
+      retry: fc.boolean(),
+    }),
+  },
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      kind: fc.constant('transfer' as const),
+      who,
+      amount: fc.integer({ min: 1, max: 80_000 }),
+      retry: fc.boolean(),
+    }),
+  },
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      kind: fc.constant('withdraw' as const),
+      who,
+      amount: fc.integer({ min: 1, max: 60_000 }),
+      retry: fc.boolean(),
+    }),
+  },
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      kind: fc.constant('refund' as const),
+      index: fc.nat(10),
+      amount: fc.integer({ min: 1, max: 40_000 }),
+    }),
+  },
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      kind: fc.constant('fault' as const),
+      fault: fc.constantFrom('timeout' as const, 'decline' as const, 'duplicate' as const, 'down' as const),
+      on: fc.boolean(),
+    }),
+  },
   { weight: 1, arbitrary: fc.constant({ kind: 'settle' as const }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('days' as const), days: fc.integer({ min: 1, max: 20 }) }) },
 );
@@ -54,7 +121,10 @@ describe.each(DATABASES)('ledger properties on %s', (kind) => {
       fc.asyncProperty(fc.array(command, { minLength: 8, maxLength: 25 }), async (cmds) => {
         const bank = FAULT_BANKS[run++ % FAULT_BANKS.length]!;
         await w.sandbox.bank.clearFaults(bank);
-        const people: Customer[] = [await customer(w, { bankCode: bank, bankBalance: 1_500_000 }), await customer(w, { bankCode: bank, bankBalance: 1_500_000 })];
+        const people: Customer[] = [
+          await customer(w, { bankCode: bank, bankBalance: 1_500_000 }),
+          await customer(w, { bankCode: bank, bankBalance: 1_500_000 }),
+        ];
         const merchantBefore = await merchantBalance(w, merchant.id);
         const payments: Array<{ id: string; payer: 0 | 1; left: number }> = [];
         let key = 0;
@@ -74,17 +144,37 @@ describe.each(DATABASES)('ledger properties on %s', (kind) => {
 
         for (const c of cmds) {
           if (c.kind === 'charge') {
-            const r = await post('/v1/charges', people[c.who]!.token, { bankLinkId: people[c.who]!.link.id, amount: c.amount }, c.retry);
+            const r = await post(
+              '/v1/charges',
+              people[c.who]!.token,
+              { bankLinkId: people[c.who]!.link.id, amount: c.amount },
+              c.retry,
+            );
             expectOneOf(r, [201, 422, 503]);
           } else if (c.kind === 'pay') {
-            const r = await post('/v1/payments', people[c.who]!.token, { merchantId: merchant.id, amount: c.amount }, c.retry);
+            const r = await post(
+              '/v1/payments',
+              people[c.who]!.token,
+              { merchantId: merchant.id, amount: c.amount },
+              c.retry,
+            );
             expectOneOf(r, [201, 422]);
             if (r.status === 201) payments.push({ id: r.json.id, payer: c.who, left: c.amount });
           } else if (c.kind === 'transfer') {
-            const r = await post('/v1/transfers', people[c.who]!.token, { to: { userId: people[1 - c.who]!.actor.id }, amount: c.amount }, c.retry);
+            const r = await post(
+              '/v1/transfers',
+              people[c.who]!.token,
+              { to: { userId: people[1 - c.who]!.actor.id }, amount: c.amount },
+              c.retry,
+            );
             expectOneOf(r, [201, 422]);
           } else if (c.kind === 'withdraw') {
-            const r = await post('/v1/withdrawals', people[c.who]!.token, { bankLinkId: people[c.who]!.link.id, amount: c.amount }, c.retry);
+            const r = await post(
+              '/v1/withdrawals',
+              people[c.who]!.token,
+              { bankLinkId: people[c.who]!.link.id, amount: c.amount },
+              c.retry,
+            );
             expectOneOf(r, [201, 422, 503]);
           } else if (c.kind === 'refund') {
             const p = payments[c.index % Math.max(1, payments.length)];
@@ -101,7 +191,8 @@ describe.each(DATABASES)('ledger properties on %s', (kind) => {
           } else {
             w.clock.advance(c.days * 24 * 3600 * 1000);
           }
-          for (const p of people) expect((await call(app, 'GET', '/v1/wallet', { token: p.token })).json.balance).toBeGreaterThanOrEqual(0);
+          for (const p of people)
+            expect((await call(app, 'GET', '/v1/wallet', { token: p.token })).json.balance).toBeGreaterThanOrEqual(0);
         }
 
         // Let the banks answer and the inquiry settle everything still in flight.
@@ -146,7 +237,11 @@ function expectOneOf(r: { status: number; body: string }, statuses: number[]) {
 }
 
 async function merchantBalance(w: World, merchantId: string): Promise<number> {
-  const m = await w.db.selectFrom('merchants').select('account_id').where('id', '=', merchantId).executeTakeFirstOrThrow();
+  const m = await w.db
+    .selectFrom('merchants')
+    .select('account_id')
+    .where('id', '=', merchantId)
+    .executeTakeFirstOrThrow();
   return (await w.ledger.available(w.db, m.account_id)).available;
 }
 

@@ -14,11 +14,23 @@ const AUDITORS: Role[] = ['compliance', 'admin'];
 const ROUTES: Array<{ method: 'GET' | 'PATCH'; url: string; body?: unknown; roles: Role[]; ok: number }> = [
   { method: 'GET', url: '/v1/admin/me', roles: ANY, ok: 200 },
   { method: 'GET', url: '/v1/admin/banks', roles: ANY, ok: 200 },
-  { method: 'PATCH', url: '/v1/admin/banks/0001', body: { linking: true, reason: 'role check' }, roles: SWITCHERS, ok: 200 },
+  {
+    method: 'PATCH',
+    url: '/v1/admin/banks/0001',
+    body: { linking: true, reason: 'role check' },
+    roles: SWITCHERS,
+    ok: 200,
+  },
   { method: 'GET', url: '/v1/admin/banks/0001/switch-changes', roles: ANY, ok: 200 },
   { method: 'GET', url: '/v1/admin/cases', roles: ANY, ok: 200 },
   { method: 'GET', url: '/v1/admin/cases/case_none', roles: ANY, ok: 404 },
-  { method: 'PATCH', url: '/v1/admin/cases/case_none', body: { status: 'investigating', note: 'role check' }, roles: SWITCHERS, ok: 404 },
+  {
+    method: 'PATCH',
+    url: '/v1/admin/cases/case_none',
+    body: { status: 'investigating', note: 'role check' },
+    roles: SWITCHERS,
+    ok: 404,
+  },
   { method: 'GET', url: '/v1/admin/audit', roles: AUDITORS, ok: 200 },
   { method: 'GET', url: '/v1/admin/audit/verify', roles: AUDITORS, ok: 200 },
 ];
@@ -31,7 +43,8 @@ describe.each(DATABASES)('operator sign-in and roles on %s', (kind) => {
   let w: World;
   let app: FastifyInstance;
   const tokens = {} as Record<Role, string>;
-  const signIn = (email: string, password: string) => call(app, 'POST', '/v1/admin/sessions', { headers: fromNewIp(), body: { email, password } });
+  const signIn = (email: string, password: string) =>
+    call(app, 'POST', '/v1/admin/sessions', { headers: fromNewIp(), body: { email, password } });
 
   beforeAll(async () => {
     w = await createWorld(kind);
@@ -53,25 +66,40 @@ describe.each(DATABASES)('operator sign-in and roles on %s', (kind) => {
   it('every admin route answers each role by its list: allowed roles pass, the others get 403 operator_forbidden', async () => {
     for (const route of ROUTES) {
       for (const role of ROLES) {
-        const r = await call(app, route.method, route.url, { token: tokens[role], ...(route.body ? { body: route.body } : {}) });
+        const r = await call(app, route.method, route.url, {
+          token: tokens[role],
+          ...(route.body ? { body: route.body } : {}),
+        });
         const got = route.roles.includes(role) ? r.status : `${r.status} ${r.json.error?.code}`;
-        expect(got, `${role} ${route.method} ${route.url}`).toEqual(route.roles.includes(role) ? route.ok : '403 operator_forbidden');
+        expect(got, `${role} ${route.method} ${route.url}`).toEqual(
+          route.roles.includes(role) ? route.ok : '403 operator_forbidden',
+        );
       }
     }
   });
 
   it('user sessions and merchant keys are refused with 403; missing, forged and unknown tokens with 401', async () => {
-    const user = await w.identity.signup({ email: `${newPhone()}@example.test`, phone: newPhone(), password: 'correct horse battery staple' });
+    const user = await w.identity.signup({
+      email: `${newPhone()}@example.test`,
+      phone: newPhone(),
+      password: 'correct horse battery staple',
+    });
     const merchant = await call(app, 'POST', '/sandbox/merchants', { body: { name: 'Ops Test Shop' } });
     for (const route of ROUTES) {
       const body = route.body ? { body: route.body } : {};
       const codes = await Promise.all(
-        [undefined, 'ops_forged', 'ses_forged', 'sk_forged', 'garbage', user.token, merchant.json.apiKey].map(async (token) => {
-          const r = await call(app, route.method, route.url, { ...(token ? { token } : {}), ...body });
-          return `${r.status} ${r.json.error.code}`;
-        }),
+        [undefined, 'ops_forged', 'ses_forged', 'sk_forged', 'garbage', user.token, merchant.json.apiKey].map(
+          async (token) => {
+            const r = await call(app, route.method, route.url, { ...(token ? { token } : {}), ...body });
+            return `${r.status} ${r.json.error.code}`;
+          },
+        ),
       );
-      expect(codes, `${route.method} ${route.url}`).toEqual([...Array(5).fill('401 unauthorized'), '403 forbidden', '403 forbidden']);
+      expect(codes, `${route.method} ${route.url}`).toEqual([
+        ...Array(5).fill('401 unauthorized'),
+        '403 forbidden',
+        '403 forbidden',
+      ]);
     }
   });
 
@@ -80,7 +108,11 @@ describe.each(DATABASES)('operator sign-in and roles on %s', (kind) => {
     const routes = Object.entries(doc.paths)
       .filter(([path]) => path.startsWith('/v1/admin'))
       .flatMap(([path, methods]) => Object.keys(methods).map((m) => `${m.toUpperCase()} ${path}`));
-    const known = new Set([...ROUTES.map((r) => `${r.method} ${r.url.replace('/0001', '/{code}').replace('/case_none', '/{id}')}`), 'POST /v1/admin/sessions', 'DELETE /v1/admin/sessions/current']);
+    const known = new Set([
+      ...ROUTES.map((r) => `${r.method} ${r.url.replace('/0001', '/{code}').replace('/case_none', '/{id}')}`),
+      'POST /v1/admin/sessions',
+      'DELETE /v1/admin/sessions/current',
+    ]);
     // A new admin route must be added to ROUTES above, so this suite checks its roles.
     expect(routes.filter((r) => !known.has(r))).toEqual([]);
     for (const r of routes.filter((x) => x !== 'POST /v1/admin/sessions')) {
@@ -114,7 +146,9 @@ describe.each(DATABASES)('operator sign-in and roles on %s', (kind) => {
 
   it('parallel guesses cannot get past five failures', async () => {
     const op = await w.ops.createOperator('parallel@ops.test', 'support', 'test');
-    const codes = (await Promise.all(Array.from({ length: 9 }, () => signIn(op.email, 'wrong')))).map((r) => r.json.error.code);
+    const codes = (await Promise.all(Array.from({ length: 9 }, () => signIn(op.email, 'wrong')))).map(
+      (r) => r.json.error.code,
+    );
     expect(codes.filter((c) => c === 'invalid_credentials')).toHaveLength(5);
     expect(codes.filter((c) => c === 'too_many_attempts')).toHaveLength(4);
   });

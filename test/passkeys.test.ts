@@ -24,14 +24,24 @@ describe.each(DATABASES)('passkeys on %s', (kind) => {
     const u = await walletUser(app, w, { totp: false });
     await smsStepUp(app, u);
     const device = softwareAuthenticator(ORIGIN, 'localhost');
-    const options = await call(app, 'POST', '/v1/me/passkeys/registration-options', { token: u.token, headers: u.headers });
+    const options = await call(app, 'POST', '/v1/me/passkeys/registration-options', {
+      token: u.token,
+      headers: u.headers,
+    });
     expect(options.json).toMatchObject({ rp: { id: 'localhost' }, attestation: 'none' });
-    const reg = await call(app, 'POST', '/v1/me/passkeys', { token: u.token, headers: u.headers, body: device.create(options.json) });
+    const reg = await call(app, 'POST', '/v1/me/passkeys', {
+      token: u.token,
+      headers: u.headers,
+      body: device.create(options.json),
+    });
     expect(reg.status, reg.body).toBe(201);
     expect((await call(app, 'GET', '/v1/me', { token: u.token })).json.mfa).toEqual({ totp: false, passkeys: 1 });
 
-    const stepUp = (passkey: unknown) => call(app, 'POST', '/v1/sessions/current/step-up', { token: u.token, headers: u.headers, body: { passkey } });
-    const challenge = async () => (await call(app, 'POST', '/v1/sessions/current/step-up/passkey-options', { token: u.token, headers: u.headers })).json;
+    const stepUp = (passkey: unknown) =>
+      call(app, 'POST', '/v1/sessions/current/step-up', { token: u.token, headers: u.headers, body: { passkey } });
+    const challenge = async () =>
+      (await call(app, 'POST', '/v1/sessions/current/step-up/passkey-options', { token: u.token, headers: u.headers }))
+        .json;
 
     const bad = await stepUp(device.get(await challenge(), true));
     expect([bad.status, bad.json.error.code]).toEqual([400, 'passkey_failed']);
@@ -49,9 +59,16 @@ describe.each(DATABASES)('passkeys on %s', (kind) => {
     const u = await walletUser(app, w, { totp: false });
     await smsStepUp(app, u);
     const device = softwareAuthenticator(ORIGIN, 'localhost');
-    const r = await call(app, 'POST', '/v1/me/passkeys', { token: u.token, headers: u.headers, body: device.create({ challenge: 'bm90LWEtY2hhbGxlbmdl' }) });
+    const r = await call(app, 'POST', '/v1/me/passkeys', {
+      token: u.token,
+      headers: u.headers,
+      body: device.create({ challenge: 'bm90LWEtY2hhbGxlbmdl' }),
+    });
     expect([r.status, r.json.error.code]).toEqual([400, 'passkey_failed']);
-    const noKeys = await call(app, 'POST', '/v1/sessions/current/step-up/passkey-options', { token: u.token, headers: u.headers });
+    const noKeys = await call(app, 'POST', '/v1/sessions/current/step-up/passkey-options', {
+      token: u.token,
+      headers: u.headers,
+    });
     expect(noKeys.json.error.code).toBe('mfa_not_enrolled');
   });
 });

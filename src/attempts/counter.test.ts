@@ -43,7 +43,13 @@ describe.each(DATABASES)('attempt counter on %s', (kind) => {
   });
 
   it('reaching max failures locks for an escalating time; a success resets consecutive failures', async () => {
-    const budget: Budget = { key: `t:${kind}:lock`, max: 3, windowMs: 24 * 60 * MINUTE, lockMs: [MINUTE, 5 * MINUTE], onSuccess: 'reset' };
+    const budget: Budget = {
+      key: `t:${kind}:lock`,
+      max: 3,
+      windowMs: 24 * 60 * MINUTE,
+      lockMs: [MINUTE, 5 * MINUTE],
+      onSuccess: 'reset',
+    };
     for (let i = 0; i < 2; i++) await (await counter.consume(budget)).failed();
     await (await counter.consume(budget)).succeeded();
     for (let i = 0; i < 2; i++) expect(await (await counter.consume(budget)).failed()).toBe(false);
@@ -64,8 +70,16 @@ describe.each(DATABASES)('attempt counter on %s', (kind) => {
   });
 
   it('parallel failures on a locking budget lock it exactly once', async () => {
-    const budget: Budget = { key: `t:${kind}:lockonce`, max: 5, windowMs: MINUTE, lockMs: [MINUTE], onSuccess: 'reset' };
-    const tickets = (await Promise.allSettled(Array.from({ length: 100 }, () => counter.consume(budget)))).flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+    const budget: Budget = {
+      key: `t:${kind}:lockonce`,
+      max: 5,
+      windowMs: MINUTE,
+      lockMs: [MINUTE],
+      onSuccess: 'reset',
+    };
+    const tickets = (await Promise.allSettled(Array.from({ length: 100 }, () => counter.consume(budget)))).flatMap(
+      (r) => (r.status === 'fulfilled' ? [r.value] : []),
+    );
     expect(tickets).toHaveLength(5);
     const locked = await Promise.all(tickets.map((t) => t.failed()));
     expect(locked.filter(Boolean)).toHaveLength(1);

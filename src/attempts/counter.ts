@@ -97,16 +97,31 @@ export function createAttemptCounter(deps: { db: Kysely<DB>; clock: Clock }): At
   }
 
   async function refusal(b: Budget, now: Date): Promise<AttemptRefused> {
-    const row = await db.selectFrom('attempt_counters').select(['window_ends', 'locked_until']).where('key', '=', b.key).executeTakeFirst();
+    const row = await db
+      .selectFrom('attempt_counters')
+      .select(['window_ends', 'locked_until'])
+      .where('key', '=', b.key)
+      .executeTakeFirst();
     const lockedUntil = row?.locked_until ? new Date(row.locked_until) : null;
     // Full but not locked: the attempts in flight will end in a moment, or the window will.
-    const until = lockedUntil && lockedUntil > now ? lockedUntil : b.lockMs ? new Date(now.getTime() + 1000) : row ? new Date(row.window_ends) : now;
+    const until =
+      lockedUntil && lockedUntil > now
+        ? lockedUntil
+        : b.lockMs
+          ? new Date(now.getTime() + 1000)
+          : row
+            ? new Date(row.window_ends)
+            : now;
     const retryAfterSeconds = Math.max(1, Math.ceil((until.getTime() - now.getTime()) / 1000));
     return new AttemptRefused(b.key, retryAfterSeconds);
   }
 
   async function giveBack(b: Budget): Promise<void> {
-    await db.updateTable('attempt_counters').set({ used: sql<number>`greatest(used - 1, 0)` }).where('key', '=', b.key).execute();
+    await db
+      .updateTable('attempt_counters')
+      .set({ used: sql<number>`greatest(used - 1, 0)` })
+      .where('key', '=', b.key)
+      .execute();
   }
 
   /** Locks a budget that has reached `max` failures. Conditional, so of racing failures exactly one locks. */
@@ -132,7 +147,9 @@ export function createAttemptCounter(deps: { db: Kysely<DB>; clock: Clock }): At
 
   async function consume(budgets: Budget | readonly Budget[]): Promise<Ticket> {
     // A fixed order: two requests taking the same keys never wait on each other in a cycle.
-    const list = (Array.isArray(budgets) ? [...budgets] : [budgets as Budget]).sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    const list = (Array.isArray(budgets) ? [...budgets] : [budgets as Budget]).sort((a, b) =>
+      a.key < b.key ? -1 : a.key > b.key ? 1 : 0,
+    );
     const now = clock.now();
     const granted: Granted[] = [];
     for (const b of list) {
@@ -152,14 +169,17 @@ export function createAttemptCounter(deps: { db: Kysely<DB>; clock: Clock }): At
       remaining: Math.min(...granted.map((g) => g.budget.max - g.used)),
       async failed() {
         settle();
-        const locks = await Promise.all(granted.map((g) => (g.used >= g.budget.max ? lockIfDue(g.budget, clock.now()) : Promise.resolve(false))));
+        const locks = await Promise.all(
+          granted.map((g) => (g.used >= g.budget.max ? lockIfDue(g.budget, clock.now()) : Promise.resolve(false))),
+        );
         return locks.some(Boolean);
       },
       async succeeded() {
         settle();
         for (const g of granted) {
           const mode = g.budget.onSuccess ?? 'refund';
-          if (mode === 'reset') await db.updateTable('attempt_counters').set({ used: 0 }).where('key', '=', g.budget.key).execute();
+          if (mode === 'reset')
+            await db.updateTable('attempt_counters').set({ used: 0 }).where('key', '=', g.budget.key).execute();
           else if (mode === 'refund') await giveBack(g.budget);
         }
       },
@@ -172,7 +192,11 @@ export function createAttemptCounter(deps: { db: Kysely<DB>; clock: Clock }): At
 
   async function peek(b: Budget) {
     const now = clock.now();
-    const row = await db.selectFrom('attempt_counters').select(['used', 'window_ends', 'locked_until']).where('key', '=', b.key).executeTakeFirst();
+    const row = await db
+      .selectFrom('attempt_counters')
+      .select(['used', 'window_ends', 'locked_until'])
+      .where('key', '=', b.key)
+      .executeTakeFirst();
     const lockedUntil = row?.locked_until && new Date(row.locked_until) > now ? new Date(row.locked_until) : null;
     const used = row && new Date(row.window_ends) > now ? row.used : 0;
     return { used, lockedUntil };

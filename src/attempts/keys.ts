@@ -9,4 +9,9 @@ export function counterKey(scope: string, ...parts: readonly string[]): string {
 }
 
 /** SMS codes sent to one phone number (sign-up, phone change, step-up): 5 an hour, whatever asks for them. */
-export const smsSendBudget = (phone: string) => ({ key: counterKey('sms-send', phone), max: 5, windowMs: 60 * 60 * 1000, onSuccess: 'keep' as const });
+export const smsSendBudget = (phone: string) => ({
+  key: counterKey('sms-send', phone),
+  max: 5,
+  windowMs: 60 * 60 * 1000,
+  onSuccess: 'keep' as const,
+});

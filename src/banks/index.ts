@@ -47,13 +47,29 @@ export function createBanks(deps: BanksDeps) {
 export type Banks = ReturnType<typeof createBanks>;
 
 export type { AuthMethod, ApprovalState, BankAuthenticator, CodeCheck, Holder, PinCheck } from './authenticator.ts';
-export { type BankAccountRef, type BankGateway, type BankMovement, type BankOutcome, type InquiryOutcome, BankTimeoutError, BankUnavailableError, descriptorFor } from './gateway.ts';
+export {
+  type BankAccountRef,
+  type BankGateway,
+  type BankMovement,
+  type BankOutcome,
+  type InquiryOutcome,
+  BankTimeoutError,
+  BankUnavailableError,
+  descriptorFor,
+} from './gateway.ts';
 export type { Authorization, LinkRequest, LinkUser, LinkView, Linking, VerifiedIdentity } from './linking.ts';
 export type { BankLink, BankLinkInput, BankLinks } from './links.ts';
 export type { Source } from './pin-guard.ts';
 export { DEFAULT_LINKING_POLICY, LINKING_POLICY_2020, type LinkingPolicy } from './policy.ts';
 export type { BankSettings, BankSwitches, BankView, CatalogueEntry, Page, SwitchChange } from './settings.ts';
 export { seedParticipatingBanks } from './seed.ts';
-export { findBank, findBranch, listBanks, listBranches, japanPostToZengin, PARTICIPATING_BANKS } from './registry/index.ts';
+export {
+  findBank,
+  findBranch,
+  listBanks,
+  listBranches,
+  japanPostToZengin,
+  PARTICIPATING_BANKS,
+} from './registry/index.ts';
 export { isValidZenginName, scoreNameMatch } from './names/index.ts';
 export { BANKS_ERROR_CODES, type BanksErrorCode } from './errors.ts';

@@ -82,18 +82,37 @@ type LinkRow = Selectable<BankLinksTable>;
 /** The public linking flow: create a pending link, let the bank authenticate its customer, match names, activate. */
 export function createLinking(deps: LinkingDeps) {
   const { db, clock } = deps;
-  const ref = (l: LinkRow): BankAccountRef => ({ bankCode: l.bank_code, branchCode: l.branch_code, accountType: l.account_type, accountNumber: l.account_number });
+  const ref = (l: LinkRow): BankAccountRef => ({
+    bankCode: l.bank_code,
+    branchCode: l.branch_code,
+    accountType: l.account_type,
+    accountNumber: l.account_number,
+  });
 
   async function startLink(user: LinkUser, req: LinkRequest, source: Source): Promise<LinkView> {
     const policy = deps.policy();
-    assertMay(user, { phoneConfirmed: policy.requirePhoneConfirmed, verified: policy.requireVerifiedIdentity, notFrozen: true }, 'link a bank account');
+    assertMay(
+      user,
+      { phoneConfirmed: policy.requirePhoneConfirmed, verified: policy.requireVerifiedIdentity, notFrozen: true },
+      'link a bank account',
+    );
     const account = resolveAccount(req);
     const settings = await deps.settings.settingsOf(account.bankCode);
-    if (!settings?.participating) throw new AppError('bank_not_participating', `bank ${account.bankCode} does not take part in Saifu`, { bankCode: account.bankCode });
-    if (!settings.linking) throw new AppError('linking_suspended', 'this bank has suspended new links', { bankCode: account.bankCode });
+    if (!settings?.participating)
+      throw new AppError('bank_not_participating', `bank ${account.bankCode} does not take part in Saifu`, {
+        bankCode: account.bankCode,
+      });
+    if (!settings.linking)
+      throw new AppError('linking_suspended', 'this bank has suspended new links', { bankCode: account.bankCode });
     const method = (settings.authMethod ?? 'otp') as AuthMethod;
-    if (method === 'legacy_pin' && !policy.allowLegacyPin) throw new AppError('auth_method_not_allowed', 'this bank authenticates links with a PIN alone, which Saifu does not accept', { bankCode: account.bankCode, authMethod: method });
-    if (account.accountType === 'savings') throw new AppError('account_type_not_supported', 'savings accounts (貯蓄預金) cannot be debited for charges');
+    if (method === 'legacy_pin' && !policy.allowLegacyPin)
+      throw new AppError(
+        'auth_method_not_allowed',
+        'this bank authenticates links with a PIN alone, which Saifu does not accept',
+        { bankCode: account.bankCode, authMethod: method },
+      );
+    if (account.accountType === 'savings')
+      throw new AppError('account_type_not_supported', 'savings accounts (貯蓄預金) cannot be debited for charges');
     if (policy.requireStepUp) deps.assertSteppedUp(user);
     const id = deps.newId('lnk');
     const now = clock.now();
@@ -103,7 +122,12 @@ export function createLinking(deps: LinkingDeps) {
     } catch (e) {
       // At most one authorization in progress per bank account (a unique index): a burst of links to one
       // account cannot multiply the guesses at its PIN. It lasts at most authorizationTtlMs.
-      if (isUniqueViolation(e, 'bank_links_one_pending_per_account')) throw new AppError('authorization_in_progress', 'another link to this bank account is being authorized: try again in a few minutes', { retryAfterSeconds: Math.ceil(policy.authorizationTtlMs / 1000) });
+      if (isUniqueViolation(e, 'bank_links_one_pending_per_account'))
+        throw new AppError(
+          'authorization_in_progress',
+          'another link to this bank account is being authorized: try again in a few minutes',
+          { retryAfterSeconds: Math.ceil(policy.authorizationTtlMs / 1000) },
+        );
       throw e;
     }
     return view(await load(user.id, id));
@@ -122,7 +146,15 @@ export function createLinking(deps: LinkingDeps) {
       .execute();
   }
 
-  async function insertPendingLink(id: string, user: LinkUser, account: BankAccountRef, method: AuthMethod, policy: LinkingPolicy, source: Source, now: Date): Promise<void> {
+  async function insertPendingLink(
+    id: string,
+    user: LinkUser,
+    account: BankAccountRef,
+    method: AuthMethod,
+    policy: LinkingPolicy,
+    source: Source,
+    now: Date,
+  ): Promise<void> {
     await db
       .insertInto('bank_links')
       .values({
@@ -147,22 +179,37 @@ export function createLinking(deps: LinkingDeps) {
 
   /** Turns the request into a Zengin account: bank and branch must exist; Japan Post symbol/number converted. */
   function resolveAccount(req: LinkRequest): BankAccountRef {
-    if (!findBank(req.bankCode)) throw new AppError('unknown_bank', `no bank with code ${req.bankCode}`, { bankCode: req.bankCode });
+    if (!findBank(req.bankCode))
+      throw new AppError('unknown_bank', `no bank with code ${req.bankCode}`, { bankCode: req.bankCode });
     let { branchCode, accountNumber } = req;
     let accountType: AccountType = req.accountType ?? 'ordinary';
     if (req.jpSymbol !== undefined || req.jpNumber !== undefined) {
-      if (req.bankCode !== '9900') throw new AppError('invalid_request', 'jpSymbol/jpNumber are for Japan Post Bank (9900) only');
+      if (req.bankCode !== '9900')
+        throw new AppError('invalid_request', 'jpSymbol/jpNumber are for Japan Post Bank (9900) only');
       try {
         const z = japanPostToZengin(req.jpSymbol ?? '', req.jpNumber ?? '');
         ({ branchCode, accountNumber } = z);
         accountType = z.accountType;
       } catch (e) {
-        throw new AppError('invalid_account_number', e instanceof Error ? e.message : 'invalid Japan Post symbol/number');
+        throw new AppError(
+          'invalid_account_number',
+          e instanceof Error ? e.message : 'invalid Japan Post symbol/number',
+        );
       }
     }
-    if (!branchCode || !/^\d{3}$/.test(branchCode)) throw new AppError('invalid_request', 'branchCode must be 3 digits', { field: 'branchCode' });
-    if (!accountNumber || !/^\d{7}$/.test(accountNumber)) throw new AppError('invalid_account_number', 'account numbers are exactly 7 digits (pad shorter ones with leading zeros)', { field: 'accountNumber' });
-    if (!findBranch(req.bankCode, branchCode)) throw new AppError('unknown_branch', `bank ${req.bankCode} has no branch ${branchCode}`, { bankCode: req.bankCode, branchCode });
+    if (!branchCode || !/^\d{3}$/.test(branchCode))
+      throw new AppError('invalid_request', 'branchCode must be 3 digits', { field: 'branchCode' });
+    if (!accountNumber || !/^\d{7}$/.test(accountNumber))
+      throw new AppError(
+        'invalid_account_number',
+        'account numbers are exactly 7 digits (pad shorter ones with leading zeros)',
+        { field: 'accountNumber' },
+      );
+    if (!findBranch(req.bankCode, branchCode))
+      throw new AppError('unknown_branch', `bank ${req.bankCode} has no branch ${branchCode}`, {
+        bankCode: req.bankCode,
+        branchCode,
+      });
     return { bankCode: req.bankCode, branchCode, accountType, accountNumber };
   }
 
@@ -172,9 +219,15 @@ export function createLinking(deps: LinkingDeps) {
    * (PIN value, IP, device, user). So however many requests arrive at once, at most `attempts` guesses per link
    * reach the bank; the rest answer 429. A right answer gives its attempt back.
    */
-  async function authorize(user: LinkUser, id: string, input: { pin?: string; birthDate?: string; otp?: string }, source: Source): Promise<LinkView> {
+  async function authorize(
+    user: LinkUser,
+    id: string,
+    input: { pin?: string; birthDate?: string; otp?: string },
+    source: Source,
+  ): Promise<LinkView> {
     const link = await load(user.id, id);
-    if (link.status !== 'pending_authorization') throw new AppError('invalid_state', `the link is ${link.status}`, { status: link.status });
+    if (link.status !== 'pending_authorization')
+      throw new AppError('invalid_state', `the link is ${link.status}`, { status: link.status });
     // One channel for expiry (docs/api.md): the link exists and changes state, so the answer is 200 with the link
     // `failed`/`authorization_expired`, whether the clock, the bank's OTP or the holder's approval ran out.
     if (link.expires_at && new Date(link.expires_at) <= clock.now()) return expire(link);
@@ -182,16 +235,32 @@ export function createLinking(deps: LinkingDeps) {
     if (!settings?.linking) throw new AppError('linking_suspended', 'this bank has suspended new links');
     if (link.auth_step === 'app') return view(await pollApproval(link, true));
     if (link.auth_step === 'otp') return authorizeOtp(link, input.otp);
-    if (!input.pin || !/^\d{4}$/.test(input.pin)) throw new AppError('invalid_request', 'pin must be the 4-digit cash-card PIN', { field: 'pin' });
+    if (!input.pin || !/^\d{4}$/.test(input.pin))
+      throw new AppError('invalid_request', 'pin must be the 4-digit cash-card PIN', { field: 'pin' });
     return authorizePin(user, link, input.pin, input.birthDate, input.otp, source);
   }
 
-  async function authorizePin(user: LinkUser, link: LinkRow, pin: string, birthDateInput: string | undefined, otp: string | undefined, source: Source): Promise<LinkView> {
+  async function authorizePin(
+    user: LinkUser,
+    link: LinkRow,
+    pin: string,
+    birthDateInput: string | undefined,
+    otp: string | undefined,
+    source: Source,
+  ): Promise<LinkView> {
     const guarded = await deps.guard.take(pin, source, user.id);
     if ('refusedBy' in guarded) {
-      await deps.openCase('reverse_brute_force', ref(link), { by: guarded.refusedBy, userId: user.id, linkId: link.id, deviceId: source.deviceId, ip: source.ip });
+      await deps.openCase('reverse_brute_force', ref(link), {
+        by: guarded.refusedBy,
+        userId: user.id,
+        linkId: link.id,
+        deviceId: source.deviceId,
+        ip: source.ip,
+      });
       await fail(link, 'bank_auth_failed');
-      throw new AppError('too_many_attempts', 'too many failed PIN attempts: linking is blocked for a while', { retryAfterSeconds: guarded.retryAfterSeconds });
+      throw new AppError('too_many_attempts', 'too many failed PIN attempts: linking is blocked for a while', {
+        retryAfterSeconds: guarded.retryAfterSeconds,
+      });
     }
     const taken = await takeAttempt(link, 'pin');
     if (!taken) {
@@ -212,14 +281,24 @@ export function createLinking(deps: LinkingDeps) {
     await giveAttemptBack(link.id);
     if (link.auth_method !== 'otp') return view(await finish(taken));
     // Only the request that moves the link from PIN to code has the bank send a code.
-    const moved = await db.updateTable('bank_links').set({ auth_step: 'otp' }).where('id', '=', link.id).where('status', '=', 'pending_authorization').where('auth_step', '=', 'pin').returningAll().executeTakeFirst();
+    const moved = await db
+      .updateTable('bank_links')
+      .set({ auth_step: 'otp' })
+      .where('id', '=', link.id)
+      .where('status', '=', 'pending_authorization')
+      .where('auth_step', '=', 'pin')
+      .returningAll()
+      .executeTakeFirst();
     if (moved) await deps.bank.sendOtp(ref(link), link.id, deps.operatorName);
     if (otp && moved) return authorizeOtp(moved, otp);
     return view(await load(link.user_id, link.id));
   }
 
   async function authorizeOtp(link: LinkRow, otp: string | undefined): Promise<LinkView> {
-    if (!otp) throw new AppError('invalid_request', 'send the one-time code the bank sent to the account holder’s phone', { field: 'otp' });
+    if (!otp)
+      throw new AppError('invalid_request', 'send the one-time code the bank sent to the account holder’s phone', {
+        field: 'otp',
+      });
     const taken = await takeAttempt(link, 'otp');
     if (!taken) return refuseUnchecked(link);
     const r = await deps.bank.checkOtp(link.id, otp);
@@ -247,7 +326,12 @@ export function createLinking(deps: LinkingDeps) {
   }
 
   async function giveAttemptBack(linkId: string): Promise<void> {
-    await db.updateTable('bank_links').set((eb) => ({ attempts_left: eb('attempts_left', '+', 1) })).where('id', '=', linkId).where('status', '=', 'pending_authorization').execute();
+    await db
+      .updateTable('bank_links')
+      .set((eb) => ({ attempts_left: eb('attempts_left', '+', 1) }))
+      .where('id', '=', linkId)
+      .where('status', '=', 'pending_authorization')
+      .execute();
   }
 
   /** The authorization ran out of time before the bank was asked: the link fails, and says so. */
@@ -259,14 +343,22 @@ export function createLinking(deps: LinkingDeps) {
   /** The guess was not checked: the link's attempts are all spent or in flight, it expired, or it moved on meanwhile. */
   async function refuseUnchecked(link: LinkRow): Promise<LinkView> {
     const now = await load(link.user_id, link.id);
-    if (now.status === 'pending_authorization' && now.expires_at && new Date(now.expires_at) <= clock.now()) return expire(now);
-    if (now.status !== 'pending_authorization') throw new AppError('invalid_state', `the link is ${now.status}`, { status: now.status });
-    throw new AppError('too_many_attempts', 'every attempt of this authorization is used or being checked', { retryAfterSeconds: 1 });
+    if (now.status === 'pending_authorization' && now.expires_at && new Date(now.expires_at) <= clock.now())
+      return expire(now);
+    if (now.status !== 'pending_authorization')
+      throw new AppError('invalid_state', `the link is ${now.status}`, { status: now.status });
+    throw new AppError('too_many_attempts', 'every attempt of this authorization is used or being checked', {
+      retryAfterSeconds: 1,
+    });
   }
 
   /** A wrong PIN or code: the attempt stays spent; the holder hears of it; the last one fails the link. */
   async function afterWrongAnswer(taken: LinkRow, code: LinkFailureCode): Promise<LinkRow> {
-    if (deps.policy().notifyHolder) await deps.bank.notifyHolder(ref(taken), `${deps.operatorName} との口座連携で認証に失敗しました。お心当たりのない場合は銀行へご連絡ください。`);
+    if (deps.policy().notifyHolder)
+      await deps.bank.notifyHolder(
+        ref(taken),
+        `${deps.operatorName} との口座連携で認証に失敗しました。お心当たりのない場合は銀行へご連絡ください。`,
+      );
     if (taken.attempts_left <= 0) await fail(taken, code, false);
     return load(taken.user_id, taken.id);
   }
@@ -291,7 +383,8 @@ export function createLinking(deps: LinkingDeps) {
     if (!holder) return failAndLoad(link, 'bank_auth_failed');
     // One answer for a wrong birth date, a wrong name and a missing verified identity: details that said which
     // would tell whoever holds phished data what to fix. The score is kept for operators, not shown.
-    const birthDateOk = !policy.requireBirthDateMatch || (identity !== undefined && identity.birthDate === holder.birthDate);
+    const birthDateOk =
+      !policy.requireBirthDateMatch || (identity !== undefined && identity.birthDate === holder.birthDate);
     let score: number | null = null;
     let nameOk = true;
     if (policy.nameMatchThreshold > 0) {
@@ -302,28 +395,63 @@ export function createLinking(deps: LinkingDeps) {
     try {
       await deps.links.activate(link.id, ref(link), policy.maxWalletsPerAccount);
     } catch (e) {
-      if (e instanceof AppError && e.code === 'account_already_linked') return failAndLoad(link, 'account_already_linked', {}, score);
+      if (e instanceof AppError && e.code === 'account_already_linked')
+        return failAndLoad(link, 'account_already_linked', {}, score);
       throw e;
     }
-    if (score !== null) await db.updateTable('bank_links').set({ name_match_score: score }).where('id', '=', link.id).execute();
-    if (policy.notifyHolder) await deps.bank.notifyHolder(ref(link), `ご本人様の口座が ${deps.operatorName} のウォレットに連携されました。お心当たりのない場合はすぐに銀行へご連絡ください。`);
+    if (score !== null)
+      await db.updateTable('bank_links').set({ name_match_score: score }).where('id', '=', link.id).execute();
+    if (policy.notifyHolder)
+      await deps.bank.notifyHolder(
+        ref(link),
+        `ご本人様の口座が ${deps.operatorName} のウォレットに連携されました。お心当たりのない場合はすぐに銀行へご連絡ください。`,
+      );
     const phone = await deps.phoneOf(link.user_id);
-    if (phone) await deps.notifier.send({ to: phone, channel: 'sms', body: `Saifu: your bank account (bank ${link.bank_code}, …${link.account_number.slice(-4)}) is now linked.` });
+    if (phone)
+      await deps.notifier.send({
+        to: phone,
+        channel: 'sms',
+        body: `Saifu: your bank account (bank ${link.bank_code}, …${link.account_number.slice(-4)}) is now linked.`,
+      });
     return load(link.user_id, link.id);
   }
 
-  async function failAndLoad(link: LinkRow, code: LinkFailureCode, details: Record<string, unknown> = {}, score: number | null = null): Promise<LinkRow & { details?: Record<string, unknown> }> {
+  async function failAndLoad(
+    link: LinkRow,
+    code: LinkFailureCode,
+    details: Record<string, unknown> = {},
+    score: number | null = null,
+  ): Promise<LinkRow & { details?: Record<string, unknown> }> {
     await fail(link, code, true, score);
     return { ...(await load(link.user_id, link.id)), details };
   }
 
   async function fail(link: LinkRow, code: LinkFailureCode, notify = true, score: number | null = null): Promise<void> {
-    await db.updateTable('bank_links').set({ status: 'failed', failure_code: code, attempts_left: 0, ...(score !== null ? { name_match_score: score } : {}) }).where('id', '=', link.id).where('status', '=', 'pending_authorization').execute();
-    if (notify && deps.policy().notifyHolder) await deps.bank.notifyHolder(ref(link), `${deps.operatorName} との口座連携が試みられましたが、完了しませんでした。お心当たりのない場合は銀行へご連絡ください。`);
+    await db
+      .updateTable('bank_links')
+      .set({
+        status: 'failed',
+        failure_code: code,
+        attempts_left: 0,
+        ...(score !== null ? { name_match_score: score } : {}),
+      })
+      .where('id', '=', link.id)
+      .where('status', '=', 'pending_authorization')
+      .execute();
+    if (notify && deps.policy().notifyHolder)
+      await deps.bank.notifyHolder(
+        ref(link),
+        `${deps.operatorName} との口座連携が試みられましたが、完了しませんでした。お心当たりのない場合は銀行へご連絡ください。`,
+      );
   }
 
   async function load(userId: string, id: string): Promise<LinkRow> {
-    const row = await db.selectFrom('bank_links').selectAll().where('id', '=', id).where('user_id', '=', userId).executeTakeFirst();
+    const row = await db
+      .selectFrom('bank_links')
+      .selectAll()
+      .where('id', '=', id)
+      .where('user_id', '=', userId)
+      .executeTakeFirst();
     if (!row) throw new AppError('unknown_bank_link', `no bank link ${id}`, { bankLinkId: id });
     return row;
   }
@@ -331,7 +459,8 @@ export function createLinking(deps: LinkingDeps) {
   /** GET of one link: a pending `app` link is checked against the bank on each poll. */
   async function getLink(userId: string, id: string): Promise<LinkView> {
     const link = await load(userId, id);
-    if (link.status === 'pending_authorization' && link.auth_step === 'app') return view(await pollApproval(link, false));
+    if (link.status === 'pending_authorization' && link.auth_step === 'app')
+      return view(await pollApproval(link, false));
     return view(link);
   }
 
@@ -339,7 +468,9 @@ export function createLinking(deps: LinkingDeps) {
 }
 export type Linking = ReturnType<typeof createLinking>;
 
-export function view(l: LinkRow & { details?: Record<string, unknown> }): LinkView & { details?: Record<string, unknown> } {
+export function view(
+  l: LinkRow & { details?: Record<string, unknown> },
+): LinkView & { details?: Record<string, unknown> } {
   const pending = l.status === 'pending_authorization';
   return {
     id: l.id,
@@ -349,9 +480,18 @@ export function view(l: LinkRow & { details?: Record<string, unknown> }): LinkVi
     accountType: l.account_type,
     accountNumberLast4: l.account_number.slice(-4),
     ...(l.failure_code ? { failureCode: l.failure_code } : {}),
-    ...(l.name_match_score !== null && l.failure_code !== 'name_mismatch' ? { nameMatch: { score: l.name_match_score } } : {}),
+    ...(l.name_match_score !== null && l.failure_code !== 'name_mismatch'
+      ? { nameMatch: { score: l.name_match_score } }
+      : {}),
     ...(pending && l.auth_method && l.expires_at
-      ? { authorization: { method: l.auth_method as AuthMethod, step: (l.auth_step ?? 'pin') as Authorization['step'], attemptsLeft: l.attempts_left, expiresAt: new Date(l.expires_at).toISOString() } }
+      ? {
+          authorization: {
+            method: l.auth_method as AuthMethod,
+            step: (l.auth_step ?? 'pin') as Authorization['step'],
+            attemptsLeft: l.attempts_left,
+            expiresAt: new Date(l.expires_at).toISOString(),
+          },
+        }
       : {}),
     ...(l.details && Object.keys(l.details).length > 0 ? { details: l.details } : {}),
     createdAt: new Date(l.created_at).toISOString(),

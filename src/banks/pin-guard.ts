@@ -13,7 +13,12 @@ export interface Source {
 /** What a refused PIN attempt was counted against (for the case opened on it). */
 export type GuardScope = 'pin_value' | 'ip' | 'device' | 'user';
 
-const SCOPES: Record<string, GuardScope> = { 'pin-value': 'pin_value', 'pin-ip': 'ip', 'pin-device': 'device', 'pin-user': 'user' };
+const SCOPES: Record<string, GuardScope> = {
+  'pin-value': 'pin_value',
+  'pin-ip': 'ip',
+  'pin-device': 'device',
+  'pin-user': 'user',
+};
 
 /**
  * Reverse brute force: an attacker fixes a common PIN and tries it across many account numbers, so no single
@@ -29,7 +34,11 @@ export function createPinGuard(deps: { db: Kysely<DB>; clock: Clock; pepper: str
 
   function budgets(pin: string, source: Source, userId: string): Budget[] {
     const rb = deps.policy().reverseBruteForce;
-    const perSource = (scope: string, value: string): Budget => ({ key: counterKey(scope, value), max: rb.maxFailuresPerSource, windowMs: rb.windowMs });
+    const perSource = (scope: string, value: string): Budget => ({
+      key: counterKey(scope, value),
+      max: rb.maxFailuresPerSource,
+      windowMs: rb.windowMs,
+    });
     return [
       { key: counterKey('pin-value', pinKey(pin)), max: rb.maxAccountsPerPin, windowMs: rb.windowMs },
       perSource('pin-user', userId),
@@ -42,13 +51,28 @@ export function createPinGuard(deps: { db: Kysely<DB>; clock: Clock; pepper: str
    * Takes one PIN attempt before the bank checks it. Resolves to a ticket (say `failed` or `succeeded` once the
    * bank answered), or to the scope whose budget is spent. With the defence off every attempt passes.
    */
-  async function take(pin: string, source: Source, userId: string): Promise<{ ticket: Ticket } | { refusedBy: GuardScope; retryAfterSeconds: number }> {
-    if (!deps.policy().reverseBruteForce.enabled) return { ticket: { remaining: Number.MAX_SAFE_INTEGER, failed: async () => false, succeeded: async () => {}, refund: async () => {} } };
+  async function take(
+    pin: string,
+    source: Source,
+    userId: string,
+  ): Promise<{ ticket: Ticket } | { refusedBy: GuardScope; retryAfterSeconds: number }> {
+    if (!deps.policy().reverseBruteForce.enabled)
+      return {
+        ticket: {
+          remaining: Number.MAX_SAFE_INTEGER,
+          failed: async () => false,
+          succeeded: async () => {},
+          refund: async () => {},
+        },
+      };
     try {
       return { ticket: await counter.consume(budgets(pin, source, userId)) };
     } catch (e) {
       if (!(e instanceof AttemptRefused)) throw e;
-      return { refusedBy: SCOPES[e.budgetKey.split(':')[0] ?? ''] ?? 'pin_value', retryAfterSeconds: Number(e.details.retryAfterSeconds ?? 60) };
+      return {
+        refusedBy: SCOPES[e.budgetKey.split(':')[0] ?? ''] ?? 'pin_value',
+        retryAfterSeconds: Number(e.details.retryAfterSeconds ?? 60),
+      };
     }
   }
 

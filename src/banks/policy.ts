@@ -52,7 +52,12 @@ export const LINKING_POLICY_2020: LinkingPolicy = {
   nameMatchThreshold: 0,
   requireBirthDateMatch: false,
   notifyHolder: false,
-  reverseBruteForce: { enabled: false, windowMs: 60 * 60 * 1000, maxAccountsPerPin: Number.MAX_SAFE_INTEGER, maxFailuresPerSource: Number.MAX_SAFE_INTEGER },
+  reverseBruteForce: {
+    enabled: false,
+    windowMs: 60 * 60 * 1000,
+    maxAccountsPerPin: Number.MAX_SAFE_INTEGER,
+    maxFailuresPerSource: Number.MAX_SAFE_INTEGER,
+  },
   authorizationTtlMs: 10 * 60 * 1000,
   attempts: 3,
   maxWalletsPerAccount: 1_000,

@@ -58,7 +58,10 @@ export function createBankSettings(deps: { db: Kysely<DB> }) {
   }
 
   /** Moves the given switches and records why, in the caller's transaction; undefined when the bank is not configured. */
-  async function changeSwitches(trx: Transaction<DB>, c: { id: string; bankCode: string; changes: BankSwitches; reason: string; actor: string; at: Date }): Promise<BankView | undefined> {
+  async function changeSwitches(
+    trx: Transaction<DB>,
+    c: { id: string; bankCode: string; changes: BankSwitches; reason: string; actor: string; at: Date },
+  ): Promise<BankView | undefined> {
     const row = await trx
       .updateTable('bank_settings')
       .set({
@@ -71,17 +74,39 @@ export function createBankSettings(deps: { db: Kysely<DB> }) {
       .returningAll()
       .executeTakeFirst();
     if (!row) return undefined;
-    await trx.insertInto('bank_switch_changes').values({ id: c.id, bank_code: c.bankCode, changes: JSON.stringify(c.changes), reason: c.reason, actor: c.actor, created_at: c.at }).execute();
+    await trx
+      .insertInto('bank_switch_changes')
+      .values({
+        id: c.id,
+        bank_code: c.bankCode,
+        changes: JSON.stringify(c.changes),
+        reason: c.reason,
+        actor: c.actor,
+        created_at: c.at,
+      })
+      .execute();
     return toBank(row);
   }
 
   /** A bank's switch history, newest first; ids are time-ordered, so they page. */
   async function switchHistory(code: string, limit: number, startingAfter?: string): Promise<Page<SwitchChange>> {
-    let q = db.selectFrom('bank_switch_changes').selectAll().where('bank_code', '=', code).orderBy('id', 'desc').limit(limit + 1);
+    let q = db
+      .selectFrom('bank_switch_changes')
+      .selectAll()
+      .where('bank_code', '=', code)
+      .orderBy('id', 'desc')
+      .limit(limit + 1);
     if (startingAfter) q = q.where('id', '<', startingAfter);
     const rows = await q.execute();
     return {
-      data: rows.slice(0, limit).map((r) => ({ id: r.id, bankCode: r.bank_code, changes: JSON.parse(r.changes) as BankSwitches, reason: r.reason, actor: r.actor, at: new Date(r.created_at).toISOString() })),
+      data: rows.slice(0, limit).map((r) => ({
+        id: r.id,
+        bankCode: r.bank_code,
+        changes: JSON.parse(r.changes) as BankSwitches,
+        reason: r.reason,
+        actor: r.actor,
+        at: new Date(r.created_at).toISOString(),
+      })),
       hasMore: rows.length > limit,
     };
   }
@@ -93,11 +118,20 @@ export function createBankSettings(deps: { db: Kysely<DB> }) {
   async function catalogue(f: { q?: string; participating?: boolean }): Promise<CatalogueEntry[]> {
     const settings = new Map((await listSettings()).map((b) => [b.code, b]));
     let banks = listBanks(f.q);
-    if (f.participating !== undefined) banks = banks.filter((b) => (settings.get(b.code)?.participating ?? false) === f.participating);
+    if (f.participating !== undefined)
+      banks = banks.filter((b) => (settings.get(b.code)?.participating ?? false) === f.participating);
     return banks.map((b) => {
       const st = settings.get(b.code);
       const participating = st?.participating ?? false;
-      return { code: b.code, name: b.name, nameKana: b.nameKana, participating, authMethod: (st?.authMethod ?? null) as CatalogueEntry['authMethod'], linking: participating && (st?.linking ?? false), charging: participating && (st?.charging ?? false) };
+      return {
+        code: b.code,
+        name: b.name,
+        nameKana: b.nameKana,
+        participating,
+        authMethod: (st?.authMethod ?? null) as CatalogueEntry['authMethod'],
+        linking: participating && (st?.linking ?? false),
+        charging: participating && (st?.charging ?? false),
+      };
     });
   }
 

@@ -7,4 +7,12 @@
  * through the owning areas' functions (banks, wallet, identity), never by writing their tables.
  */
 export { createCases, type Cases, type CaseDeps } from './service.ts';
-export { CASE_KINDS, CASE_STATUSES, CASE_TRANSITIONS, type CaseKind, type CaseStatus, type CaseView, type UnauthorizedReport } from './types.ts';
+export {
+  CASE_KINDS,
+  CASE_STATUSES,
+  CASE_TRANSITIONS,
+  type CaseKind,
+  type CaseStatus,
+  type CaseView,
+  type UnauthorizedReport,
+} from './types.ts';

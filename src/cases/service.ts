@@ -18,7 +18,10 @@ export interface CaseDeps {
   /** identity: the wallets' outgoing money is frozen. */
   freezeUsers: (trx: Transaction<DB>, userIds: string[], at: Date) => Promise<void>;
   /** ops: the audit chain (operator actions on cases are audited in the same transaction). */
-  audit: (trx: Transaction<DB>, e: { actor: string; action: string; target: string; details?: Record<string, unknown> }) => Promise<unknown>;
+  audit: (
+    trx: Transaction<DB>,
+    e: { actor: string; action: string; target: string; details?: Record<string, unknown> },
+  ) => Promise<unknown>;
   /** Told after the commit (identity drops cached sessions of frozen users). */
   onUsersFrozen?: (userIds: string[]) => void;
 }
@@ -29,7 +32,12 @@ const MAX_NOTE = 1000;
 export function createCases(deps: CaseDeps) {
   const { db, clock } = deps;
 
-  async function openCase(kind: CaseKind, account: BankAccount | undefined, details: Record<string, unknown>, trx?: Transaction<DB>): Promise<string> {
+  async function openCase(
+    kind: CaseKind,
+    account: BankAccount | undefined,
+    details: Record<string, unknown>,
+    trx?: Transaction<DB>,
+  ): Promise<string> {
     const id = deps.newId('case');
     await repo.insertCase(trx ?? db, { id, kind, account, details, at: clock.now() });
     return id;
@@ -54,12 +62,21 @@ export function createCases(deps: CaseDeps) {
     return report;
   }
 
-  async function listCases(filter: { kind?: string; status?: string; assignee?: string; limit: number; startingAfter?: string }) {
+  async function listCases(filter: {
+    kind?: string;
+    status?: string;
+    assignee?: string;
+    limit: number;
+    startingAfter?: string;
+  }) {
     return repo.casesPage(db, filter);
   }
 
   /** One case with its history; viewing it is an audited operator action (it shows a victim's data). */
-  async function viewCase(operatorId: string, id: string): Promise<CaseView & { events: Awaited<ReturnType<typeof repo.eventsOf>> }> {
+  async function viewCase(
+    operatorId: string,
+    id: string,
+  ): Promise<CaseView & { events: Awaited<ReturnType<typeof repo.eventsOf>> }> {
     return inTransaction(db, async (trx) => {
       const found = await repo.findCase(trx, id);
       if (!found) throw new AppError('not_found', `no case ${id}`);
@@ -72,20 +89,41 @@ export function createCases(deps: CaseDeps) {
    * Moves a case (and/or assigns it), with a note: the move, its event and the audit record are one
    * transaction, and a move that is not allowed from the current status is refused (409 invalid_state).
    */
-  async function updateCase(operatorId: string, id: string, change: { status?: CaseStatus; assignee?: string | null; note: string }): Promise<CaseView> {
+  async function updateCase(
+    operatorId: string,
+    id: string,
+    change: { status?: CaseStatus; assignee?: string | null; note: string },
+  ): Promise<CaseView> {
     const note = change.note.trim();
     if (!note) throw new AppError('reason_required', 'say why (note)');
-    if (note.length > MAX_NOTE) throw new AppError('invalid_request', `the note is at most ${MAX_NOTE} characters`, { field: 'note' });
+    if (note.length > MAX_NOTE)
+      throw new AppError('invalid_request', `the note is at most ${MAX_NOTE} characters`, { field: 'note' });
     return inTransaction(db, async (trx) => {
       const current = await repo.findCase(trx, id, true);
       if (!current) throw new AppError('not_found', `no case ${id}`);
       const to = change.status ?? current.status;
-      if (to !== current.status && !CASE_TRANSITIONS[current.status].includes(to)) throw new AppError('invalid_state', `a ${current.status} case cannot become ${to}`, { status: current.status });
+      if (to !== current.status && !CASE_TRANSITIONS[current.status].includes(to))
+        throw new AppError('invalid_state', `a ${current.status} case cannot become ${to}`, { status: current.status });
       const assignee = change.assignee === undefined ? current.assignee : change.assignee;
       const at = clock.now();
-      if (!(await repo.moveCase(trx, id, current.status, to, assignee, at))) throw new AppError('invalid_state', 'the case changed meanwhile: reload it');
-      await repo.insertEvent(trx, { id: deps.newId('cev'), caseId: id, actor: operatorId, from: current.status, to, assignee, note, at });
-      await deps.audit(trx, { actor: operatorId, action: 'case.update', target: id, details: { from: current.status, to, assignee, note } });
+      if (!(await repo.moveCase(trx, id, current.status, to, assignee, at)))
+        throw new AppError('invalid_state', 'the case changed meanwhile: reload it');
+      await repo.insertEvent(trx, {
+        id: deps.newId('cev'),
+        caseId: id,
+        actor: operatorId,
+        from: current.status,
+        to,
+        assignee,
+        note,
+        at,
+      });
+      await deps.audit(trx, {
+        actor: operatorId,
+        action: 'case.update',
+        target: id,
+        details: { from: current.status, to, assignee, note },
+      });
       const updated = await repo.findCase(trx, id);
       if (!updated) throw new AppError('internal_error', `case ${id} vanished inside its own transaction`);
       return updated;

@@ -21,7 +21,10 @@ function config(): Config {
   }
 }
 
-const where = (c: Config) => (c.databaseUrl ? `PostgreSQL (${new URL(c.databaseUrl).host}${new URL(c.databaseUrl).pathname})` : `embedded PGlite, data in ${c.dataDir}/pgdata`);
+const where = (c: Config) =>
+  c.databaseUrl
+    ? `PostgreSQL (${new URL(c.databaseUrl).host}${new URL(c.databaseUrl).pathname})`
+    : `embedded PGlite, data in ${c.dataDir}/pgdata`;
 
 /** Opens the configured database, brings it up to date, runs `fn`, and closes it whatever happens. */
 async function withDatabase<T>(c: Config, fn: (d: Database) => Promise<T>): Promise<T> {
@@ -37,7 +40,8 @@ async function withDatabase<T>(c: Config, fn: (d: Database) => Promise<T>): Prom
 /** The seeded operator for the console: its password once, except in production, where no password is ever printed. */
 function seededOperator(c: Config, op: { email: string; password?: string }): string {
   if (!op.password) return `${op.email} (exists)`;
-  if (c.env === 'production') return `${op.email} (password not printed in production: create your own with saifu operators create)`;
+  if (c.env === 'production')
+    return `${op.email} (password not printed in production: create your own with saifu operators create)`;
   return `${op.email}  password ${op.password} (shown once; POST /v1/admin/sessions)`;
 }
 
@@ -63,7 +67,9 @@ program
     if (c.env === 'production' && c.stagingAllowSandboxProviders) lines.unshift(`WARNING: ${STAGING_WARNING}`);
     if (p.seed) {
       lines.push(`  Sandbox      ${base}/sandbox/messages?to=<phone>  (mailbox), POST ${base}/sandbox/bank-accounts`);
-      lines.push(`  Demo merchant ${p.seed.merchant.id}${p.seed.merchant.apiKey ? `  API key ${p.seed.merchant.apiKey} (shown once)` : ''}`);
+      lines.push(
+        `  Demo merchant ${p.seed.merchant.id}${p.seed.merchant.apiKey ? `  API key ${p.seed.merchant.apiKey} (shown once)` : ''}`,
+      );
       lines.push(`  Operator     ${seededOperator(c, p.seed.operator)}`);
     }
     if (c.workers > 1) {
@@ -129,18 +135,34 @@ program
   .action(async () => {
     const c = config();
     const r = await withDatabase(c, (d) => seedSandbox(createServices({ database: d, secretKey: secretKeyOf(c) })));
-    process.stdout.write(`demo merchant ${r.merchant.id}${r.merchant.apiKey ? ` API key ${r.merchant.apiKey}` : ' (exists)'}\noperator ${seededOperator(c, r.operator)}\n`);
+    process.stdout.write(
+      `demo merchant ${r.merchant.id}${r.merchant.apiKey ? ` API key ${r.merchant.apiKey}` : ' (exists)'}\noperator ${seededOperator(c, r.operator)}\n`,
+    );
   });
 
 const ledger = program.command('ledger').description('ledger tools');
 ledger
   .command('verify')
-  .description('check every transfer, every account balance, the zero sum and wallet non-negativity; exit 1 on the first violation')
+  .description(
+    'check every transfer, every account balance, the zero sum and wallet non-negativity; exit 1 on the first violation',
+  )
   .action(async () => {
     const c = config();
-    const [violations, counts] = await withDatabase(c, async (d) => [await verifyLedger(d.db), await d.db.selectFrom('ledger_transfers').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()] as const);
+    const [violations, counts] = await withDatabase(
+      c,
+      async (d) =>
+        [
+          await verifyLedger(d.db),
+          await d.db
+            .selectFrom('ledger_transfers')
+            .select((eb) => eb.fn.countAll<number>().as('n'))
+            .executeTakeFirstOrThrow(),
+        ] as const,
+    );
     if (violations.length > 0) {
-      process.stderr.write(`ledger verify FAILED: ${violations[0]!.check}: ${violations[0]!.message}${violations.length > 1 ? ` (+${violations.length - 1} more)` : ''}\n`);
+      process.stderr.write(
+        `ledger verify FAILED: ${violations[0]!.check}: ${violations[0]!.message}${violations.length > 1 ? ` (+${violations.length - 1} more)` : ''}\n`,
+      );
       process.exit(1);
     }
     process.stdout.write(`ledger ok: ${Number(counts.n)} transfers verified\n`);
@@ -158,7 +180,13 @@ operators
       process.stderr.write(`saifu: --role must be one of ${ROLES.join(', ')}\n`);
       process.exit(2);
     }
-    const op = await withDatabase(c, (d) => createServices({ database: d, secretKey: secretKeyOf(c) }).ops.createOperator(opts.email, opts.role as Role, 'cli')).catch((e: unknown) => {
+    const op = await withDatabase(c, (d) =>
+      createServices({ database: d, secretKey: secretKeyOf(c) }).ops.createOperator(
+        opts.email,
+        opts.role as Role,
+        'cli',
+      ),
+    ).catch((e: unknown) => {
       // email_taken, a malformed email: say so in one line, not a stack trace.
       if (e instanceof AppError) {
         process.stderr.write(`saifu: ${e.message}\n`);
@@ -166,7 +194,9 @@ operators
       }
       throw e;
     });
-    process.stdout.write(`operator ${op.id} (${op.email}, ${op.role}) password: ${op.password} (shown once; only its hash is kept)\n`);
+    process.stdout.write(
+      `operator ${op.id} (${op.email}, ${op.role}) password: ${op.password} (shown once; only its hash is kept)\n`,
+    );
   });
 
 program

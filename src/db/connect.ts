@@ -54,7 +54,9 @@ function preparingPool(pool: pg.Pool): pg.Pool {
     prepared.add(client);
     const query = client.query.bind(client) as (config: unknown, values?: unknown) => Promise<unknown>;
     (client as unknown as { query: unknown }).query = (text: unknown, values?: unknown[]) =>
-      typeof text === 'string' && /^\s*(select|insert|update|delete|with)\b/i.test(text) ? query({ name: name(text), text, values }) : query(text, values);
+      typeof text === 'string' && /^\s*(select|insert|update|delete|with)\b/i.test(text)
+        ? query({ name: name(text), text, values })
+        : query(text, values);
     return client;
   }) as unknown as pg.Pool['connect'];
   return wrapped;

@@ -45,7 +45,10 @@ export interface UsersTable {
   phone: string;
   password_hash: string;
   phone_confirmed_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
-  verification: ColumnType<'unverified' | 'pending' | 'verified' | 'rejected', 'unverified' | 'pending' | 'verified' | 'rejected' | undefined>;
+  verification: ColumnType<
+    'unverified' | 'pending' | 'verified' | 'rejected',
+    'unverified' | 'pending' | 'verified' | 'rejected' | undefined
+  >;
   frozen_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
   /** TOTP secret, encrypted (AES-256-GCM) under the server key; pending until the first code confirms it. */
   totp_secret: ColumnType<string | null, string | null | undefined, string | null>;

@@ -34,7 +34,11 @@ export function isCheckViolation(e: unknown, constraint?: string): boolean {
  * or a serialization failure: such a transaction did nothing, so running it again is safe, and the client
  * never sees the database's contention. Every transaction in Saifu goes through here.
  */
-export async function inTransaction<T>(db: Kysely<DB>, fn: (trx: Transaction<DB>) => Promise<T>, attempts = 6): Promise<T> {
+export async function inTransaction<T>(
+  db: Kysely<DB>,
+  fn: (trx: Transaction<DB>) => Promise<T>,
+  attempts = 6,
+): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {
       return await db.transaction().execute(fn);

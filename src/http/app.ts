@@ -3,7 +3,12 @@ import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest, LogController } from 'fastify';
-import { type ZodTypeProvider, jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
+import {
+  type ZodTypeProvider,
+  jsonSchemaTransform,
+  serializerCompiler,
+  validatorCompiler,
+} from 'fastify-type-provider-zod';
 import { sql } from 'kysely';
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { DEFAULT_HTTP_LIMITS, type HttpLimits } from '../config.ts';
@@ -55,7 +60,10 @@ export async function buildApp(s: Services, o: HttpOptions): Promise<FastifyInst
     requestIdHeader: false,
     // Paths the router cannot take (malformed percent-encoding, a segment longer than any id) answer in the API's shape.
     frameworkErrors: (err, _req, reply) => {
-      const message = err.code === 'FST_ERR_MAX_PARAM_LENGTH' ? 'a path segment is longer than any id (at most 100 characters)' : 'the URL has a malformed percent-encoding or is not UTF-8 once decoded';
+      const message =
+        err.code === 'FST_ERR_MAX_PARAM_LENGTH'
+          ? 'a path segment is longer than any id (at most 100 characters)'
+          : 'the URL has a malformed percent-encoding or is not UTF-8 once decoded';
       void (reply as unknown as FastifyReply).code(400).send(errorBody('invalid_request', message));
     },
     // Requests Node's HTTP parser rejects (raw non-ASCII in the URL, broken headers) get the API's error shape too.
@@ -63,8 +71,17 @@ export async function buildApp(s: Services, o: HttpOptions): Promise<FastifyInst
     clientErrorHandler: (err: Error & { code?: string }, socket) => {
       if (!socket.writable || socket.destroyed) return;
       const timeout = err.code === 'ERR_HTTP_REQUEST_TIMEOUT';
-      const body = JSON.stringify(timeout ? errorBody('invalid_request', 'the request did not arrive in time; the connection is closed') : errorBody('invalid_request', 'the HTTP request is malformed (percent-encode non-ASCII characters in the URL)'));
-      socket.end(`HTTP/1.1 ${timeout ? '408 Request Timeout' : '400 Bad Request'}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+      const body = JSON.stringify(
+        timeout
+          ? errorBody('invalid_request', 'the request did not arrive in time; the connection is closed')
+          : errorBody(
+              'invalid_request',
+              'the HTTP request is malformed (percent-encode non-ASCII characters in the URL)',
+            ),
+      );
+      socket.end(
+        `HTTP/1.1 ${timeout ? '408 Request Timeout' : '400 Bad Request'}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+      );
       if (timeout) socket.destroySoon();
     },
     // Per-request log lines only at debug/trace: at 'info' they would cost the hot path a log write each.
@@ -73,29 +90,64 @@ export async function buildApp(s: Services, o: HttpOptions): Promise<FastifyInst
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   app.setErrorHandler(handleError);
-  app.setNotFoundHandler((req, reply) => void reply.code(404).send(errorBody('not_found', `no route ${req.method} ${req.url.split('?')[0]}`)));
+  app.setNotFoundHandler(
+    (req, reply) =>
+      void reply.code(404).send(errorBody('not_found', `no route ${req.method} ${req.url.split('?')[0]}`)),
+  );
   guardInput(app);
   app.server.maxConnections = limits.maxConnections;
   refuseMissingCredentialsEarly(app, s);
 
   const metrics = new Registry();
   collectDefaultMetrics({ register: metrics });
-  const duration = new Histogram({ name: 'saifu_http_request_duration_seconds', help: 'HTTP request duration', labelNames: ['method', 'route', 'status'], buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1], registers: [metrics] });
-  const moneyErrors = new Counter({ name: 'saifu_http_errors_total', help: 'Error responses by code', labelNames: ['code'], registers: [metrics] });
+  const duration = new Histogram({
+    name: 'saifu_http_request_duration_seconds',
+    help: 'HTTP request duration',
+    labelNames: ['method', 'route', 'status'],
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
+    registers: [metrics],
+  });
+  const moneyErrors = new Counter({
+    name: 'saifu_http_errors_total',
+    help: 'Error responses by code',
+    labelNames: ['code'],
+    registers: [metrics],
+  });
   app.addHook('onRequest', async (req, reply) => {
     void reply.header('x-request-id', req.id);
   });
   app.addHook('onResponse', async (req, reply) => {
-    duration.observe({ method: req.method, route: req.routeOptions.url ?? 'unknown', status: String(reply.statusCode) }, reply.elapsedTime / 1000);
+    duration.observe(
+      { method: req.method, route: req.routeOptions.url ?? 'unknown', status: String(reply.statusCode) },
+      reply.elapsedTime / 1000,
+    );
     if (reply.statusCode >= 400) moneyErrors.inc({ code: String(reply.statusCode) });
   });
 
-  await app.register(rateLimit, { global: false, keyGenerator: rateLimitKey, errorResponseBuilder: (_req, ctx) => ({ statusCode: 429, ...errorBody('too_many_attempts', `too many attempts: retry after ${Math.ceil(ctx.ttl / 1000)} s`, { retryAfterSeconds: Math.ceil(ctx.ttl / 1000) }) }) });
+  await app.register(rateLimit, {
+    global: false,
+    keyGenerator: rateLimitKey,
+    errorResponseBuilder: (_req, ctx) => ({
+      statusCode: 429,
+      ...errorBody('too_many_attempts', `too many attempts: retry after ${Math.ceil(ctx.ttl / 1000)} s`, {
+        retryAfterSeconds: Math.ceil(ctx.ttl / 1000),
+      }),
+    }),
+  });
   await app.register(swagger, {
     openapi: {
       openapi: '3.1.0',
-      info: { title: 'Saifu API', version: o.version ?? '0.1.0', description: 'E-money wallet core: bank linking, charges, payments, transfers, withdrawals. Errors: {"error":{"code","message","details"}}. Money POSTs need Idempotency-Key.' },
-      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'User session token, or merchant API key (sk_…)' } } },
+      info: {
+        title: 'Saifu API',
+        version: o.version ?? '0.1.0',
+        description:
+          'E-money wallet core: bank linking, charges, payments, transfers, withdrawals. Errors: {"error":{"code","message","details"}}. Money POSTs need Idempotency-Key.',
+      },
+      components: {
+        securitySchemes: {
+          bearer: { type: 'http', scheme: 'bearer', description: 'User session token, or merchant API key (sk_…)' },
+        },
+      },
       security: [{ bearer: [] }],
     },
     transform: jsonSchemaTransform,
@@ -116,7 +168,8 @@ export async function buildApp(s: Services, o: HttpOptions): Promise<FastifyInst
   if (o.metrics !== false) {
     const allowed = bearerCheck(o.metricsToken);
     app.get('/metrics', { schema: { hide: true } }, async (req, reply) => {
-      if (!allowed(req.headers.authorization)) return reply.code(401).send(errorBody('unauthorized', 'send Authorization: Bearer <SAIFU_METRICS_TOKEN>'));
+      if (!allowed(req.headers.authorization))
+        return reply.code(401).send(errorBody('unauthorized', 'send Authorization: Bearer <SAIFU_METRICS_TOKEN>'));
       return reply.header('content-type', metrics.contentType).send(await metrics.metrics());
     });
   }
@@ -154,7 +207,11 @@ function socketLimits(l: HttpLimits) {
     keepAliveTimeout: l.keepAliveTimeoutMs,
     connectionTimeout: 2 * l.requestTimeoutMs,
     maxRequestsPerSocket: 1000,
-    http: { headersTimeout: l.headersTimeoutMs, requestTimeout: l.requestTimeoutMs, connectionsCheckingInterval: checkEveryMs },
+    http: {
+      headersTimeout: l.headersTimeoutMs,
+      requestTimeout: l.requestTimeoutMs,
+      connectionsCheckingInterval: checkEveryMs,
+    },
   };
 }
 
@@ -167,12 +224,20 @@ function socketLimits(l: HttpLimits) {
 function refuseMissingCredentialsEarly(app: FastifyInstance, s: Services): void {
   const guardNames = new Set(Object.values(authHandlers(s)).map((f) => f.name));
   app.addHook('onRoute', (route) => {
-    const hooks = route.preValidation === undefined ? [] : Array.isArray(route.preValidation) ? route.preValidation : [route.preValidation];
-    if (hasOperatorGuard(route) || hooks.some((h) => guardNames.has(h.name))) route.config = { ...route.config, needsCredential: true };
+    const hooks =
+      route.preValidation === undefined
+        ? []
+        : Array.isArray(route.preValidation)
+          ? route.preValidation
+          : [route.preValidation];
+    if (hasOperatorGuard(route) || hooks.some((h) => guardNames.has(h.name)))
+      route.config = { ...route.config, needsCredential: true };
   });
   app.addHook('onRequest', async (req, reply) => {
     if (!req.routeOptions.config.needsCredential || /^Bearer\s+\S+$/i.test(req.headers.authorization ?? '')) return;
-    const announcedBody = (req.headers['content-length'] !== undefined && req.headers['content-length'] !== '0') || req.headers['transfer-encoding'] !== undefined;
+    const announcedBody =
+      (req.headers['content-length'] !== undefined && req.headers['content-length'] !== '0') ||
+      req.headers['transfer-encoding'] !== undefined;
     if (announcedBody) void reply.header('connection', 'close');
     return reply.code(401).send(errorBody('unauthorized', 'send Authorization: Bearer <token>'));
   });

@@ -135,12 +135,30 @@ const STEP_UP_URL = '/v1/sessions/current/step-up';
 
 export function handleError(err: FastifyError | Error, req: FastifyRequest, reply: FastifyReply): void {
   const answer = classify(err, reply);
-  const [code, message, details] = answer ?? ['internal_error', 'an unexpected error occurred; quote the request id when reporting it', { requestId: req.id }];
+  const [code, message, details] = answer ?? [
+    'internal_error',
+    'an unexpected error occurred; quote the request id when reporting it',
+    { requestId: req.id },
+  ];
   if (code === 'internal_error') {
-    const invariant = err instanceof NoResultError ? 'a row that must exist is missing' : err instanceof InvalidYenError ? 'a stored amount is not valid yen' : undefined;
-    req.log.error({ err, route: `${req.method} ${req.routeOptions?.url ?? req.url}`, requestId: req.id, ...(invariant ? { invariant } : {}) }, invariant ? `broken invariant: ${invariant}` : 'unhandled error');
+    const invariant =
+      err instanceof NoResultError
+        ? 'a row that must exist is missing'
+        : err instanceof InvalidYenError
+          ? 'a stored amount is not valid yen'
+          : undefined;
+    req.log.error(
+      {
+        err,
+        route: `${req.method} ${req.routeOptions?.url ?? req.url}`,
+        requestId: req.id,
+        ...(invariant ? { invariant } : {}),
+      },
+      invariant ? `broken invariant: ${invariant}` : 'unhandled error',
+    );
   }
-  if (code === 'too_many_attempts' && !reply.getHeader('retry-after')) reply.header('retry-after', String(details?.retryAfterSeconds ?? 60));
+  if (code === 'too_many_attempts' && !reply.getHeader('retry-after'))
+    reply.header('retry-after', String(details?.retryAfterSeconds ?? 60));
   // The domain says a fresh factor is needed; where to get one is the HTTP layer's business.
   const withLinks = code === 'step_up_required' ? { ...details, stepUp: STEP_UP_URL } : details;
   void reply.code(STATUS[code]).send(errorBody(code, message, withLinks));
@@ -149,18 +167,40 @@ export function handleError(err: FastifyError | Error, req: FastifyRequest, repl
 function classify(err: FastifyError | Error, reply: FastifyReply): Answer | undefined {
   if (err instanceof AppError) return [err.code, err.message, err.details];
   if (hasZodFastifySchemaValidationErrors(err)) {
-    const issues = err.validation.map((v) => ({ path: `${v.instancePath}`.replace(/^\//, '').replaceAll('/', '.'), message: v.message }));
+    const issues = err.validation.map((v) => ({
+      path: `${v.instancePath}`.replace(/^\//, '').replaceAll('/', '.'),
+      message: v.message,
+    }));
     // docs/api.md: anything wrong with an amount is `invalid_amount`, whatever else is wrong.
     const amountIssue = issues.find((i) => i.path === 'amount' || i.path.endsWith('.amount'));
-    if (amountIssue) return ['invalid_amount', `amount must be an integer number of yen from 1 to 9,999,999,999 (${amountIssue.message})`, { issues }];
+    if (amountIssue)
+      return [
+        'invalid_amount',
+        `amount must be an integer number of yen from 1 to 9,999,999,999 (${amountIssue.message})`,
+        { issues },
+      ];
     const where = err.validationContext ?? 'body';
-    return ['invalid_request', `invalid ${where}: ${issues.map((i) => `${i.path || where} ${i.message}`).join('; ')}`, { issues }];
+    return [
+      'invalid_request',
+      `invalid ${where}: ${issues.map((i) => `${i.path || where} ${i.message}`).join('; ')}`,
+      { issues },
+    ];
   }
   const fe = err as FastifyError;
-  if (fe.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || fe.code === 'FST_ERR_CTP_EMPTY_JSON_BODY' || (fe.statusCode === 400 && err instanceof SyntaxError)) return ['invalid_json', 'the body is not valid JSON'];
+  if (
+    fe.code === 'FST_ERR_CTP_INVALID_JSON_BODY' ||
+    fe.code === 'FST_ERR_CTP_EMPTY_JSON_BODY' ||
+    (fe.statusCode === 400 && err instanceof SyntaxError)
+  )
+    return ['invalid_json', 'the body is not valid JSON'];
   if (fe.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return ['payload_too_large', 'the body is larger than 64 KiB'];
   if (fe.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') return ['invalid_request', 'send the body as application/json'];
-  if (fe.statusCode === 429) return ['too_many_attempts', 'too many requests: slow down', { retryAfterSeconds: Number(reply.getHeader('retry-after') ?? 60) }];
+  if (fe.statusCode === 429)
+    return [
+      'too_many_attempts',
+      'too many requests: slow down',
+      { retryAfterSeconds: Number(reply.getHeader('retry-after') ?? 60) },
+    ];
   if (fe.statusCode && fe.statusCode >= 400 && fe.statusCode < 500) return ['invalid_request', err.message];
   return undefined;
 }

@@ -51,11 +51,17 @@ const IN_USE = 'a request with this Idempotency-Key is still being processed; re
 export function idempotency(db: Kysely<DB>, clock: Clock) {
   function identify(req: FastifyRequest): KeyOfRequest {
     const key = req.headers['idempotency-key'];
-    if (typeof key !== 'string' || key.length === 0) throw new AppError('idempotency_key_required', 'send an Idempotency-Key header (1–255 characters) with every request that moves money');
+    if (typeof key !== 'string' || key.length === 0)
+      throw new AppError(
+        'idempotency_key_required',
+        'send an Idempotency-Key header (1–255 characters) with every request that moves money',
+      );
     if (key.length > 255) throw new AppError('invalid_request', 'Idempotency-Key must be at most 255 characters');
     const caller = req.user?.id ?? req.merchant?.id ?? 'anonymous';
     const scope = `${caller} ${req.method} ${req.routeOptions.url ?? req.url}`;
-    const requestHash = createHash('sha256').update(JSON.stringify({ params: req.params ?? null, body: req.body ?? null })).digest('hex');
+    const requestHash = createHash('sha256')
+      .update(JSON.stringify({ params: req.params ?? null, body: req.body ?? null }))
+      .digest('hex');
     return { scope, key, requestHash };
   }
 
@@ -73,9 +79,19 @@ export function idempotency(db: Kysely<DB>, clock: Clock) {
   }
 
   async function findRecord(idem: KeyOfRequest): Promise<Selectable<IdempotencyKeysTable> | undefined> {
-    const existing = await db.selectFrom('idempotency_keys').selectAll().where('scope', '=', idem.scope).where('key', '=', idem.key).executeTakeFirst();
+    const existing = await db
+      .selectFrom('idempotency_keys')
+      .selectAll()
+      .where('scope', '=', idem.scope)
+      .where('key', '=', idem.key)
+      .executeTakeFirst();
     if (!existing || new Date(existing.created_at).getTime() + TTL_MS >= clock.now().getTime()) return existing;
-    await db.deleteFrom('idempotency_keys').where('scope', '=', idem.scope).where('key', '=', idem.key).where('created_at', '=', existing.created_at).execute();
+    await db
+      .deleteFrom('idempotency_keys')
+      .where('scope', '=', idem.scope)
+      .where('key', '=', idem.key)
+      .where('created_at', '=', existing.created_at)
+      .execute();
     return undefined;
   }
 
@@ -84,13 +100,26 @@ export function idempotency(db: Kysely<DB>, clock: Clock) {
    * body (422) or a record with neither (409: only left by versions before 0013, kept so nothing runs twice).
    * True when the reply was sent.
    */
-  async function answerExisting(idem: KeyOfRequest, route: IdempotentRoute | undefined, req: FastifyRequest, reply: FastifyReply): Promise<boolean> {
+  async function answerExisting(
+    idem: KeyOfRequest,
+    route: IdempotentRoute | undefined,
+    req: FastifyRequest,
+    reply: FastifyReply,
+  ): Promise<boolean> {
     const existing = await findRecord(idem);
     if (!existing) return false;
-    if (existing.request_hash !== idem.requestHash) throw new AppError('idempotency_key_reused', 'this Idempotency-Key was used with a different request; use a new key for a new request');
+    if (existing.request_hash !== idem.requestHash)
+      throw new AppError(
+        'idempotency_key_reused',
+        'this Idempotency-Key was used with a different request; use a new key for a new request',
+      );
     if (existing.state === 'done') {
       req.idempotency = undefined;
-      void reply.code(existing.response_status ?? 200).header('content-type', 'application/json; charset=utf-8').header('idempotent-replayed', 'true').send(existing.response_body ?? '');
+      void reply
+        .code(existing.response_status ?? 200)
+        .header('content-type', 'application/json; charset=utf-8')
+        .header('idempotent-replayed', 'true')
+        .send(existing.response_body ?? '');
       return true;
     }
     if (!existing.object_id || !route) throw new AppError('idempotency_key_in_use', IN_USE);
@@ -112,7 +141,19 @@ export function idempotency(db: Kysely<DB>, clock: Clock) {
     const idem = req.idempotency;
     if (!idem) throw new AppError('internal_error', 'no idempotency key on this request');
     return async (trx, objectId) => {
-      await trx.insertInto('idempotency_keys').values({ scope: idem.scope, key: idem.key, request_hash: idem.requestHash, state: 'in_flight', response_status: null, response_body: null, object_id: objectId, created_at: clock.now() }).execute();
+      await trx
+        .insertInto('idempotency_keys')
+        .values({
+          scope: idem.scope,
+          key: idem.key,
+          request_hash: idem.requestHash,
+          state: 'in_flight',
+          response_status: null,
+          response_body: null,
+          object_id: objectId,
+          created_at: clock.now(),
+        })
+        .execute();
       idem.objectId = objectId;
     };
   }
@@ -121,7 +162,12 @@ export function idempotency(db: Kysely<DB>, clock: Clock) {
    * Runs a guarded route's use case with the key's write; when it fails and the key turns out to be another
    * request's (a concurrent duplicate committed first), answers from that request's record instead.
    */
-  async function run<T>(req: FastifyRequest, reply: FastifyReply, route: IdempotentRoute, useCase: (write: (trx: Transaction<DB>, objectId: string) => Promise<void>) => Promise<T>): Promise<T | FastifyReply> {
+  async function run<T>(
+    req: FastifyRequest,
+    reply: FastifyReply,
+    route: IdempotentRoute,
+    useCase: (write: (trx: Transaction<DB>, objectId: string) => Promise<void>) => Promise<T>,
+  ): Promise<T | FastifyReply> {
     const idem = req.idempotency;
     if (!idem) throw new AppError('internal_error', 'no idempotency key on this request');
     try {
@@ -153,7 +199,16 @@ export function idempotency(db: Kysely<DB>, clock: Clock) {
   function doneRecord(req: FastifyRequest, status: number, body: string) {
     const idem = req.idempotency;
     if (!idem) throw new AppError('internal_error', 'no idempotency key on this request');
-    return db.insertInto('idempotency_keys').values({ scope: idem.scope, key: idem.key, request_hash: idem.requestHash, state: 'done', response_status: status, response_body: body, object_id: null, created_at: clock.now() });
+    return db.insertInto('idempotency_keys').values({
+      scope: idem.scope,
+      key: idem.key,
+      request_hash: idem.requestHash,
+      state: 'done',
+      response_status: status,
+      response_body: body,
+      object_id: null,
+      created_at: clock.now(),
+    });
   }
 
   /**
@@ -178,11 +233,26 @@ export function idempotency(db: Kysely<DB>, clock: Clock) {
     // Payments store their success with the payment itself.
     if (idem.inline && status < 300) return payload;
     const body = typeof payload === 'string' ? payload : JSON.stringify(payload ?? null);
-    const insert = db.insertInto('idempotency_keys').values({ scope: idem.scope, key: idem.key, request_hash: idem.requestHash, state: 'done', response_status: status, response_body: body, object_id: null, created_at: clock.now() });
+    const insert = db.insertInto('idempotency_keys').values({
+      scope: idem.scope,
+      key: idem.key,
+      request_hash: idem.requestHash,
+      state: 'done',
+      response_status: status,
+      response_body: body,
+      object_id: null,
+      created_at: clock.now(),
+    });
     if (status < 300) {
       // The success upgrades this request's own in_flight record (written with the object) to the stored answer.
       await insert
-        .onConflict((oc) => oc.columns(['scope', 'key']).doUpdateSet({ state: 'done', response_status: status, response_body: body }).where('idempotency_keys.state', '=', 'in_flight').where('idempotency_keys.request_hash', '=', idem.requestHash))
+        .onConflict((oc) =>
+          oc
+            .columns(['scope', 'key'])
+            .doUpdateSet({ state: 'done', response_status: status, response_body: body })
+            .where('idempotency_keys.state', '=', 'in_flight')
+            .where('idempotency_keys.request_hash', '=', idem.requestHash),
+        )
         .execute();
     } else {
       // A refusal is stored only when no object was written for the key (else the object is the answer).
@@ -193,7 +263,12 @@ export function idempotency(db: Kysely<DB>, clock: Clock) {
 
   /** A failed inline write whose cause is the key itself (another request holds it): 409, else the error as is. */
   function keyConflict(e: unknown): unknown {
-    return isUniqueViolation(e, 'idempotency_keys_pkey') ? new AppError('idempotency_key_in_use', 'a request with this Idempotency-Key is still being processed; retry shortly') : e;
+    return isUniqueViolation(e, 'idempotency_keys_pkey')
+      ? new AppError(
+          'idempotency_key_in_use',
+          'a request with this Idempotency-Key is still being processed; retry shortly',
+        )
+      : e;
   }
 
   return { guard, run, alongside, record, inline, doneRecord, answerIfUsed, keyConflict };

@@ -88,7 +88,12 @@ export function parseJsonBody(raw: Buffer, parse: (text: string) => unknown): un
   const bad = findUnstorable(value);
   if (bad) throw new AppError('invalid_request', `invalid body: ${bad.path} ${bad.reason}`, { path: bad.path });
   const yen = nonIntegerLiteralKeys(text).find((k) => YEN_FIELDS.has(k));
-  if (yen) throw new AppError('invalid_amount', `${yen} must be an integer number of yen written without a fraction or exponent (e.g. 1000, not 1e3 or 1000.0)`, { field: yen });
+  if (yen)
+    throw new AppError(
+      'invalid_amount',
+      `${yen} must be an integer number of yen written without a fraction or exponent (e.g. 1000, not 1e3 or 1000.0)`,
+      { field: yen },
+    );
   return value;
 }
 
@@ -106,7 +111,10 @@ export function assertCleanRequest(req: FastifyRequest): void {
     try {
       decoded = decodeURIComponent(part);
     } catch {
-      throw new AppError('invalid_request', `the ${where} has a malformed percent-encoding or is not UTF-8 once decoded`);
+      throw new AppError(
+        'invalid_request',
+        `the ${where} has a malformed percent-encoding or is not UTF-8 once decoded`,
+      );
     }
     const reason = unstorable(decoded);
     if (reason) throw new AppError('invalid_request', `the ${where} ${reason}`);
@@ -114,7 +122,8 @@ export function assertCleanRequest(req: FastifyRequest): void {
   for (const name of INPUT_HEADERS) {
     const value = req.headers[name];
     // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are exactly what is refused
-    if (typeof value === 'string' && /[\u0000-\u0008\u000A-\u001F\u007F]/.test(value)) throw new AppError('invalid_request', `the ${name} header contains a control character`);
+    if (typeof value === 'string' && /[\u0000-\u0008\u000A-\u001F\u007F]/.test(value))
+      throw new AppError('invalid_request', `the ${name} header contains a control character`);
   }
 }
 

@@ -10,7 +10,8 @@ declare module 'fastify' {
   }
 }
 
-const bearer = (req: FastifyRequest): string | undefined => /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '')?.[1];
+const bearer = (req: FastifyRequest): string | undefined =>
+  /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '')?.[1];
 
 /** The hooks made by requireOperator, so the admin routes can prove at start-up that each one has one. */
 const operatorGuards = new WeakSet<object>();
@@ -26,13 +27,20 @@ export function requireOperator(s: Services, ...roles: Role[]) {
     if (!token) throw new AppError('unauthorized', 'send Authorization: Bearer <operator session token (ops_…)>');
     if (!token.startsWith('ops_')) {
       // Looked up only to choose between 401 and 403; the credential is never accepted here.
-      const known = token.startsWith('sk_') ? await s.wallet.payments.authenticateMerchant(token) : await s.identity.authenticate(token);
-      if (known) throw new AppError('forbidden', 'this route needs an operator session, not a user session or merchant key');
+      const known = token.startsWith('sk_')
+        ? await s.wallet.payments.authenticateMerchant(token)
+        : await s.identity.authenticate(token);
+      if (known)
+        throw new AppError('forbidden', 'this route needs an operator session, not a user session or merchant key');
       throw new AppError('unauthorized', 'the token is not a valid operator session');
     }
     const operator = await s.ops.authenticate(token);
     if (!operator) throw new AppError('unauthorized', 'the operator session is unknown, expired or revoked');
-    if (roles.length > 0 && !roles.includes(operator.role)) throw new AppError('operator_forbidden', `this action needs one of the roles: ${roles.join(', ')}`, { role: operator.role, allowed: roles });
+    if (roles.length > 0 && !roles.includes(operator.role))
+      throw new AppError('operator_forbidden', `this action needs one of the roles: ${roles.join(', ')}`, {
+        role: operator.role,
+        allowed: roles,
+      });
     req.operator = operator;
     req.operatorToken = token;
   };
@@ -42,6 +50,11 @@ export function requireOperator(s: Services, ...roles: Role[]) {
 
 /** True when a route's preValidation includes a requireOperator hook. */
 export function hasOperatorGuard(route: Pick<RouteOptions, 'preValidation'>): boolean {
-  const hooks = route.preValidation === undefined ? [] : Array.isArray(route.preValidation) ? route.preValidation : [route.preValidation];
+  const hooks =
+    route.preValidation === undefined
+      ? []
+      : Array.isArray(route.preValidation)
+        ? route.preValidation
+        : [route.preValidation];
   return hooks.some((h) => operatorGuards.has(h));
 }

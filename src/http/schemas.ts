@@ -18,7 +18,8 @@ export const MoneyStatus = z.enum(['succeeded', 'pending', 'requires_action', 'i
 export function errorResponse(status: number) {
   const codes = codesForStatus(status);
   const [first, ...rest] = codes;
-  if (first === undefined) throw new Error(`no error code maps to HTTP ${status}: add one in http/errors.ts or drop the status`);
+  if (first === undefined)
+    throw new Error(`no error code maps to HTTP ${status}: add one in http/errors.ts or drop the status`);
   return z
     .object({
       error: z.object({
@@ -46,23 +47,42 @@ export function inputAmount(value: number): Yen {
   try {
     return amount(value);
   } catch (e) {
-    if (e instanceof InvalidYenError) throw new AppError('invalid_amount', 'amount must be an integer number of yen from 1 to 9,999,999,999', { amount: value });
+    if (e instanceof InvalidYenError)
+      throw new AppError('invalid_amount', 'amount must be an integer number of yen from 1 to 9,999,999,999', {
+        amount: value,
+      });
     throw e;
   }
 }
 
 /** Why a money object failed (stored after the bank was called, or when a second factor never came). */
-export const MoneyFailureCode = z.enum(MONEY_FAILURE_CODES).describe('Why the object failed; present only when status is `failed`');
+export const MoneyFailureCode = z
+  .enum(MONEY_FAILURE_CODES)
+  .describe('Why the object failed; present only when status is `failed`');
 /** Why a bank link failed. */
-export const LinkFailureCode = z.enum(LINK_FAILURE_CODES).describe('Why the link failed; present only when status is `failed`');
+export const LinkFailureCode = z
+  .enum(LINK_FAILURE_CODES)
+  .describe('Why the link failed; present only when status is `failed`');
 
 export const IdempotencyHeaders = z.object({
-  'idempotency-key': z.string().min(1).max(255).optional().describe('Required: 1–255 characters; same key + same body replays the first answer'),
+  'idempotency-key': z
+    .string()
+    .min(1)
+    .max(255)
+    .optional()
+    .describe('Required: 1–255 characters; same key + same body replays the first answer'),
 });
 
-export const Risk = z.object({ decision: z.enum(['allow', 'challenge', 'review', 'deny']), score: z.number(), reasons: z.array(z.string()) });
+export const Risk = z.object({
+  decision: z.enum(['allow', 'challenge', 'review', 'deny']),
+  score: z.number(),
+  reasons: z.array(z.string()),
+});
 
-export const NextAction = z.object({ type: z.literal('confirm'), methods: z.array(z.enum(['otp', 'passkey'])), confirmUrl: z.string() }).optional().describe('For requires_action: confirm with a second factor (POST confirmUrl) within 15 minutes');
+export const NextAction = z
+  .object({ type: z.literal('confirm'), methods: z.array(z.enum(['otp', 'passkey'])), confirmUrl: z.string() })
+  .optional()
+  .describe('For requires_action: confirm with a second factor (POST confirmUrl) within 15 minutes');
 export const Charge = z.object({
   id: z.string(),
   object: z.literal('charge'),
@@ -107,12 +127,24 @@ export const Withdrawal = z.object({
   nextAction: NextAction,
   createdAt: Timestamp,
 });
-export const Refund = z.object({ id: z.string(), object: z.literal('refund'), status: MoneyStatus, amount: z.number().int(), paymentId: z.string(), createdAt: Timestamp });
+export const Refund = z.object({
+  id: z.string(),
+  object: z.literal('refund'),
+  status: MoneyStatus,
+  amount: z.number().int(),
+  paymentId: z.string(),
+  createdAt: Timestamp,
+});
 export const LimitUse = z.object({ limit: z.number().int(), used: z.number().int(), remaining: z.number().int() });
 export const Wallet = z.object({
   balance: z.number().int().describe('What can be spent now: posted money less outgoing holds'),
   pending: z.object({ incoming: z.number().int(), outgoing: z.number().int() }),
-  limits: z.object({ perCharge: z.number().int(), monthly: LimitUse, newLinkDaily: LimitUse.optional(), balanceCap: z.number().int() }),
+  limits: z.object({
+    perCharge: z.number().int(),
+    monthly: LimitUse,
+    newLinkDaily: LimitUse.optional(),
+    balanceCap: z.number().int(),
+  }),
 });
 export const TransactionItem = z.object({
   id: z.string(),

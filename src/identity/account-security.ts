@@ -16,7 +16,14 @@ export const SECURITY_HOLD_MS = 24 * 60 * 60 * 1000;
 /** Guesses at the current password when changing it, per user (the session is already stepped up). */
 const PASSWORD_CHANGE_BUDGET = { max: 5, windowMs: 15 * 60 * 1000, onSuccess: 'reset' as const };
 
-export type SecurityChange = 'totp_added' | 'totp_removed' | 'passkey_added' | 'passkey_removed' | 'password_changed' | 'email_changed' | 'phone_changed';
+export type SecurityChange =
+  | 'totp_added'
+  | 'totp_removed'
+  | 'passkey_added'
+  | 'passkey_removed'
+  | 'password_changed'
+  | 'email_changed'
+  | 'phone_changed';
 
 const TOLD: Record<SecurityChange, string> = {
   totp_added: 'an authenticator app was added to your Saifu account',
@@ -57,7 +64,11 @@ export function createAccountSecurity(deps: AccountSecurityDeps) {
   /** Throws 403 step_up_required unless the session may change security now; returns the factors the user had. */
   async function assertMayChange(holder: Holder): Promise<{ totp: boolean; passkeys: number }> {
     const factors = await factorsOf(holder.id);
-    const row = await db.selectFrom('factor_step_ups').select('until').where('session_id', '=', holder.session.id).executeTakeFirst();
+    const row = await db
+      .selectFrom('factor_step_ups')
+      .select('until')
+      .where('session_id', '=', holder.session.id)
+      .executeTakeFirst();
     assertMayChangeSecurity(holder, factors, row ? new Date(row.until) : null, clock.now());
     return factors;
   }
@@ -66,24 +77,46 @@ export function createAccountSecurity(deps: AccountSecurityDeps) {
   async function stepUp(holder: Holder, factor: SecondFactor): Promise<{ elevatedUntil: string }> {
     const r = await deps.mfa.stepUp(holder, holder.session.id, factor);
     if (!('smsCode' in factor)) {
-      const row = { factor: 'otp' in factor ? ('totp' as const) : ('passkey' as const), until: new Date(r.elevatedUntil) };
-      await db.insertInto('factor_step_ups').values({ session_id: holder.session.id, ...row }).onConflict((oc) => oc.column('session_id').doUpdateSet(row)).execute();
+      const row = {
+        factor: 'otp' in factor ? ('totp' as const) : ('passkey' as const),
+        until: new Date(r.elevatedUntil),
+      };
+      await db
+        .insertInto('factor_step_ups')
+        .values({ session_id: holder.session.id, ...row })
+        .onConflict((oc) => oc.column('session_id').doUpdateSet(row))
+        .execute();
     }
     return r;
   }
 
   /** Applies a change and (unless it is the first factor) the hold in one transaction, then tells the user everywhere. */
-  async function apply(userId: string, what: SecurityChange, o: { hold: boolean; change?: (trx: Transaction<DB>) => Promise<void>; alsoTell?: { email?: string; phone?: string } }): Promise<void> {
+  async function apply(
+    userId: string,
+    what: SecurityChange,
+    o: {
+      hold: boolean;
+      change?: (trx: Transaction<DB>) => Promise<void>;
+      alsoTell?: { email?: string; phone?: string };
+    },
+  ): Promise<void> {
     const holdUntil = new Date(clock.now().getTime() + SECURITY_HOLD_MS);
     await inTransaction(db, async (trx) => {
       await o.change?.(trx);
-      if (o.hold) await trx.updateTable('users').set({ security_hold_until: holdUntil }).where('id', '=', userId).execute();
+      if (o.hold)
+        await trx.updateTable('users').set({ security_hold_until: holdUntil }).where('id', '=', userId).execute();
     });
     deps.identity.forgetUser(userId);
-    const u = await db.selectFrom('users').select(['email', 'phone']).where('id', '=', userId).executeTakeFirstOrThrow();
+    const u = await db
+      .selectFrom('users')
+      .select(['email', 'phone'])
+      .where('id', '=', userId)
+      .executeTakeFirstOrThrow();
     const body = `Saifu: ${TOLD[what]}.${o.hold ? ' For your protection, transfers and withdrawals are paused for 24 hours.' : ''} If this was not you, contact Saifu support at once.`;
-    for (const to of new Set([u.email, o.alsoTell?.email].filter((e): e is string => Boolean(e)))) await deps.notifier.send({ to, channel: 'email', body });
-    for (const to of new Set([u.phone, o.alsoTell?.phone].filter((p): p is string => Boolean(p)))) await deps.notifier.send({ to, channel: 'sms', body });
+    for (const to of new Set([u.email, o.alsoTell?.email].filter((e): e is string => Boolean(e))))
+      await deps.notifier.send({ to, channel: 'email', body });
+    for (const to of new Set([u.phone, o.alsoTell?.phone].filter((p): p is string => Boolean(p))))
+      await deps.notifier.send({ to, channel: 'sms', body });
   }
 
   const hadFactor = (f: { totp: boolean; passkeys: number }) => f.totp || f.passkeys > 0;
@@ -105,13 +138,21 @@ export function createAccountSecurity(deps: AccountSecurityDeps) {
     await apply(holder.id, 'totp_removed', {
       hold: true,
       change: async (trx) => {
-        const done = await trx.updateTable('users').set({ totp_secret: null, totp_pending_secret: null, totp_last_step: null }).where('id', '=', holder.id).where('totp_secret', 'is not', null).returning('id').executeTakeFirst();
+        const done = await trx
+          .updateTable('users')
+          .set({ totp_secret: null, totp_pending_secret: null, totp_last_step: null })
+          .where('id', '=', holder.id)
+          .where('totp_secret', 'is not', null)
+          .returning('id')
+          .executeTakeFirst();
         if (!done) throw new AppError('mfa_not_enrolled', 'no authenticator app is enrolled');
       },
     });
   }
 
-  async function passkeyRegistrationOptions(holder: Holder & { email: string }): Promise<PublicKeyCredentialCreationOptionsJSON> {
+  async function passkeyRegistrationOptions(
+    holder: Holder & { email: string },
+  ): Promise<PublicKeyCredentialCreationOptionsJSON> {
     await assertMayChange(holder);
     return deps.passkeys.registrationOptions(holder);
   }
@@ -125,17 +166,26 @@ export function createAccountSecurity(deps: AccountSecurityDeps) {
 
   async function removePasskey(holder: Holder, id: string): Promise<void> {
     await assertMayChange(holder);
-    await apply(holder.id, 'passkey_removed', { hold: true, change: (trx) => deps.passkeys.remove(trx, holder.id, id) });
+    await apply(holder.id, 'passkey_removed', {
+      hold: true,
+      change: (trx) => deps.passkeys.remove(trx, holder.id, id),
+    });
   }
 
   /** Needs the current password too (counted: 5 wrong in 15 minutes lock it); the user's other sessions end. */
   async function changePassword(holder: Holder, currentPassword: string, newPassword: string): Promise<void> {
     await assertMayChange(holder);
     const ticket = await counter.consume({ key: counterKey('password-change', holder.id), ...PASSWORD_CHANGE_BUDGET });
-    const row = await db.selectFrom('users').select('password_hash').where('id', '=', holder.id).executeTakeFirstOrThrow();
+    const row = await db
+      .selectFrom('users')
+      .select('password_hash')
+      .where('id', '=', holder.id)
+      .executeTakeFirstOrThrow();
     if (!(await verify(row.password_hash, currentPassword))) {
       await ticket.failed();
-      throw new AppError('invalid_credentials', 'the current password is not correct', { attemptsLeft: ticket.remaining });
+      throw new AppError('invalid_credentials', 'the current password is not correct', {
+        attemptsLeft: ticket.remaining,
+      });
     }
     await ticket.succeeded();
     const passwordHash = await hash(newPassword);
@@ -143,7 +193,13 @@ export function createAccountSecurity(deps: AccountSecurityDeps) {
       hold: true,
       change: async (trx) => {
         await trx.updateTable('users').set({ password_hash: passwordHash }).where('id', '=', holder.id).execute();
-        await trx.updateTable('sessions').set({ revoked_at: clock.now() }).where('user_id', '=', holder.id).where('id', '<>', holder.session.id).where('revoked_at', 'is', null).execute();
+        await trx
+          .updateTable('sessions')
+          .set({ revoked_at: clock.now() })
+          .where('user_id', '=', holder.id)
+          .where('id', '<>', holder.session.id)
+          .where('revoked_at', 'is', null)
+          .execute();
       },
     });
   }
@@ -152,18 +208,27 @@ export function createAccountSecurity(deps: AccountSecurityDeps) {
     const email = rawEmail.trim().toLowerCase();
     await assertMayChange(holder);
     const old = await db.selectFrom('users').select('email').where('id', '=', holder.id).executeTakeFirstOrThrow();
-    if (old.email === email) throw new AppError('invalid_request', 'this is already your email address', { field: 'email' });
-    await applyContactChange(holder.id, 'email_changed', { email, alsoTell: { email: old.email } }, (trx) => trx.updateTable('users').set({ email }).where('id', '=', holder.id).execute());
+    if (old.email === email)
+      throw new AppError('invalid_request', 'this is already your email address', { field: 'email' });
+    await applyContactChange(holder.id, 'email_changed', { email, alsoTell: { email: old.email } }, (trx) =>
+      trx.updateTable('users').set({ email }).where('id', '=', holder.id).execute(),
+    );
   }
 
   /** The new phone starts unconfirmed (no money moves until its code is confirmed); a code is sent to it. */
   async function changePhone(holder: Holder, rawPhone: string): Promise<void> {
     const phone = normalizePhone(rawPhone);
-    if (!isJapanesePhone(phone)) throw new AppError('invalid_request', 'phone must be a Japanese number such as 09012345678 or +819012345678', { field: 'phone' });
+    if (!isJapanesePhone(phone))
+      throw new AppError('invalid_request', 'phone must be a Japanese number such as 09012345678 or +819012345678', {
+        field: 'phone',
+      });
     await assertMayChange(holder);
     const old = await db.selectFrom('users').select('phone').where('id', '=', holder.id).executeTakeFirstOrThrow();
-    if (old.phone === phone) throw new AppError('invalid_request', 'this is already your phone number', { field: 'phone' });
-    await applyContactChange(holder.id, 'phone_changed', { phone, alsoTell: { phone: old.phone } }, (trx) => trx.updateTable('users').set({ phone, phone_confirmed_at: null }).where('id', '=', holder.id).execute());
+    if (old.phone === phone)
+      throw new AppError('invalid_request', 'this is already your phone number', { field: 'phone' });
+    await applyContactChange(holder.id, 'phone_changed', { phone, alsoTell: { phone: old.phone } }, (trx) =>
+      trx.updateTable('users').set({ phone, phone_confirmed_at: null }).where('id', '=', holder.id).execute(),
+    );
     await deps.identity.sendPhoneCode(holder.id, phone);
   }
 
@@ -171,17 +236,48 @@ export function createAccountSecurity(deps: AccountSecurityDeps) {
    * A contact in use by another account answers as sign-up does (one code, and the other owner is told), so
    * changing contacts is no better a probe than signing up.
    */
-  async function applyContactChange(userId: string, what: 'email_changed' | 'phone_changed', o: { email?: string; phone?: string; alsoTell: { email?: string; phone?: string } }, change: (trx: Transaction<DB>) => Promise<unknown>): Promise<void> {
+  async function applyContactChange(
+    userId: string,
+    what: 'email_changed' | 'phone_changed',
+    o: { email?: string; phone?: string; alsoTell: { email?: string; phone?: string } },
+    change: (trx: Transaction<DB>) => Promise<unknown>,
+  ): Promise<void> {
     try {
       await apply(userId, what, { hold: true, alsoTell: o.alsoTell, change: async (trx) => void (await change(trx)) });
     } catch (e) {
       if (!isUniqueViolation(e, 'users_email_key') && !isUniqueViolation(e, 'users_phone_key')) throw e;
-      if (o.email) await deps.notifier.send({ to: o.email, channel: 'email', body: 'Saifu: someone tried to move this email address to another Saifu account. If it was not you, you need do nothing.' });
-      if (o.phone) await deps.notifier.send({ to: o.phone, channel: 'sms', body: 'Saifu: someone tried to move this phone number to another Saifu account. If it was not you, you need do nothing.' });
-      throw new AppError('contact_unavailable', `this ${o.email ? 'email address' : 'phone number'} cannot be used for your account`);
+      if (o.email)
+        await deps.notifier.send({
+          to: o.email,
+          channel: 'email',
+          body: 'Saifu: someone tried to move this email address to another Saifu account. If it was not you, you need do nothing.',
+        });
+      if (o.phone)
+        await deps.notifier.send({
+          to: o.phone,
+          channel: 'sms',
+          body: 'Saifu: someone tried to move this phone number to another Saifu account. If it was not you, you need do nothing.',
+        });
+      throw new AppError(
+        'contact_unavailable',
+        `this ${o.email ? 'email address' : 'phone number'} cannot be used for your account`,
+      );
     }
   }
 
-  return { stepUp, assertMayChange, beginTotp, confirmTotp, removeTotp, passkeyRegistrationOptions, registerPasskey, listPasskeys: deps.passkeys.list, removePasskey, changePassword, changeEmail, changePhone };
+  return {
+    stepUp,
+    assertMayChange,
+    beginTotp,
+    confirmTotp,
+    removeTotp,
+    passkeyRegistrationOptions,
+    registerPasskey,
+    listPasskeys: deps.passkeys.list,
+    removePasskey,
+    changePassword,
+    changeEmail,
+    changePhone,
+  };
 }
 export type AccountSecurity = ReturnType<typeof createAccountSecurity>;

@@ -20,7 +20,15 @@ export interface IdentitySubmission {
   selfie: string;
 }
 
-export type RejectionReason = 'document_not_found' | 'document_forged' | 'name_mismatch' | 'kana_mismatch' | 'birth_date_mismatch' | 'address_mismatch' | 'selfie_mismatch' | 'document_already_used';
+export type RejectionReason =
+  | 'document_not_found'
+  | 'document_forged'
+  | 'name_mismatch'
+  | 'kana_mismatch'
+  | 'birth_date_mismatch'
+  | 'address_mismatch'
+  | 'selfie_mismatch'
+  | 'document_already_used';
 
 /** Submissions per user in a rolling day: enough to fix typos, too few to probe the registry for a victim's data. */
 const MAX_SUBMISSIONS_PER_DAY = 5;
@@ -43,7 +51,10 @@ export interface VerifiedIdentity {
 }
 
 /** How an operator decision reaches the audit chain (ops owns it; wired by the composition root). */
-export type AuditPort = (trx: Transaction<DB>, e: { actor: string; action: string; target: string; details?: Record<string, unknown> }) => Promise<unknown>;
+export type AuditPort = (
+  trx: Transaction<DB>,
+  e: { actor: string; action: string; target: string; details?: Record<string, unknown> },
+) => Promise<unknown>;
 
 /**
  * Identity verification: one verified identity per user, and one wallet per identity document unless an operator
@@ -51,11 +62,21 @@ export type AuditPort = (trx: Transaction<DB>, e: { actor: string; action: strin
  * number; each verified row holds one of the document's slots (1..allowed) under a unique index, so two wallets
  * racing with one document cannot both pass. The verified kana name and birth date are what bank links must match.
  */
-export function createEkyc(deps: { db: Kysely<DB>; clock: Clock; newId: NewId; provider: IdentityProvider; documentKey: string; audit?: AuditPort; onUserChanged?: (userId: string) => void }) {
+export function createEkyc(deps: {
+  db: Kysely<DB>;
+  clock: Clock;
+  newId: NewId;
+  provider: IdentityProvider;
+  documentKey: string;
+  audit?: AuditPort;
+  onUserChanged?: (userId: string) => void;
+}) {
   const submissions = createAttemptCounter(deps);
   /** Same document, same hash: width, case, spaces and hyphens do not matter. */
   const documentHashOf = (d: { type: DocumentType; number: string }) =>
-    createHmac('sha256', deps.documentKey).update(`identity-document:v1:${d.type}:${d.number.normalize('NFKC').toUpperCase().replace(/[\s-]/g, '')}`).digest('hex');
+    createHmac('sha256', deps.documentKey)
+      .update(`identity-document:v1:${d.type}:${d.number.normalize('NFKC').toUpperCase().replace(/[\s-]/g, '')}`)
+      .digest('hex');
 
   async function submit(user: { id: string; phoneConfirmed: boolean; verification: string }, s: IdentitySubmission) {
     assertMay(user, { phoneConfirmed: true }, 'verify your identity');
@@ -79,10 +100,22 @@ export function createEkyc(deps: { db: Kysely<DB>; clock: Clock; newId: NewId; p
     }
   }
 
-  async function record(id: string, userId: string, s: IdentitySubmission, documentHash: string, result: Awaited<ReturnType<IdentityProvider['verify']>>) {
+  async function record(
+    id: string,
+    userId: string,
+    s: IdentitySubmission,
+    documentHash: string,
+    result: Awaited<ReturnType<IdentityProvider['verify']>>,
+  ) {
     return inTransaction(deps.db, async (trx) => {
-      const current = await trx.selectFrom('users').select('verification').where('id', '=', userId).forUpdate().executeTakeFirstOrThrow();
-      if (current.verification === 'verified') throw new AppError('already_verified', 'your identity is already verified');
+      const current = await trx
+        .selectFrom('users')
+        .select('verification')
+        .where('id', '=', userId)
+        .forUpdate()
+        .executeTakeFirstOrThrow();
+      if (current.verification === 'verified')
+        throw new AppError('already_verified', 'your identity is already verified');
       let { status, reasons } = result;
       let slot: number | null = null;
       if (status === 'verified') {
@@ -91,7 +124,22 @@ export function createEkyc(deps: { db: Kysely<DB>; clock: Clock; newId: NewId; p
       }
       await trx
         .insertInto('identity_verifications')
-        .values({ id, user_id: userId, status, reasons: JSON.stringify(reasons), family_name: s.familyName, given_name: s.givenName, family_name_kana: s.familyNameKana, given_name_kana: s.givenNameKana, birth_date: s.birthDate, address: s.address, document_type: s.document.type, document_hash: documentHash, document_slot: slot, created_at: deps.clock.now() })
+        .values({
+          id,
+          user_id: userId,
+          status,
+          reasons: JSON.stringify(reasons),
+          family_name: s.familyName,
+          given_name: s.givenName,
+          family_name_kana: s.familyNameKana,
+          given_name_kana: s.givenNameKana,
+          birth_date: s.birthDate,
+          address: s.address,
+          document_type: s.document.type,
+          document_hash: documentHash,
+          document_slot: slot,
+          created_at: deps.clock.now(),
+        })
         .execute();
       await trx.updateTable('users').set({ verification: status }).where('id', '=', userId).execute();
       return { status, reasons };
@@ -100,8 +148,21 @@ export function createEkyc(deps: { db: Kysely<DB>; clock: Clock; newId: NewId; p
 
   /** The lowest slot this document may still take (1..its allowance), or null when every allowed wallet is taken. */
   async function freeSlot(trx: Transaction<DB>, documentHash: string): Promise<number | null> {
-    const allowance = await trx.selectFrom('document_allowances').select('max_wallets').where('document_hash', '=', documentHash).executeTakeFirst();
-    const taken = new Set((await trx.selectFrom('identity_verifications').select('document_slot').where('document_hash', '=', documentHash).where('status', '=', 'verified').execute()).map((r) => r.document_slot));
+    const allowance = await trx
+      .selectFrom('document_allowances')
+      .select('max_wallets')
+      .where('document_hash', '=', documentHash)
+      .executeTakeFirst();
+    const taken = new Set(
+      (
+        await trx
+          .selectFrom('identity_verifications')
+          .select('document_slot')
+          .where('document_hash', '=', documentHash)
+          .where('status', '=', 'verified')
+          .execute()
+      ).map((r) => r.document_slot),
+    );
     for (let slot = 1; slot <= (allowance?.max_wallets ?? 1); slot++) if (!taken.has(slot)) return slot;
     return null;
   }
@@ -111,21 +172,44 @@ export function createEkyc(deps: { db: Kysely<DB>; clock: Clock; newId: NewId; p
    * a person who lost access to their first wallet is). Named by a user who submitted the document, or by its
    * hash; recorded in the audit chain in the same transaction. Lowering the number does not unverify anyone.
    */
-  async function allowDocumentReuse(operatorId: string, of: { userId: string } | { documentHash: string }, maxWallets: number, reason: string): Promise<{ documentHash: string; maxWallets: number }> {
-    if (!Number.isInteger(maxWallets) || maxWallets < 1 || maxWallets > MAX_WALLETS_PER_DOCUMENT) throw new AppError('invalid_request', `maxWallets must be 1 to ${MAX_WALLETS_PER_DOCUMENT}`, { field: 'maxWallets' });
+  async function allowDocumentReuse(
+    operatorId: string,
+    of: { userId: string } | { documentHash: string },
+    maxWallets: number,
+    reason: string,
+  ): Promise<{ documentHash: string; maxWallets: number }> {
+    if (!Number.isInteger(maxWallets) || maxWallets < 1 || maxWallets > MAX_WALLETS_PER_DOCUMENT)
+      throw new AppError('invalid_request', `maxWallets must be 1 to ${MAX_WALLETS_PER_DOCUMENT}`, {
+        field: 'maxWallets',
+      });
     const why = reason.trim();
     if (why.length === 0 || why.length > 500) throw new AppError('reason_required', 'say why (1 to 500 characters)');
     const documentHash = 'documentHash' in of ? of.documentHash : await documentHashOfUser(of.userId);
     const row = { max_wallets: maxWallets, reason: why, operator_id: operatorId, updated_at: deps.clock.now() };
     await inTransaction(deps.db, async (trx) => {
-      await trx.insertInto('document_allowances').values({ document_hash: documentHash, ...row }).onConflict((oc) => oc.column('document_hash').doUpdateSet(row)).execute();
-      await deps.audit?.(trx, { actor: operatorId, action: 'identity.document_reuse_allowed', target: documentHash, details: { maxWallets, reason: why, ...('userId' in of ? { userId: of.userId } : {}) } });
+      await trx
+        .insertInto('document_allowances')
+        .values({ document_hash: documentHash, ...row })
+        .onConflict((oc) => oc.column('document_hash').doUpdateSet(row))
+        .execute();
+      await deps.audit?.(trx, {
+        actor: operatorId,
+        action: 'identity.document_reuse_allowed',
+        target: documentHash,
+        details: { maxWallets, reason: why, ...('userId' in of ? { userId: of.userId } : {}) },
+      });
     });
     return { documentHash, maxWallets };
   }
 
   async function documentHashOfUser(userId: string): Promise<string> {
-    const r = await deps.db.selectFrom('identity_verifications').select('document_hash').where('user_id', '=', userId).where('document_hash', 'is not', null).orderBy('created_at', 'desc').executeTakeFirst();
+    const r = await deps.db
+      .selectFrom('identity_verifications')
+      .select('document_hash')
+      .where('user_id', '=', userId)
+      .where('document_hash', 'is not', null)
+      .orderBy('created_at', 'desc')
+      .executeTakeFirst();
     if (!r?.document_hash) throw new AppError('not_found', 'this user has submitted no identity document');
     return r.document_hash;
   }
@@ -136,7 +220,12 @@ export function createEkyc(deps: { db: Kysely<DB>; clock: Clock; newId: NewId; p
    * counts, verified or not: this probes the registry, so it is not given back.
    */
   async function assertUnderDailyLimit(userId: string): Promise<void> {
-    await submissions.consume({ key: counterKey('ekyc-submit', userId), max: MAX_SUBMISSIONS_PER_DAY, windowMs: DAY_MS, onSuccess: 'keep' });
+    await submissions.consume({
+      key: counterKey('ekyc-submit', userId),
+      max: MAX_SUBMISSIONS_PER_DAY,
+      windowMs: DAY_MS,
+      onSuccess: 'keep',
+    });
   }
 
   async function verifiedIdentityOf(userId: string): Promise<VerifiedIdentity | undefined> {
@@ -147,7 +236,15 @@ export function createEkyc(deps: { db: Kysely<DB>; clock: Clock; newId: NewId; p
       .where('status', '=', 'verified')
       .orderBy('created_at', 'desc')
       .executeTakeFirst();
-    return r && { familyName: r.family_name, givenName: r.given_name, familyNameKana: r.family_name_kana, givenNameKana: r.given_name_kana, birthDate: r.birth_date };
+    return (
+      r && {
+        familyName: r.family_name,
+        givenName: r.given_name,
+        familyNameKana: r.family_name_kana,
+        givenNameKana: r.given_name_kana,
+        birthDate: r.birth_date,
+      }
+    );
   }
 
   return { submit, verifiedIdentityOf, allowDocumentReuse };

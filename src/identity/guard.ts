@@ -32,8 +32,11 @@ export function hasFreshFactor(user: Pick<GuardedUser, 'session'>, now: Date): b
  * what was refused, in words for the message; the codes carry no URLs (the HTTP layer adds where to go).
  */
 export function assertMay(user: GuardedUser, needs: Requirements, action: string, now?: Date): void {
-  if (needs.phoneConfirmed && !user.phoneConfirmed) throw new AppError('phone_not_confirmed', `confirm your phone number before you ${action}`);
-  if (needs.verified && user.verification !== 'verified') throw new AppError('verification_required', `verify your identity (eKYC) before you ${action}`);
+  if (needs.phoneConfirmed && !user.phoneConfirmed)
+    throw new AppError('phone_not_confirmed', `confirm your phone number before you ${action}`);
+  if (needs.verified && user.verification !== 'verified')
+    throw new AppError('verification_required', `verify your identity (eKYC) before you ${action}`);
   if (needs.notFrozen && user.frozen) throw new AppError('wallet_frozen', 'this wallet is frozen: contact support');
-  if (needs.freshFactor && (now === undefined || !hasFreshFactor(user, now))) throw new AppError('step_up_required', `confirm with a second factor before you ${action}`);
+  if (needs.freshFactor && (now === undefined || !hasFreshFactor(user, now)))
+    throw new AppError('step_up_required', `confirm with a second factor before you ${action}`);
 }

@@ -6,10 +6,31 @@
 export { createIdentity, sha256, type Identity, type IdentityDeps, type User, type SessionUser } from './service.ts';
 export { createMfa, ELEVATION_MS, type Mfa, type SecondFactor } from './mfa.ts';
 export { createSecretBox, type SecretBox } from './secret-box.ts';
-export { createEkyc, MAX_WALLETS_PER_DOCUMENT, type Ekyc, type AuditPort, type IdentityProvider, type IdentitySubmission, type DocumentType, type RejectionReason, type VerifiedIdentity } from './ekyc.ts';
+export {
+  createEkyc,
+  MAX_WALLETS_PER_DOCUMENT,
+  type Ekyc,
+  type AuditPort,
+  type IdentityProvider,
+  type IdentitySubmission,
+  type DocumentType,
+  type RejectionReason,
+  type VerifiedIdentity,
+} from './ekyc.ts';
 export { createLoginThrottle, type Attempt, type LoginThrottle } from './login-throttle.ts';
-export { assertSteppedUp, isSteppedUp, assertMayAddFactor, assertMayChangeSecurity, type SessionHolder } from './step-up.ts';
+export {
+  assertSteppedUp,
+  isSteppedUp,
+  assertMayAddFactor,
+  assertMayChangeSecurity,
+  type SessionHolder,
+} from './step-up.ts';
 export { createPasskeys, type Passkeys, type RelyingParty } from './passkeys.ts';
-export { createAccountSecurity, SECURITY_HOLD_MS, type AccountSecurity, type SecurityChange } from './account-security.ts';
+export {
+  createAccountSecurity,
+  SECURITY_HOLD_MS,
+  type AccountSecurity,
+  type SecurityChange,
+} from './account-security.ts';
 export { assertMay, hasFreshFactor, type GuardedUser, type Requirements } from './guard.ts';
 export { IDENTITY_ERROR_CODES, type IdentityErrorCode } from './errors.ts';

@@ -26,7 +26,13 @@ export interface Attempt {
  */
 export function createLoginThrottle(deps: { db: Kysely<DB>; clock: Clock; scope?: string }) {
   const counter = createAttemptCounter(deps);
-  const budgetOf = (email: string): Budget => ({ key: counterKey(deps.scope ?? 'login', email.trim().toLowerCase()), max: MAX_FAILURES, windowMs: WINDOW_MS, lockMs: LOCK_MS, onSuccess: 'reset' });
+  const budgetOf = (email: string): Budget => ({
+    key: counterKey(deps.scope ?? 'login', email.trim().toLowerCase()),
+    max: MAX_FAILURES,
+    windowMs: WINDOW_MS,
+    lockMs: LOCK_MS,
+    onSuccess: 'reset',
+  });
 
   /** Throws too_many_attempts (429) while the key is locked or its attempts are all in flight. */
   async function beginAttempt(email: string, onLock: () => Promise<void> = async () => {}): Promise<Attempt> {

@@ -20,7 +20,14 @@ const SMS_CODE_ATTEMPTS = 5;
 export type SecondFactor = { otp: string } | { smsCode: string } | { passkey: AuthenticationResponseJSON };
 
 /** TOTP enrolment, second-factor checks and step-up (a session elevated for 5 minutes). */
-export function createMfa(deps: { db: Kysely<DB>; clock: Clock; box: SecretBox; notifier: Notifier; passkeys?: Passkeys; onUserChanged?: (userId: string) => void }) {
+export function createMfa(deps: {
+  db: Kysely<DB>;
+  clock: Clock;
+  box: SecretBox;
+  notifier: Notifier;
+  passkeys?: Passkeys;
+  onUserChanged?: (userId: string) => void;
+}) {
   const { db, clock } = deps;
   // Per user, across addresses and devices: five wrong second factors in a row lock step-up for a while. This
   // also stops asking for a new SMS code after each wrong guess from giving five more tries each time.
@@ -30,19 +37,36 @@ export function createMfa(deps: { db: Kysely<DB>; clock: Clock; box: SecretBox; 
   async function beginTotp(holder: SessionHolder): Promise<{ secret: string; otpauthUrl: string }> {
     assertMayAddFactor(holder, clock.now());
     const userId = holder.id;
-    const user = await db.selectFrom('users').select(['email', 'totp_secret']).where('id', '=', userId).executeTakeFirstOrThrow();
+    const user = await db
+      .selectFrom('users')
+      .select(['email', 'totp_secret'])
+      .where('id', '=', userId)
+      .executeTakeFirstOrThrow();
     if (user.totp_secret) throw new AppError('invalid_state', 'TOTP is already enrolled');
     const secret = newTotpSecret();
-    await db.updateTable('users').set({ totp_pending_secret: deps.box.seal(secret) }).where('id', '=', userId).execute();
+    await db
+      .updateTable('users')
+      .set({ totp_pending_secret: deps.box.seal(secret) })
+      .where('id', '=', userId)
+      .execute();
     return { secret, otpauthUrl: totpUri(secret, user.email) };
   }
 
   async function confirmTotp(userId: string, otp: string): Promise<void> {
-    const user = await db.selectFrom('users').select(['totp_pending_secret']).where('id', '=', userId).executeTakeFirstOrThrow();
-    if (!user.totp_pending_secret) throw new AppError('mfa_not_enrolled', 'start TOTP enrolment first (POST /v1/me/mfa/totp)');
+    const user = await db
+      .selectFrom('users')
+      .select(['totp_pending_secret'])
+      .where('id', '=', userId)
+      .executeTakeFirstOrThrow();
+    if (!user.totp_pending_secret)
+      throw new AppError('mfa_not_enrolled', 'start TOTP enrolment first (POST /v1/me/mfa/totp)');
     const step = await checkTotp(deps.box.open(user.totp_pending_secret), otp, clock.now(), null);
     if (step === null) throw new AppError('invalid_otp', 'the code is not correct');
-    await db.updateTable('users').set({ totp_secret: user.totp_pending_secret, totp_pending_secret: null, totp_last_step: step }).where('id', '=', userId).execute();
+    await db
+      .updateTable('users')
+      .set({ totp_secret: user.totp_pending_secret, totp_pending_secret: null, totp_last_step: step })
+      .where('id', '=', userId)
+      .execute();
   }
 
   async function hasTotp(userId: string): Promise<boolean> {
@@ -52,12 +76,21 @@ export function createMfa(deps: { db: Kysely<DB>; clock: Clock; box: SecretBox; 
 
   /** A TOTP code, good once: the accepted time step is stored with a guard so two racing uses cannot both pass. */
   async function useTotp(userId: string, otp: string): Promise<boolean> {
-    const u = await db.selectFrom('users').select(['totp_secret', 'totp_last_step']).where('id', '=', userId).executeTakeFirst();
+    const u = await db
+      .selectFrom('users')
+      .select(['totp_secret', 'totp_last_step'])
+      .where('id', '=', userId)
+      .executeTakeFirst();
     if (!u?.totp_secret) return false;
     const step = await checkTotp(deps.box.open(u.totp_secret), otp, clock.now(), u.totp_last_step);
     if (step === null) return false;
     const q = db.updateTable('users').set({ totp_last_step: step }).where('id', '=', userId);
-    const done = await (u.totp_last_step === null ? q.where('totp_last_step', 'is', null) : q.where('totp_last_step', '=', u.totp_last_step)).returning('id').executeTakeFirst();
+    const done = await (u.totp_last_step === null
+      ? q.where('totp_last_step', 'is', null)
+      : q.where('totp_last_step', '=', u.totp_last_step)
+    )
+      .returning('id')
+      .executeTakeFirst();
     return done !== undefined;
   }
 
@@ -67,9 +100,22 @@ export function createMfa(deps: { db: Kysely<DB>; clock: Clock; box: SecretBox; 
     const phone = user.phone;
     await sends.consume(smsSendBudget(phone));
     const code = String(randomInt(1_000_000)).padStart(6, '0');
-    const row = { code_hash: sha256(`${sessionId}:${code}`), attempts: 0, expires_at: new Date(clock.now().getTime() + SMS_CODE_TTL_MS) };
-    await db.insertInto('step_up_codes').values({ session_id: sessionId, ...row }).onConflict((oc) => oc.column('session_id').doUpdateSet(row)).execute();
-    await deps.notifier.send({ to: phone, channel: 'sms', code, body: `Saifu: your confirmation code is ${code} (5 minutes). Never share it; Saifu will not ask for it by phone.` });
+    const row = {
+      code_hash: sha256(`${sessionId}:${code}`),
+      attempts: 0,
+      expires_at: new Date(clock.now().getTime() + SMS_CODE_TTL_MS),
+    };
+    await db
+      .insertInto('step_up_codes')
+      .values({ session_id: sessionId, ...row })
+      .onConflict((oc) => oc.column('session_id').doUpdateSet(row))
+      .execute();
+    await deps.notifier.send({
+      to: phone,
+      channel: 'sms',
+      code,
+      body: `Saifu: your confirmation code is ${code} (5 minutes). Never share it; Saifu will not ask for it by phone.`,
+    });
   }
 
   /**
@@ -88,20 +134,36 @@ export function createMfa(deps: { db: Kysely<DB>; clock: Clock; box: SecretBox; 
     if (!row) return false;
     const ok = timingSafeEqual(Buffer.from(row.code_hash), Buffer.from(sha256(`${sessionId}:${code}`)));
     if (!ok) return false;
-    const used = await db.deleteFrom('step_up_codes').where('session_id', '=', sessionId).where('code_hash', '=', row.code_hash).returning('session_id').executeTakeFirst();
+    const used = await db
+      .deleteFrom('step_up_codes')
+      .where('session_id', '=', sessionId)
+      .where('code_hash', '=', row.code_hash)
+      .returning('session_id')
+      .executeTakeFirst();
     return used !== undefined;
   }
 
   /** Checks a second factor and elevates the session for 5 minutes. */
-  async function stepUp(user: { id: string }, sessionId: string, factor: SecondFactor): Promise<{ elevatedUntil: string }> {
+  async function stepUp(
+    user: { id: string },
+    sessionId: string,
+    factor: SecondFactor,
+  ): Promise<{ elevatedUntil: string }> {
     const attempt = await throttle.beginAttempt(user.id);
     const ok =
-      'otp' in factor ? await useTotp(user.id, factor.otp)
-      : 'smsCode' in factor ? await useSmsCode(sessionId, factor.smsCode)
-      : deps.passkeys !== undefined && (await deps.passkeys.verifyAssertion(user.id, factor.passkey));
+      'otp' in factor
+        ? await useTotp(user.id, factor.otp)
+        : 'smsCode' in factor
+          ? await useSmsCode(sessionId, factor.smsCode)
+          : deps.passkeys !== undefined && (await deps.passkeys.verifyAssertion(user.id, factor.passkey));
     if (!ok) {
       await attempt.failed();
-      throw new AppError('passkey' in factor ? 'passkey_failed' : 'invalid_otp', 'passkey' in factor ? 'the passkey assertion could not be verified' : 'the code is not correct, expired or already used');
+      throw new AppError(
+        'passkey' in factor ? 'passkey_failed' : 'invalid_otp',
+        'passkey' in factor
+          ? 'the passkey assertion could not be verified'
+          : 'the code is not correct, expired or already used',
+      );
     }
     await attempt.succeeded();
     const until = new Date(clock.now().getTime() + ELEVATION_MS);

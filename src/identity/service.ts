@@ -57,21 +57,34 @@ export function createIdentity(deps: IdentityDeps) {
   const sends = createAttemptCounter({ db, clock });
   const cache = createSessionCache(SESSION_CACHE_MS);
 
-  async function signup(input: { email: string; phone: string; password: string }): Promise<{ user: User; token: string }> {
+  async function signup(input: {
+    email: string;
+    phone: string;
+    password: string;
+  }): Promise<{ user: User; token: string }> {
     const email = input.email.trim().toLowerCase();
     const phone = normalizePhone(input.phone);
-    if (!isJapanesePhone(phone)) throw new AppError('invalid_request', 'phone must be a Japanese number such as 09012345678 or +819012345678', { field: 'phone' });
+    if (!isJapanesePhone(phone))
+      throw new AppError('invalid_request', 'phone must be a Japanese number such as 09012345678 or +819012345678', {
+        field: 'phone',
+      });
     const passwordHash = await hash(input.password);
     const id = deps.newId('usr');
     try {
       await inTransaction(db, async (trx) => {
-        await trx.insertInto('users').values({ id, email, phone, password_hash: passwordHash, created_at: clock.now() }).execute();
+        await trx
+          .insertInto('users')
+          .values({ id, email, phone, password_hash: passwordHash, created_at: clock.now() })
+          .execute();
         await deps.openWallet(trx, id);
       });
     } catch (e) {
       if (isUniqueViolation(e, 'users_email_key') || isUniqueViolation(e, 'users_phone_key')) {
         await warnOwnersOfSignupAttempt(email, phone);
-        throw new AppError('signup_conflict', 'this email or phone number cannot be used for a new account; if you already have an account, sign in');
+        throw new AppError(
+          'signup_conflict',
+          'this email or phone number cannot be used for a new account; if you already have an account, sign in',
+        );
       }
       throw e;
     }
@@ -87,10 +100,24 @@ export function createIdentity(deps: IdentityDeps) {
    * owns the email or the phone hears that someone tried, so probing does not go unseen.
    */
   async function warnOwnersOfSignupAttempt(email: string, phone: string): Promise<void> {
-    const owners = await db.selectFrom('users').select(['email', 'phone']).where((eb) => eb.or([eb('email', '=', email), eb('phone', '=', phone)])).execute();
+    const owners = await db
+      .selectFrom('users')
+      .select(['email', 'phone'])
+      .where((eb) => eb.or([eb('email', '=', email), eb('phone', '=', phone)]))
+      .execute();
     for (const o of owners) {
-      if (o.email === email) await deps.notifier.send({ to: o.email, channel: 'email', body: 'Saifu: someone tried to open a new Saifu account with this email address. If it was you, sign in instead; if not, you need do nothing.' });
-      if (o.phone === phone) await deps.notifier.send({ to: o.phone, channel: 'sms', body: 'Saifu: someone tried to open a new Saifu account with this phone number. If it was you, sign in instead; if not, you need do nothing.' });
+      if (o.email === email)
+        await deps.notifier.send({
+          to: o.email,
+          channel: 'email',
+          body: 'Saifu: someone tried to open a new Saifu account with this email address. If it was you, sign in instead; if not, you need do nothing.',
+        });
+      if (o.phone === phone)
+        await deps.notifier.send({
+          to: o.phone,
+          channel: 'sms',
+          body: 'Saifu: someone tried to open a new Saifu account with this phone number. If it was you, sign in instead; if not, you need do nothing.',
+        });
     }
   }
 
@@ -101,9 +128,16 @@ export function createIdentity(deps: IdentityDeps) {
     await db
       .insertInto('phone_codes')
       .values({ user_id: userId, code_hash: sha256(`${userId}:${code}`), attempts: 0, expires_at: expires })
-      .onConflict((oc) => oc.column('user_id').doUpdateSet({ code_hash: sha256(`${userId}:${code}`), attempts: 0, expires_at: expires }))
+      .onConflict((oc) =>
+        oc.column('user_id').doUpdateSet({ code_hash: sha256(`${userId}:${code}`), attempts: 0, expires_at: expires }),
+      )
       .execute();
-    await deps.notifier.send({ to: phone, channel: 'sms', body: `Saifu: your confirmation code is ${code}. It expires in 10 minutes.`, code });
+    await deps.notifier.send({
+      to: phone,
+      channel: 'sms',
+      body: `Saifu: your confirmation code is ${code}. It expires in 10 minutes.`,
+      code,
+    });
   }
 
   /**
@@ -128,7 +162,9 @@ export function createIdentity(deps: IdentityDeps) {
     const ok = timingSafeEqual(Buffer.from(row.code_hash), Buffer.from(sha256(`${userId}:${code}`)));
     if (!ok) {
       await attempt.failed();
-      throw new AppError('invalid_otp', 'the code is not correct', { attemptsLeft: Math.max(0, MAX_CODE_ATTEMPTS - row.attempts) });
+      throw new AppError('invalid_otp', 'the code is not correct', {
+        attemptsLeft: Math.max(0, MAX_CODE_ATTEMPTS - row.attempts),
+      });
     }
     await attempt.succeeded();
     await inTransaction(db, async (trx) => {
@@ -145,10 +181,19 @@ export function createIdentity(deps: IdentityDeps) {
    */
   async function login(email: string, password: string, otp?: string): Promise<{ user: User; token: string }> {
     const normalized = email.trim().toLowerCase();
-    const row = await db.selectFrom('users').select(['id', 'email', 'password_hash']).where('email', '=', normalized).executeTakeFirst();
+    const row = await db
+      .selectFrom('users')
+      .select(['id', 'email', 'password_hash'])
+      .where('email', '=', normalized)
+      .executeTakeFirst();
     // The owner (if any) hears of a lock; the caller sees the same 429 for every email.
     const notifyLocked = async () => {
-      if (row) await deps.notifier.send({ to: row.email, channel: 'email', body: 'Saifu: after 5 failed sign-ins your account is locked for a while. If this was not you, change your password.' });
+      if (row)
+        await deps.notifier.send({
+          to: row.email,
+          channel: 'email',
+          body: 'Saifu: after 5 failed sign-ins your account is locked for a while. If this was not you, change your password.',
+        });
     };
     const attempt = await throttle.beginAttempt(normalized, notifyLocked);
     // Verify against a fixed hash when the email is unknown so timing does not tell which emails exist.
@@ -172,13 +217,27 @@ export function createIdentity(deps: IdentityDeps) {
   async function openSession(userId: string): Promise<string> {
     const token = `ses_${randomBytes(32).toString('base64url')}`;
     const now = clock.now();
-    await db.insertInto('sessions').values({ id: deps.newId('ses'), user_id: userId, token_hash: sha256(token), created_at: now, expires_at: new Date(now.getTime() + ttl) }).execute();
+    await db
+      .insertInto('sessions')
+      .values({
+        id: deps.newId('ses'),
+        user_id: userId,
+        token_hash: sha256(token),
+        created_at: now,
+        expires_at: new Date(now.getTime() + ttl),
+      })
+      .execute();
     return token;
   }
 
   async function revokeSession(token: string): Promise<void> {
     cache.forgetToken(sha256(token));
-    await db.updateTable('sessions').set({ revoked_at: clock.now() }).where('token_hash', '=', sha256(token)).where('revoked_at', 'is', null).execute();
+    await db
+      .updateTable('sessions')
+      .set({ revoked_at: clock.now() })
+      .where('token_hash', '=', sha256(token))
+      .where('revoked_at', 'is', null)
+      .execute();
   }
 
   /** The user behind a live session token, or undefined. One indexed query: this runs on every request. */
@@ -189,11 +248,33 @@ export function createIdentity(deps: IdentityDeps) {
     const row = await db
       .selectFrom('sessions as s')
       .innerJoin('users as u', 'u.id', 's.user_id')
-      .select(['u.id', 'u.email', 'u.phone', 'u.phone_confirmed_at', 'u.verification', 'u.frozen_at', 'u.security_hold_until', 'u.created_at', 's.id as session_id', 's.created_at as session_created_at', 's.expires_at', 's.revoked_at', 's.elevated_until'])
+      .select([
+        'u.id',
+        'u.email',
+        'u.phone',
+        'u.phone_confirmed_at',
+        'u.verification',
+        'u.frozen_at',
+        'u.security_hold_until',
+        'u.created_at',
+        's.id as session_id',
+        's.created_at as session_created_at',
+        's.expires_at',
+        's.revoked_at',
+        's.elevated_until',
+      ])
       .where('s.token_hash', '=', sha256(token))
       .executeTakeFirst();
     if (!row || row.revoked_at || new Date(row.expires_at) <= clock.now()) return undefined;
-    const user: SessionUser = { ...toUser(row), session: { id: row.session_id, elevatedUntil: row.elevated_until ? new Date(row.elevated_until).toISOString() : null, expiresAt: new Date(row.expires_at).toISOString(), createdAt: new Date(row.session_created_at).toISOString() } };
+    const user: SessionUser = {
+      ...toUser(row),
+      session: {
+        id: row.session_id,
+        elevatedUntil: row.elevated_until ? new Date(row.elevated_until).toISOString() : null,
+        expiresAt: new Date(row.expires_at).toISOString(),
+        createdAt: new Date(row.session_created_at).toISOString(),
+      },
+    };
     // The cache lives in wall-clock time (it bounds staleness); session expiry stays on the injected clock.
     cache.set(key, user, Date.now());
     return user;
@@ -205,18 +286,38 @@ export function createIdentity(deps: IdentityDeps) {
   }
 
   async function getUser(id: string): Promise<User> {
-    const row = await db.selectFrom('users').select(['id', 'email', 'phone', 'phone_confirmed_at', 'verification', 'frozen_at', 'security_hold_until', 'created_at']).where('id', '=', id).executeTakeFirst();
+    const row = await db
+      .selectFrom('users')
+      .select([
+        'id',
+        'email',
+        'phone',
+        'phone_confirmed_at',
+        'verification',
+        'frozen_at',
+        'security_hold_until',
+        'created_at',
+      ])
+      .where('id', '=', id)
+      .executeTakeFirst();
     if (!row) throw new AppError('not_found', 'no such user');
     return toUser(row);
   }
 
   async function findUserIdByPhone(phone: string): Promise<string | undefined> {
-    return (await db.selectFrom('users').select('id').where('phone', '=', normalizePhone(phone)).executeTakeFirst())?.id;
+    return (await db.selectFrom('users').select('id').where('phone', '=', normalizePhone(phone)).executeTakeFirst())
+      ?.id;
   }
 
   /** Freezes the wallets of these users (their outgoing money), in the caller's transaction: "this wasn't me". */
   async function freezeUsers(trx: Transaction<DB>, userIds: string[], at: Date): Promise<void> {
-    if (userIds.length > 0) await trx.updateTable('users').set({ frozen_at: at }).where('id', 'in', userIds).where('frozen_at', 'is', null).execute();
+    if (userIds.length > 0)
+      await trx
+        .updateTable('users')
+        .set({ frozen_at: at })
+        .where('id', 'in', userIds)
+        .where('frozen_at', 'is', null)
+        .execute();
   }
 
   /** For tests, seeds and operators: marks a phone confirmed without a code. */
@@ -225,10 +326,32 @@ export function createIdentity(deps: IdentityDeps) {
     forgetUser(userId);
   }
 
-  return { freezeUsers, signup, confirmPhone, sendPhoneCode, login, openSession, revokeSession, authenticate, forgetUser, getUser, findUserIdByPhone, markPhoneConfirmed };
+  return {
+    freezeUsers,
+    signup,
+    confirmPhone,
+    sendPhoneCode,
+    login,
+    openSession,
+    revokeSession,
+    authenticate,
+    forgetUser,
+    getUser,
+    findUserIdByPhone,
+    markPhoneConfirmed,
+  };
 }
 
-function toUser(r: { id: string; email: string; phone: string; phone_confirmed_at: Date | string | null; verification: User['verification']; frozen_at: Date | string | null; security_hold_until: Date | string | null; created_at: Date | string }): User {
+function toUser(r: {
+  id: string;
+  email: string;
+  phone: string;
+  phone_confirmed_at: Date | string | null;
+  verification: User['verification'];
+  frozen_at: Date | string | null;
+  security_hold_until: Date | string | null;
+  created_at: Date | string;
+}): User {
   return {
     id: r.id,
     email: r.email,

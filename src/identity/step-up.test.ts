@@ -9,13 +9,17 @@ describe('step-up rules for security changes', () => {
   it('a fresh sign-in without a step-up may add nothing', () => {
     const justSignedIn = { id: 'usr_1', session: { elevatedUntil: null, createdAt: now.toISOString() } };
     expect(() => assertMayAddFactor(justSignedIn, now)).toThrow(expect.objectContaining({ code: 'step_up_required' }));
-    expect(() => assertMayChangeSecurity(justSignedIn, none, null, now)).toThrow(expect.objectContaining({ code: 'step_up_required', details: expect.objectContaining({ with: ['smsCode'] }) }));
+    expect(() => assertMayChangeSecurity(justSignedIn, none, null, now)).toThrow(
+      expect.objectContaining({ code: 'step_up_required', details: expect.objectContaining({ with: ['smsCode'] }) }),
+    );
   });
 
   it('without a factor any step-up (the SMS one) will do; with one, only a TOTP or passkey step-up', () => {
     const up = { id: 'usr_1', session: { elevatedUntil: at(60_000) } };
     expect(() => assertMayChangeSecurity(up, none, null, now)).not.toThrow();
-    expect(() => assertMayChangeSecurity(up, { totp: true, passkeys: 0 }, null, now)).toThrow(expect.objectContaining({ details: expect.objectContaining({ with: ['otp'] }) }));
+    expect(() => assertMayChangeSecurity(up, { totp: true, passkeys: 0 }, null, now)).toThrow(
+      expect.objectContaining({ details: expect.objectContaining({ with: ['otp'] }) }),
+    );
     expect(() => assertMayChangeSecurity(up, { totp: true, passkeys: 2 }, new Date(at(60_000)), now)).not.toThrow();
     expect(() => assertMayChangeSecurity(up, { totp: true, passkeys: 0 }, new Date(at(-1)), now)).toThrow();
   });

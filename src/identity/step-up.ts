@@ -39,10 +39,23 @@ export function assertMayAddFactor(user: SessionHolder, now: Date): void {
  * the SMS code sent to the confirmed phone (the only factor there is). Anything else is 403 step_up_required,
  * with `details.with` naming what is accepted.
  */
-export function assertMayChangeSecurity(user: SessionHolder, factors: { totp: boolean; passkeys: number }, factorStepUpUntil: Date | null, now: Date): void {
+export function assertMayChangeSecurity(
+  user: SessionHolder,
+  factors: { totp: boolean; passkeys: number },
+  factorStepUpUntil: Date | null,
+  now: Date,
+): void {
   const hasFactor = factors.totp || factors.passkeys > 0;
-  const ok = hasFactor ? factorStepUpUntil !== null && factorStepUpUntil.getTime() > now.getTime() && isSteppedUp(user, now) : isSteppedUp(user, now);
+  const ok = hasFactor
+    ? factorStepUpUntil !== null && factorStepUpUntil.getTime() > now.getTime() && isSteppedUp(user, now)
+    : isSteppedUp(user, now);
   if (ok) return;
-  const accepted = hasFactor ? [...(factors.totp ? ['otp'] : []), ...(factors.passkeys > 0 ? ['passkey'] : [])] : ['smsCode'];
-  throw new AppError('step_up_required', `this change needs a step-up in the last 5 minutes with ${hasFactor ? 'your authenticator app or passkey' : 'the SMS code sent to your confirmed phone'}`, { with: accepted });
+  const accepted = hasFactor
+    ? [...(factors.totp ? ['otp'] : []), ...(factors.passkeys > 0 ? ['passkey'] : [])]
+    : ['smsCode'];
+  throw new AppError(
+    'step_up_required',
+    `this change needs a step-up in the last 5 minutes with ${hasFactor ? 'your authenticator app or passkey' : 'the SMS code sent to your confirmed phone'}`,
+    { with: accepted },
+  );
 }

@@ -12,21 +12,44 @@ export interface AccountShape {
   mustNotOverdraw: boolean;
 }
 
-export async function insertAccount(trx: Q, a: AccountShape & { ownerId: string | null; bankCode: string | null; createdAt: Date }): Promise<void> {
+export async function insertAccount(
+  trx: Q,
+  a: AccountShape & { ownerId: string | null; bankCode: string | null; createdAt: Date },
+): Promise<void> {
   await trx
     .insertInto('ledger_accounts')
-    .values({ id: a.id, kind: a.kind, owner_id: a.ownerId, bank_code: a.bankCode, slots: a.slots, must_not_overdraw: a.mustNotOverdraw, created_at: a.createdAt })
+    .values({
+      id: a.id,
+      kind: a.kind,
+      owner_id: a.ownerId,
+      bank_code: a.bankCode,
+      slots: a.slots,
+      must_not_overdraw: a.mustNotOverdraw,
+      created_at: a.createdAt,
+    })
     .execute();
-  const rows = Array.from({ length: a.slots }, (_, slot) => ({ account_id: a.id, slot, must_not_overdraw: a.mustNotOverdraw }));
+  const rows = Array.from({ length: a.slots }, (_, slot) => ({
+    account_id: a.id,
+    slot,
+    must_not_overdraw: a.mustNotOverdraw,
+  }));
   await trx.insertInto('ledger_balances').values(rows).execute();
 }
 
 export async function findAccountShape(q: Q, id: string): Promise<AccountShape | undefined> {
-  const row = await q.selectFrom('ledger_accounts').select(['id', 'kind', 'slots', 'must_not_overdraw']).where('id', '=', id).executeTakeFirst();
+  const row = await q
+    .selectFrom('ledger_accounts')
+    .select(['id', 'kind', 'slots', 'must_not_overdraw'])
+    .where('id', '=', id)
+    .executeTakeFirst();
   return row && { id: row.id, kind: row.kind, slots: row.slots, mustNotOverdraw: row.must_not_overdraw };
 }
 
-export async function findAccountId(q: Q, kind: AccountKind, key: { ownerId?: string; bankCode?: string }): Promise<string | undefined> {
+export async function findAccountId(
+  q: Q,
+  kind: AccountKind,
+  key: { ownerId?: string; bankCode?: string },
+): Promise<string | undefined> {
   let query = q.selectFrom('ledger_accounts').select('id').where('kind', '=', kind);
   if (key.ownerId !== undefined) query = query.where('owner_id', '=', key.ownerId);
   if (key.bankCode !== undefined) query = query.where('bank_code', '=', key.bankCode);
@@ -65,9 +88,17 @@ export interface TransferRow {
 /** Another data-modifying statement that must commit or fail together with the movement (e.g. the payment row). */
 export type Alongside = OperationNodeSource;
 
-export async function applyMovement(trx: Q, deltas: SlotDelta[], transfers: TransferRow[], alongside: Alongside[] = []): Promise<number> {
+export async function applyMovement(
+  trx: Q,
+  deltas: SlotDelta[],
+  transfers: TransferRow[],
+  alongside: Alongside[] = [],
+): Promise<number> {
   const values = sql.join(
-    deltas.map((d) => sql`(${d.accountId}::text, ${d.slot}::int, ${d.debitsPosted}::int8, ${d.creditsPosted}::int8, ${d.debitsPending}::int8, ${d.creditsPending}::int8)`),
+    deltas.map(
+      (d) =>
+        sql`(${d.accountId}::text, ${d.slot}::int, ${d.debitsPosted}::int8, ${d.creditsPosted}::int8, ${d.debitsPending}::int8, ${d.creditsPending}::int8)`,
+    ),
   );
   const rows = sql.join(
     transfers.map(
@@ -89,7 +120,10 @@ export async function applyMovement(trx: Q, deltas: SlotDelta[], transfers: Tran
       FROM (VALUES ${values}) AS v(account_id, slot, dp, cp, dpe, cpe)
       WHERE b.account_id = v.account_id AND b.slot = v.slot
       RETURNING 1
-    )${sql.join(alongside.map((q, i) => sql`, ${sql.ref(`also${i}`)} AS (${q})`), sql``)}
+    )${sql.join(
+      alongside.map((q, i) => sql`, ${sql.ref(`also${i}`)} AS (${q})`),
+      sql``,
+    )}
     SELECT (SELECT count(*) FROM upd)::int AS touched, (SELECT count(*) FROM ins)::int AS inserted
   `.execute(trx);
   return result.rows[0]?.touched ?? 0;

@@ -50,7 +50,14 @@ export function createLedger(deps: LedgerDeps) {
   async function createAccount(trx: Transaction<DB> | Kysely<DB>, spec: AccountSpec): Promise<string> {
     const id = deps.newId('acc');
     const shape = SHAPE[spec.kind];
-    await repo.insertAccount(trx, { id, kind: spec.kind, ...shape, ownerId: spec.ownerId ?? null, bankCode: spec.bankCode ?? null, createdAt: deps.clock.now() });
+    await repo.insertAccount(trx, {
+      id,
+      kind: spec.kind,
+      ...shape,
+      ownerId: spec.ownerId ?? null,
+      bankCode: spec.bankCode ?? null,
+      createdAt: deps.clock.now(),
+    });
     shapes.set(id, { id, kind: spec.kind, ...shape });
     return id;
   }
@@ -68,7 +75,10 @@ export function createLedger(deps: LedgerDeps) {
     }
   }
 
-  async function systemAccount(db: Kysely<DB>, kind: Exclude<AccountKind, 'wallet' | 'merchant' | 'bank_clearing'>): Promise<string> {
+  async function systemAccount(
+    db: Kysely<DB>,
+    kind: Exclude<AccountKind, 'wallet' | 'merchant' | 'bank_clearing'>,
+  ): Promise<string> {
     const found = await repo.findAccountId(db, kind, { ownerId: 'system' });
     if (found) return found;
     try {
@@ -84,7 +94,11 @@ export function createLedger(deps: LedgerDeps) {
    * Posts a set of transfers atomically (all or none). `pending` holds the amounts instead: the debit side's
    * hold counts against its balance at once, the credit side sees it as incoming, until post or void.
    */
-  async function transfer(trx: Transaction<DB>, requests: TransferRequest[], phase: 'single' | 'pending' = 'single'): Promise<Transfer[]> {
+  async function transfer(
+    trx: Transaction<DB>,
+    requests: TransferRequest[],
+    phase: 'single' | 'pending' = 'single',
+  ): Promise<Transfer[]> {
     return move(trx, requests, phase, []);
   }
 
@@ -93,7 +107,11 @@ export function createLedger(deps: LedgerDeps) {
    * `alongside` statements (the money object's own row) commit or fail together, in a single round trip. For
    * the hot single-transfer paths (payments); deadlocks and serialization failures are retried here.
    */
-  async function transferAtomically(db: Kysely<DB>, requests: TransferRequest[], alongside: (ids: string[]) => repo.Alongside[]): Promise<Transfer[]> {
+  async function transferAtomically(
+    db: Kysely<DB>,
+    requests: TransferRequest[],
+    alongside: (ids: string[]) => repo.Alongside[],
+  ): Promise<Transfer[]> {
     for (let attempt = 1; ; attempt++) {
       try {
         return await move(db, requests, 'single', alongside);
@@ -104,13 +122,19 @@ export function createLedger(deps: LedgerDeps) {
     }
   }
 
-  async function move(trx: Transaction<DB> | Kysely<DB>, requests: TransferRequest[], phase: 'single' | 'pending', alongside: repo.Alongside[] | ((ids: string[]) => repo.Alongside[])): Promise<Transfer[]> {
+  async function move(
+    trx: Transaction<DB> | Kysely<DB>,
+    requests: TransferRequest[],
+    phase: 'single' | 'pending',
+    alongside: repo.Alongside[] | ((ids: string[]) => repo.Alongside[]),
+  ): Promise<Transfer[]> {
     if (requests.length === 0) return [];
     const now = deps.clock.now();
     const rows: repo.TransferRow[] = [];
     const deltas = new DeltaSet();
     for (const r of requests) {
-      if (r.debitAccountId === r.creditAccountId) throw new AppError('invalid_state', 'a transfer needs two different accounts');
+      if (r.debitAccountId === r.creditAccountId)
+        throw new AppError('invalid_state', 'a transfer needs two different accounts');
       const [d, c] = [await shapeOf(trx, r.debitAccountId), await shapeOf(trx, r.creditAccountId)];
       const row: repo.TransferRow = {
         id: deps.newId('xfr'),
@@ -135,10 +159,16 @@ export function createLedger(deps: LedgerDeps) {
   }
 
   /** Resolves a hold: `post` moves the held amount for good, `void` releases it. Never both, never twice (unique index). */
-  async function resolvePending(trx: Transaction<DB>, pendingId: string, outcome: 'post' | 'void', code?: string): Promise<Transfer> {
+  async function resolvePending(
+    trx: Transaction<DB>,
+    pendingId: string,
+    outcome: 'post' | 'void',
+    code?: string,
+  ): Promise<Transfer> {
     const p = await repo.findTransfer(trx, pendingId);
     if (p?.phase !== 'pending') throw new AppError('not_found', `pending transfer ${pendingId} does not exist`);
-    if (await repo.isResolved(trx, pendingId)) throw new AppError('invalid_state', 'the pending transfer has already been posted or voided');
+    if (await repo.isResolved(trx, pendingId))
+      throw new AppError('invalid_state', 'the pending transfer has already been posted or voided');
     const row: repo.TransferRow = {
       ...p,
       id: deps.newId('xfr'),
@@ -157,16 +187,37 @@ export function createLedger(deps: LedgerDeps) {
   }
 
   /** A correction: a new transfer the other way, linked to the original (entries are never edited). */
-  async function reverse(trx: Transaction<DB>, transferId: string, amount: Yen, code = 'reversal', refId?: string): Promise<Transfer> {
+  async function reverse(
+    trx: Transaction<DB>,
+    transferId: string,
+    amount: Yen,
+    code = 'reversal',
+    refId?: string,
+  ): Promise<Transfer> {
     const t = await repo.findTransfer(trx, transferId);
-    if (!t || (t.phase !== 'single' && t.phase !== 'post')) throw new AppError('not_found', `posted transfer ${transferId} does not exist`);
+    if (!t || (t.phase !== 'single' && t.phase !== 'post'))
+      throw new AppError('not_found', `posted transfer ${transferId} does not exist`);
     if (amount > t.amount) throw new AppError('invalid_state', 'a reversal cannot exceed the original amount');
-    const [done] = await transfer(trx, [{ debitAccountId: t.creditAccountId, creditAccountId: t.debitAccountId, amount, code, reversesId: t.id, refId: refId ?? t.refId ?? undefined }]);
+    const [done] = await transfer(trx, [
+      {
+        debitAccountId: t.creditAccountId,
+        creditAccountId: t.debitAccountId,
+        amount,
+        code,
+        reversesId: t.id,
+        refId: refId ?? t.refId ?? undefined,
+      },
+    ]);
     if (!done) throw new AppError('internal_error', 'reversal was not written');
     return done;
   }
 
-  async function apply(trx: Transaction<DB> | Kysely<DB>, deltas: DeltaSet, rows: repo.TransferRow[], alongside: repo.Alongside[] = []): Promise<void> {
+  async function apply(
+    trx: Transaction<DB> | Kysely<DB>,
+    deltas: DeltaSet,
+    rows: repo.TransferRow[],
+    alongside: repo.Alongside[] = [],
+  ): Promise<void> {
     const list = deltas.list();
     let touched: number;
     try {
@@ -190,7 +241,17 @@ export function createLedger(deps: LedgerDeps) {
     };
   }
 
-  return { createAccount, bankClearingAccount, systemAccount, transfer, transferAtomically, resolvePending, reverse, balance, available };
+  return {
+    createAccount,
+    bankClearingAccount,
+    systemAccount,
+    transfer,
+    transferAtomically,
+    resolvePending,
+    reverse,
+    balance,
+    available,
+  };
 }
 
 /** Sums per (account, slot) so a movement touching the same row twice updates it once. */
@@ -198,7 +259,14 @@ class DeltaSet {
   private readonly map = new Map<string, repo.SlotDelta>();
   add(accountId: string, slot: number, d: { dp?: number; cp?: number; dpe?: number; cpe?: number }): void {
     const key = `${accountId}#${slot}`;
-    const cur = this.map.get(key) ?? { accountId, slot, debitsPosted: 0, creditsPosted: 0, debitsPending: 0, creditsPending: 0 };
+    const cur = this.map.get(key) ?? {
+      accountId,
+      slot,
+      debitsPosted: 0,
+      creditsPosted: 0,
+      debitsPending: 0,
+      creditsPending: 0,
+    };
     cur.debitsPosted += d.dp ?? 0;
     cur.creditsPosted += d.cp ?? 0;
     cur.debitsPending += d.dpe ?? 0;
@@ -207,10 +275,23 @@ class DeltaSet {
   }
   /** Sorted, so that transactions touching the same rows lock them in the same order. */
   list(): repo.SlotDelta[] {
-    return [...this.map.values()].sort((a, b) => (a.accountId === b.accountId ? a.slot - b.slot : a.accountId < b.accountId ? -1 : 1));
+    return [...this.map.values()].sort((a, b) =>
+      a.accountId === b.accountId ? a.slot - b.slot : a.accountId < b.accountId ? -1 : 1,
+    );
   }
 }
 
 function toTransfer(r: repo.TransferRow): Transfer {
-  return { id: r.id, debitAccountId: r.debitAccountId, creditAccountId: r.creditAccountId, amount: yen(r.amount), phase: r.phase, pendingId: r.pendingId, reversesId: r.reversesId, code: r.code, refId: r.refId, createdAt: r.createdAt };
+  return {
+    id: r.id,
+    debitAccountId: r.debitAccountId,
+    creditAccountId: r.creditAccountId,
+    amount: yen(r.amount),
+    phase: r.phase,
+    pendingId: r.pendingId,
+    reversesId: r.reversesId,
+    code: r.code,
+    refId: r.refId,
+    createdAt: r.createdAt,
+  };
 }

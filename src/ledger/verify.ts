@@ -14,14 +14,24 @@ export async function verifyLedger(db: Kysely<DB>): Promise<Violation[]> {
     SELECT id FROM ledger_transfers
     WHERE amount < 1 OR amount > 9999999999 OR debit_account_id = credit_account_id
     ORDER BY id LIMIT 10`.execute(db);
-  for (const r of unbalanced.rows) violations.push({ check: 'transfer_balanced', transferId: r.id, message: `transfer ${r.id} is not a balanced movement between two accounts` });
+  for (const r of unbalanced.rows)
+    violations.push({
+      check: 'transfer_balanced',
+      transferId: r.id,
+      message: `transfer ${r.id} is not a balanced movement between two accounts`,
+    });
 
   const badResolutions = await sql<{ id: string }>`
     SELECT r.id FROM ledger_transfers r JOIN ledger_transfers p ON p.id = r.pending_id
     WHERE p.phase <> 'pending' OR r.amount <> p.amount OR r.debit_account_id <> p.debit_account_id
        OR r.credit_account_id <> p.credit_account_id OR r.debit_slot <> p.debit_slot OR r.credit_slot <> p.credit_slot
     ORDER BY r.id LIMIT 10`.execute(db);
-  for (const r of badResolutions.rows) violations.push({ check: 'resolution_matches', transferId: r.id, message: `post/void ${r.id} does not match its pending transfer` });
+  for (const r of badResolutions.rows)
+    violations.push({
+      check: 'resolution_matches',
+      transferId: r.id,
+      message: `post/void ${r.id} does not match its pending transfer`,
+    });
 
   // Recompute every (account, slot) from the transfers and compare with what is stored.
   const mismatched = await sql<{ account_id: string; slot: number; stored: string; computed: string }>`
@@ -49,7 +59,11 @@ export async function verifyLedger(db: Kysely<DB>): Promise<Violation[]> {
        OR b.debits_pending <> coalesce(c.dpe, 0) OR b.credits_pending <> coalesce(c.cpe, 0)
     ORDER BY 1, 2 LIMIT 10`.execute(db);
   for (const r of mismatched.rows) {
-    violations.push({ check: 'account_balance', accountId: r.account_id, message: `account ${r.account_id} slot ${r.slot}: stored ${r.stored} but transfers give ${r.computed} (debits/credits posted, debits/credits pending)` });
+    violations.push({
+      check: 'account_balance',
+      accountId: r.account_id,
+      message: `account ${r.account_id} slot ${r.slot}: stored ${r.stored} but transfers give ${r.computed} (debits/credits posted, debits/credits pending)`,
+    });
   }
 
   const totals = await sql<{ dp: number; cp: number; dpe: number; cpe: number }>`
@@ -58,7 +72,10 @@ export async function verifyLedger(db: Kysely<DB>): Promise<Violation[]> {
     FROM ledger_balances`.execute(db);
   const t = totals.rows[0];
   if (t && (Number(t.dp) !== Number(t.cp) || Number(t.dpe) !== Number(t.cpe))) {
-    violations.push({ check: 'ledger_sum_zero', message: `sum over all accounts is not zero: debits ${t.dp}/${t.dpe} vs credits ${t.cp}/${t.cpe} (posted/pending)` });
+    violations.push({
+      check: 'ledger_sum_zero',
+      message: `sum over all accounts is not zero: debits ${t.dp}/${t.dpe} vs credits ${t.cp}/${t.cpe} (posted/pending)`,
+    });
   }
 
   const negative = await sql<{ account_id: string; available: number }>`
@@ -68,7 +85,12 @@ export async function verifyLedger(db: Kysely<DB>): Promise<Violation[]> {
     GROUP BY b.account_id
     HAVING sum(b.credits_posted - b.debits_posted - b.debits_pending) < 0
     ORDER BY 1 LIMIT 10`.execute(db);
-  for (const r of negative.rows) violations.push({ check: 'wallet_not_negative', accountId: r.account_id, message: `wallet account ${r.account_id} is negative: ${r.available}` });
+  for (const r of negative.rows)
+    violations.push({
+      check: 'wallet_not_negative',
+      accountId: r.account_id,
+      message: `wallet account ${r.account_id} is negative: ${r.available}`,
+    });
 
   return violations;
 }

@@ -27,14 +27,19 @@ export type ChargeRefusal =
 
 /** The largest charge allowed right now: the smallest of every limit's remaining room (docs/api.md). */
 export function chargeHeadroom(limits: ChargeLimits, usage: ChargeUsage): Yen {
-  const rooms = [limits.perCharge, remainingOf(limits.monthly, usage.monthlyUsed), remainingOf(limits.balanceCap, usage.walletHolding)];
+  const rooms = [
+    limits.perCharge,
+    remainingOf(limits.monthly, usage.monthlyUsed),
+    remainingOf(limits.balanceCap, usage.walletHolding),
+  ];
   if (limits.newLinkDaily !== undefined) rooms.push(remainingOf(limits.newLinkDaily, usage.dailyUsedOnLink));
   return min(...rooms);
 }
 
 /** Why a charge of `amount` is refused, or null when every limit has room for it. Checked in a fixed order so the answer is stable. */
 export function refuseCharge(amount: Yen, limits: ChargeLimits, usage: ChargeUsage): ChargeRefusal | null {
-  if (amount > limits.perCharge) return { limit: 'per_charge', limitAmount: limits.perCharge, remaining: limits.perCharge };
+  if (amount > limits.perCharge)
+    return { limit: 'per_charge', limitAmount: limits.perCharge, remaining: limits.perCharge };
   const monthly = remainingOf(limits.monthly, usage.monthlyUsed);
   if (amount > monthly) return { limit: 'monthly', limitAmount: limits.monthly, remaining: monthly };
   if (limits.newLinkDaily !== undefined) {

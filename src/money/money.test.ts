@@ -1,7 +1,16 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { addTokyoDays, tokyoDate, tokyoDayStart, tokyoMonthStart } from './tokyo-time.ts';
-import { InvalidYenError, MAX_AMOUNT, amount, chargeHeadroom, isAmount, refuseCharge, remainingOf, yen } from './index.ts';
+import {
+  InvalidYenError,
+  MAX_AMOUNT,
+  amount,
+  chargeHeadroom,
+  isAmount,
+  refuseCharge,
+  remainingOf,
+  yen,
+} from './index.ts';
 
 describe('Yen', () => {
   it.each([1, 500, MAX_AMOUNT])('%i is an amount', (n) => {
@@ -38,18 +47,28 @@ describe('charge limits', () => {
   it('the cooling-off daily cap applies only while present', () => {
     const cooling = { ...limits, newLinkDaily: yen(10_000) };
     expect(refuseCharge(yen(10_001), cooling, fresh)).toMatchObject({ limit: 'new_link_daily', remaining: 10_000 });
-    expect(refuseCharge(yen(3_000), cooling, { ...fresh, dailyUsedOnLink: yen(8_000) })).toMatchObject({ limit: 'new_link_daily', remaining: 2_000 });
+    expect(refuseCharge(yen(3_000), cooling, { ...fresh, dailyUsedOnLink: yen(8_000) })).toMatchObject({
+      limit: 'new_link_daily',
+      remaining: 2_000,
+    });
     expect(refuseCharge(yen(10_001), limits, fresh)).toBeNull();
   });
 
   it('a charge is refused exactly when it exceeds the headroom (property)', () => {
     const y = (max: number) => fc.integer({ min: 0, max }).map((n) => yen(n));
     fc.assert(
-      fc.property(fc.integer({ min: 1, max: 400_000 }), y(400_000), y(30_000), y(1_200_000), fc.boolean(), (a, monthlyUsed, dailyUsedOnLink, walletHolding, cooling) => {
-        const l = cooling ? { ...limits, newLinkDaily: yen(10_000) } : limits;
-        const usage = { monthlyUsed, dailyUsedOnLink, walletHolding };
-        expect(refuseCharge(yen(a), l, usage) === null).toBe(a <= chargeHeadroom(l, usage));
-      }),
+      fc.property(
+        fc.integer({ min: 1, max: 400_000 }),
+        y(400_000),
+        y(30_000),
+        y(1_200_000),
+        fc.boolean(),
+        (a, monthlyUsed, dailyUsedOnLink, walletHolding, cooling) => {
+          const l = cooling ? { ...limits, newLinkDaily: yen(10_000) } : limits;
+          const usage = { monthlyUsed, dailyUsedOnLink, walletHolding };
+          expect(refuseCharge(yen(a), l, usage) === null).toBe(a <= chargeHeadroom(l, usage));
+        },
+      ),
     );
   });
 

@@ -35,8 +35,15 @@ function canonical(value: unknown): string {
 /** The chain head's hash before the first record (set by migration 0006). */
 const GENESIS = 'genesis';
 
-const hashOf = (prevHash: string, r: { seq: number; id: string; at: string; actor: string; action: string; target: string; details: string }) =>
-  createHash('sha256').update(`${prevHash}\n${canonical({ seq: r.seq, id: r.id, at: r.at, actor: r.actor, action: r.action, target: r.target, details: r.details })}`).digest('hex');
+const hashOf = (
+  prevHash: string,
+  r: { seq: number; id: string; at: string; actor: string; action: string; target: string; details: string },
+) =>
+  createHash('sha256')
+    .update(
+      `${prevHash}\n${canonical({ seq: r.seq, id: r.id, at: r.at, actor: r.actor, action: r.action, target: r.target, details: r.details })}`,
+    )
+    .digest('hex');
 
 /**
  * The audit chain: each record carries the hash of the one before, so removing or editing any record breaks
@@ -45,10 +52,26 @@ const hashOf = (prevHash: string, r: { seq: number; id: string; at: string; acto
  */
 export function createAudit(deps: { clock: Clock; newId: NewId }) {
   async function append(trx: Transaction<DB>, e: AuditEntry): Promise<AuditRecord> {
-    const head = await trx.selectFrom('audit_head').select(['seq', 'hash']).where('id', '=', 1).forUpdate().executeTakeFirstOrThrow();
-    const record = { seq: Number(head.seq) + 1, id: deps.newId('aud'), at: deps.clock.now().toISOString(), actor: e.actor, action: e.action, target: e.target, details: canonical(e.details ?? {}) };
+    const head = await trx
+      .selectFrom('audit_head')
+      .select(['seq', 'hash'])
+      .where('id', '=', 1)
+      .forUpdate()
+      .executeTakeFirstOrThrow();
+    const record = {
+      seq: Number(head.seq) + 1,
+      id: deps.newId('aud'),
+      at: deps.clock.now().toISOString(),
+      actor: e.actor,
+      action: e.action,
+      target: e.target,
+      details: canonical(e.details ?? {}),
+    };
     const hash = hashOf(head.hash, record);
-    await trx.insertInto('audit_log').values({ ...record, prev_hash: head.hash, hash }).execute();
+    await trx
+      .insertInto('audit_log')
+      .values({ ...record, prev_hash: head.hash, hash })
+      .execute();
     await trx.updateTable('audit_head').set({ seq: record.seq, hash }).where('id', '=', 1).execute();
     return { ...record, details: e.details ?? {}, prevHash: head.hash, hash };
   }
@@ -77,13 +100,24 @@ export async function verifyAudit(db: Kysely<DB>): Promise<AuditVerification> {
   let prev = GENESIS;
   let expectedSeq = 1;
   while (expectedSeq <= headSeq) {
-    const rows = await db.selectFrom('audit_log').selectAll().where('seq', '>=', expectedSeq).where('seq', '<=', headSeq).orderBy('seq').limit(1000).execute();
+    const rows = await db
+      .selectFrom('audit_log')
+      .selectAll()
+      .where('seq', '>=', expectedSeq)
+      .where('seq', '<=', headSeq)
+      .orderBy('seq')
+      .limit(1000)
+      .execute();
     if (rows.length === 0) break;
     for (const r of rows) {
       const seq = Number(r.seq);
       if (seq !== expectedSeq) return { ok: false, checked: expectedSeq - 1, firstBrokenSeq: expectedSeq };
       const at = new Date(r.at).toISOString();
-      if (r.prev_hash !== prev || hashOf(prev, { seq, id: r.id, at, actor: r.actor, action: r.action, target: r.target, details: r.details }) !== r.hash) {
+      if (
+        r.prev_hash !== prev ||
+        hashOf(prev, { seq, id: r.id, at, actor: r.actor, action: r.action, target: r.target, details: r.details }) !==
+          r.hash
+      ) {
         return { ok: false, checked: seq - 1, firstBrokenSeq: seq };
       }
       prev = r.hash;
@@ -100,10 +134,19 @@ export async function verifyAudit(db: Kysely<DB>): Promise<AuditVerification> {
  * A page of the log, newest first. `startingAfter` is a record's id (`aud_…`, docs/api.md's list convention) or its
  * sequence number; an id that names no record gives an empty page.
  */
-export async function listAudit(db: Kysely<DB>, limit: number, startingAfter?: string): Promise<{ data: AuditRecord[]; hasMore: boolean }> {
-  let q = db.selectFrom('audit_log').selectAll().orderBy('seq', 'desc').limit(limit + 1);
+export async function listAudit(
+  db: Kysely<DB>,
+  limit: number,
+  startingAfter?: string,
+): Promise<{ data: AuditRecord[]; hasMore: boolean }> {
+  let q = db
+    .selectFrom('audit_log')
+    .selectAll()
+    .orderBy('seq', 'desc')
+    .limit(limit + 1);
   if (startingAfter && /^\d+$/.test(startingAfter)) q = q.where('seq', '<', Number(startingAfter));
-  else if (startingAfter) q = q.where('seq', '<', (eb) => eb.selectFrom('audit_log').select('seq').where('id', '=', startingAfter));
+  else if (startingAfter)
+    q = q.where('seq', '<', (eb) => eb.selectFrom('audit_log').select('seq').where('id', '=', startingAfter));
   const rows = await q.execute();
   return { data: rows.slice(0, limit).map(toAuditRecord), hasMore: rows.length > limit };
 }

@@ -9,5 +9,14 @@
  */
 export { createOps, type Ops, type LoginContext } from './service.ts';
 export { ROLES, MAX_REASON_LENGTH, type Role, type Operator } from './types.ts';
-export { createAudit, verifyAudit, listAudit, toAuditRecord, type Audit, type AuditRecord, type AuditEntry, type AuditVerification } from './audit.ts';
+export {
+  createAudit,
+  verifyAudit,
+  listAudit,
+  toAuditRecord,
+  type Audit,
+  type AuditRecord,
+  type AuditEntry,
+  type AuditVerification,
+} from './audit.ts';
 export { OPS_ERROR_CODES, type OpsErrorCode } from './errors.ts';

@@ -8,16 +8,33 @@ export async function findOperatorByEmail(db: Kysely<DB>, email: string) {
   return db.selectFrom('operators').selectAll().where('email', '=', email).executeTakeFirst();
 }
 
-export async function insertOperator(trx: Transaction<DB>, o: { id: string; email: string; passwordHash: string; role: Operator['role']; at: Date }): Promise<void> {
-  await trx.insertInto('operators').values({ id: o.id, email: o.email, password_hash: o.passwordHash, role: o.role, created_at: o.at }).execute();
+export async function insertOperator(
+  trx: Transaction<DB>,
+  o: { id: string; email: string; passwordHash: string; role: Operator['role']; at: Date },
+): Promise<void> {
+  await trx
+    .insertInto('operators')
+    .values({ id: o.id, email: o.email, password_hash: o.passwordHash, role: o.role, created_at: o.at })
+    .execute();
 }
 
-export async function insertSession(trx: Transaction<DB>, s: { id: string; operatorId: string; tokenHash: string; at: Date; expiresAt: Date }): Promise<void> {
-  await trx.insertInto('operator_sessions').values({ id: s.id, operator_id: s.operatorId, token_hash: s.tokenHash, created_at: s.at, expires_at: s.expiresAt }).execute();
+export async function insertSession(
+  trx: Transaction<DB>,
+  s: { id: string; operatorId: string; tokenHash: string; at: Date; expiresAt: Date },
+): Promise<void> {
+  await trx
+    .insertInto('operator_sessions')
+    .values({ id: s.id, operator_id: s.operatorId, token_hash: s.tokenHash, created_at: s.at, expires_at: s.expiresAt })
+    .execute();
 }
 
 export async function revokeSession(trx: Transaction<DB>, tokenHash: string, at: Date): Promise<void> {
-  await trx.updateTable('operator_sessions').set({ revoked_at: at }).where('token_hash', '=', tokenHash).where('revoked_at', 'is', null).execute();
+  await trx
+    .updateTable('operator_sessions')
+    .set({ revoked_at: at })
+    .where('token_hash', '=', tokenHash)
+    .where('revoked_at', 'is', null)
+    .execute();
 }
 
 /** The operator behind a live session: unknown, revoked, expired sessions and disabled operators give nothing. */

@@ -3,8 +3,31 @@ import { monotonicFactory } from 'ulid';
 
 /** Prefixes say what an id names (docs/api.md). */
 export type IdPrefix =
-  | 'usr' | 'ses' | 'lnk' | 'otp' | 'idn' | 'sid' | 'op' | 'ops' | 'aud' | 'bsc'
-  | 'chg' | 'pay' | 'trf' | 'wdr' | 'rfd' | 'case' | 'mer' | 'acc' | 'xfr' | 'msg' | 'idv' | 'apr' | 'flt' | 'key' | 'cev';
+  | 'usr'
+  | 'ses'
+  | 'lnk'
+  | 'otp'
+  | 'idn'
+  | 'sid'
+  | 'op'
+  | 'ops'
+  | 'aud'
+  | 'bsc'
+  | 'chg'
+  | 'pay'
+  | 'trf'
+  | 'wdr'
+  | 'rfd'
+  | 'case'
+  | 'mer'
+  | 'acc'
+  | 'xfr'
+  | 'msg'
+  | 'idv'
+  | 'apr'
+  | 'flt'
+  | 'key'
+  | 'cev';
 
 export type NewId = (prefix: IdPrefix) => string;
 

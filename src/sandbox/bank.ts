@@ -73,7 +73,8 @@ export function createSandboxBank(deps: SandboxBankDeps) {
           .execute();
         return { accountNumber };
       } catch (e) {
-        if (!isUniqueViolation(e) || input.accountNumber) throw isUniqueViolation(e) ? new AppError('invalid_state', 'that sandbox account number is taken') : e;
+        if (!isUniqueViolation(e) || input.accountNumber)
+          throw isUniqueViolation(e) ? new AppError('invalid_state', 'that sandbox account number is taken') : e;
       }
     }
     throw new AppError('internal_error', 'could not allocate a sandbox account number');
@@ -98,7 +99,13 @@ export function createSandboxBank(deps: SandboxBankDeps) {
       .where('account_number', '=', ref.accountNumber)
       .orderBy('id')
       .execute();
-    return rows.map((r) => ({ reference: r.reference, descriptor: r.descriptor, amount: yen(r.amount), balanceAfter: yen(r.balance_after), createdAt: new Date(r.created_at).toISOString() }));
+    return rows.map((r) => ({
+      reference: r.reference,
+      descriptor: r.descriptor,
+      amount: yen(r.amount),
+      balanceAfter: yen(r.balance_after),
+      createdAt: new Date(r.created_at).toISOString(),
+    }));
   }
 
   async function checkPin(ref: Omit<BankAccountRef, 'accountType'>, pin: string): Promise<boolean> {
@@ -125,7 +132,11 @@ export function createSandboxBank(deps: SandboxBankDeps) {
   }
 
   async function firingFaults(bankCode: string): Promise<Set<FaultKind>> {
-    const rows = await db.selectFrom('sandbox_faults').select(['kind', 'rate']).where('bank_code', '=', bankCode).execute();
+    const rows = await db
+      .selectFrom('sandbox_faults')
+      .select(['kind', 'rate'])
+      .where('bank_code', '=', bankCode)
+      .execute();
     return new Set(rows.filter((r) => deps.random() < r.rate).map((r) => r.kind));
   }
 
@@ -158,18 +169,46 @@ export function createSandboxBank(deps: SandboxBankDeps) {
           .where('account_number', '=', m.account.accountNumber)
           .forUpdate()
           .executeTakeFirst();
-        const refusal =
-          !account ? 'account_not_found'
-          : account.locked_at ? 'account_locked'
-          : kind === 'debit' && account.account_type === 'savings' ? 'account_type_not_supported'
-          : kind === 'debit' && account.balance < m.amount ? 'insufficient_funds'
-          : null;
-        if (refusal || !account) return insertOperation(trx, kind, m, { outcome: 'declined', code: refusal ?? 'account_not_found' });
+        const refusal = !account
+          ? 'account_not_found'
+          : account.locked_at
+            ? 'account_locked'
+            : kind === 'debit' && account.account_type === 'savings'
+              ? 'account_type_not_supported'
+              : kind === 'debit' && account.balance < m.amount
+                ? 'insufficient_funds'
+                : null;
+        if (refusal || !account)
+          return insertOperation(trx, kind, m, { outcome: 'declined', code: refusal ?? 'account_not_found' });
         const delta = kind === 'debit' ? -m.amount : m.amount;
         const after = account.balance + delta;
-        await trx.updateTable('sandbox_bank_accounts').set({ balance: after }).where('bank_code', '=', account.bank_code).where('branch_code', '=', account.branch_code).where('account_number', '=', account.account_number).execute();
-        await trx.insertInto('sandbox_statement_lines').values({ bank_code: account.bank_code, branch_code: account.branch_code, account_number: account.account_number, reference: m.reference, descriptor: m.descriptor, amount: delta, balance_after: after, created_at: clock.now() }).execute();
-        await notifyHolder(trx, account.phone, kind === 'debit' ? `[${bankLabel(account.bank_code)}] ${deps.operatorName}への口座振替で ${m.amount.toLocaleString('ja-JP')}円 を出金しました (${m.descriptor})。お心当たりのない場合は銀行へご連絡ください。` : `[${bankLabel(account.bank_code)}] ${deps.operatorName}から ${m.amount.toLocaleString('ja-JP')}円 の入金がありました (${m.descriptor})。`);
+        await trx
+          .updateTable('sandbox_bank_accounts')
+          .set({ balance: after })
+          .where('bank_code', '=', account.bank_code)
+          .where('branch_code', '=', account.branch_code)
+          .where('account_number', '=', account.account_number)
+          .execute();
+        await trx
+          .insertInto('sandbox_statement_lines')
+          .values({
+            bank_code: account.bank_code,
+            branch_code: account.branch_code,
+            account_number: account.account_number,
+            reference: m.reference,
+            descriptor: m.descriptor,
+            amount: delta,
+            balance_after: after,
+            created_at: clock.now(),
+          })
+          .execute();
+        await notifyHolder(
+          trx,
+          account.phone,
+          kind === 'debit'
+            ? `[${bankLabel(account.bank_code)}] ${deps.operatorName}への口座振替で ${m.amount.toLocaleString('ja-JP')}円 を出金しました (${m.descriptor})。お心当たりのない場合は銀行へご連絡ください。`
+            : `[${bankLabel(account.bank_code)}] ${deps.operatorName}から ${m.amount.toLocaleString('ja-JP')}円 の入金がありました (${m.descriptor})。`,
+        );
         return insertOperation(trx, kind, m, { outcome: 'succeeded' });
       });
     } catch (e) {
@@ -183,7 +222,10 @@ export function createSandboxBank(deps: SandboxBankDeps) {
   }
 
   async function record(kind: 'debit' | 'credit', m: BankMovement, outcome: BankOutcome): Promise<BankOutcome> {
-    return inTransaction(db, async (trx) => (await findOperation(trx, m.reference)) ?? insertOperation(trx, kind, m, outcome));
+    return inTransaction(
+      db,
+      async (trx) => (await findOperation(trx, m.reference)) ?? insertOperation(trx, kind, m, outcome),
+    );
   }
 
   async function inquire(bankCode: string, reference: string): Promise<InquiryOutcome> {
@@ -191,7 +233,20 @@ export function createSandboxBank(deps: SandboxBankDeps) {
     if (done) return done;
     // Record the reference as cancelled so a request still in flight can never apply after this answer.
     try {
-      await db.insertInto('sandbox_bank_operations').values({ reference, bank_code: bankCode, branch_code: '', account_number: '', kind: 'debit', amount: 0, outcome: 'cancelled', decline_code: 'cancelled_by_inquiry', created_at: clock.now() }).execute();
+      await db
+        .insertInto('sandbox_bank_operations')
+        .values({
+          reference,
+          bank_code: bankCode,
+          branch_code: '',
+          account_number: '',
+          kind: 'debit',
+          amount: 0,
+          outcome: 'cancelled',
+          decline_code: 'cancelled_by_inquiry',
+          created_at: clock.now(),
+        })
+        .execute();
       return { outcome: 'not_found' };
     } catch (e) {
       if (isUniqueViolation(e)) return (await findOperation(db, reference)) ?? { outcome: 'not_found' };
@@ -200,13 +255,38 @@ export function createSandboxBank(deps: SandboxBankDeps) {
   }
 
   async function notifyHolder(trx: Transaction<DB>, phone: string, body: string): Promise<void> {
-    await trx.insertInto('sandbox_messages').values({ id: deps.newId('msg'), recipient: phone, channel: 'bank_notice', body, code: null, created_at: clock.now() }).execute();
+    await trx
+      .insertInto('sandbox_messages')
+      .values({
+        id: deps.newId('msg'),
+        recipient: phone,
+        channel: 'bank_notice',
+        body,
+        code: null,
+        created_at: clock.now(),
+      })
+      .execute();
   }
 
-  async function insertOperation(trx: Transaction<DB>, kind: 'debit' | 'credit', m: BankMovement, outcome: BankOutcome): Promise<BankOutcome> {
+  async function insertOperation(
+    trx: Transaction<DB>,
+    kind: 'debit' | 'credit',
+    m: BankMovement,
+    outcome: BankOutcome,
+  ): Promise<BankOutcome> {
     await trx
       .insertInto('sandbox_bank_operations')
-      .values({ reference: m.reference, bank_code: m.account.bankCode, branch_code: m.account.branchCode, account_number: m.account.accountNumber, kind, amount: m.amount, outcome: outcome.outcome, decline_code: outcome.outcome === 'declined' ? outcome.code : null, created_at: clock.now() })
+      .values({
+        reference: m.reference,
+        bank_code: m.account.bankCode,
+        branch_code: m.account.branchCode,
+        account_number: m.account.accountNumber,
+        kind,
+        amount: m.amount,
+        outcome: outcome.outcome,
+        decline_code: outcome.outcome === 'declined' ? outcome.code : null,
+        created_at: clock.now(),
+      })
       .execute();
     return outcome;
   }
@@ -216,10 +296,17 @@ export function createSandboxBank(deps: SandboxBankDeps) {
 }
 
 async function findOperation(q: Kysely<DB> | Transaction<DB>, reference: string): Promise<BankOutcome | undefined> {
-  const op = await q.selectFrom('sandbox_bank_operations').select(['outcome', 'decline_code']).where('reference', '=', reference).executeTakeFirst();
+  const op = await q
+    .selectFrom('sandbox_bank_operations')
+    .select(['outcome', 'decline_code'])
+    .where('reference', '=', reference)
+    .executeTakeFirst();
   if (!op) return undefined;
   if (op.outcome === 'succeeded') return { outcome: 'succeeded' };
-  return { outcome: 'declined', code: op.decline_code ?? (op.outcome === 'cancelled' ? 'cancelled_by_inquiry' : 'declined_by_bank') };
+  return {
+    outcome: 'declined',
+    code: op.decline_code ?? (op.outcome === 'cancelled' ? 'cancelled_by_inquiry' : 'declined_by_bank'),
+  };
 }
 
 const bankLabel = (code: string): string => `銀行${code}`;

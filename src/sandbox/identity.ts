@@ -12,7 +12,11 @@ import { AppError, type Clock, type NewId } from '../platform/index.ts';
 export type RegistryEntry = Omit<IdentitySubmission, 'selfie'> & { forged?: boolean | undefined };
 
 /** Kana compare the same whether typed in hiragana or katakana, with or without spaces. */
-const kanaKey = (s: string) => s.normalize('NFKC').replace(/[\u3041-\u3096]/g, (c) => String.fromCharCode(c.charCodeAt(0) + 0x60)).replace(/[\s・]/g, '');
+const kanaKey = (s: string) =>
+  s
+    .normalize('NFKC')
+    .replace(/[\u3041-\u3096]/g, (c) => String.fromCharCode(c.charCodeAt(0) + 0x60))
+    .replace(/[\s・]/g, '');
 const plain = (s: string) => s.normalize('NFKC').replace(/\s+/g, '');
 
 /**
@@ -21,16 +25,32 @@ const plain = (s: string) => s.normalize('NFKC').replace(/\s+/g, '');
  * document's face.
  */
 export function createSandboxIdentity(deps: { db: Kysely<DB>; clock: Clock; newId: NewId }) {
-  async function register(e: RegistryEntry): Promise<{ id: string; document: RegistryEntry['document']; selfie: string }> {
+  async function register(
+    e: RegistryEntry,
+  ): Promise<{ id: string; document: RegistryEntry['document']; selfie: string }> {
     const id = deps.newId('sid');
     const selfie = `face_${randomBytes(12).toString('base64url')}`;
     try {
       await deps.db
         .insertInto('sandbox_identities')
-        .values({ id, family_name: e.familyName, given_name: e.givenName, family_name_kana: e.familyNameKana, given_name_kana: e.givenNameKana, birth_date: e.birthDate, address: e.address, document_type: e.document.type, document_number: e.document.number, face_token: selfie, forged: e.forged ?? false, created_at: deps.clock.now() })
+        .values({
+          id,
+          family_name: e.familyName,
+          given_name: e.givenName,
+          family_name_kana: e.familyNameKana,
+          given_name_kana: e.givenNameKana,
+          birth_date: e.birthDate,
+          address: e.address,
+          document_type: e.document.type,
+          document_number: e.document.number,
+          face_token: selfie,
+          forged: e.forged ?? false,
+          created_at: deps.clock.now(),
+        })
         .execute();
     } catch (err) {
-      if (isUniqueViolation(err)) throw new AppError('invalid_state', 'a person with this document is already registered');
+      if (isUniqueViolation(err))
+        throw new AppError('invalid_state', 'a person with this document is already registered');
       throw err;
     }
     return { id, document: e.document, selfie };
@@ -38,11 +58,21 @@ export function createSandboxIdentity(deps: { db: Kysely<DB>; clock: Clock; newI
 
   const provider: IdentityProvider = {
     async verify(s: IdentitySubmission) {
-      const doc = await deps.db.selectFrom('sandbox_identities').selectAll().where('document_type', '=', s.document.type).where('document_number', '=', s.document.number).executeTakeFirst();
+      const doc = await deps.db
+        .selectFrom('sandbox_identities')
+        .selectAll()
+        .where('document_type', '=', s.document.type)
+        .where('document_number', '=', s.document.number)
+        .executeTakeFirst();
       if (!doc) return { status: 'rejected', reasons: ['document_not_found'] };
       const reasons: RejectionReason[] = doc.forged ? ['document_forged'] : [];
-      if (plain(doc.family_name) !== plain(s.familyName) || plain(doc.given_name) !== plain(s.givenName)) reasons.push('name_mismatch');
-      if (kanaKey(doc.family_name_kana) !== kanaKey(s.familyNameKana) || kanaKey(doc.given_name_kana) !== kanaKey(s.givenNameKana)) reasons.push('kana_mismatch');
+      if (plain(doc.family_name) !== plain(s.familyName) || plain(doc.given_name) !== plain(s.givenName))
+        reasons.push('name_mismatch');
+      if (
+        kanaKey(doc.family_name_kana) !== kanaKey(s.familyNameKana) ||
+        kanaKey(doc.given_name_kana) !== kanaKey(s.givenNameKana)
+      )
+        reasons.push('kana_mismatch');
       if (doc.birth_date !== s.birthDate) reasons.push('birth_date_mismatch');
       if (plain(doc.address) !== plain(s.address)) reasons.push('address_mismatch');
       if (doc.face_token !== s.selfie) reasons.push('selfie_mismatch');

@@ -6,7 +6,13 @@
  * Never on in production unless a staging deployment says so loudly (config.ts). It holds no money of its own:
  * a sandbox bank account's balance is the simulated bank's, not a ledger account.
  */
-export { createSandboxBank, type SandboxBank, type SandboxBankDeps, type OpenAccountInput, type StatementLine } from './bank.ts';
+export {
+  createSandboxBank,
+  type SandboxBank,
+  type SandboxBankDeps,
+  type OpenAccountInput,
+  type StatementLine,
+} from './bank.ts';
 export { createSandboxBankAuth } from './bank-auth.ts';
 export { createSandboxIdentity, type RegistryEntry } from './identity.ts';
 export { createSandboxMailbox, type MailboxMessage } from './mailbox.ts';

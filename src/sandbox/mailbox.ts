@@ -20,14 +20,34 @@ export function createSandboxMailbox(deps: { db: Kysely<DB>; clock: Clock; newId
     async send(m) {
       await deps.db
         .insertInto('sandbox_messages')
-        .values({ id: deps.newId('msg'), recipient: recipientKey(m.to), channel: m.channel, body: m.body, code: m.code ?? null, created_at: deps.clock.now() })
+        .values({
+          id: deps.newId('msg'),
+          recipient: recipientKey(m.to),
+          channel: m.channel,
+          body: m.body,
+          code: m.code ?? null,
+          created_at: deps.clock.now(),
+        })
         .execute();
     },
   };
 
   async function messagesTo(to: string): Promise<MailboxMessage[]> {
-    const rows = await deps.db.selectFrom('sandbox_messages').selectAll().where('recipient', '=', recipientKey(to)).orderBy('created_at').orderBy('id').execute();
-    return rows.map((r) => ({ id: r.id, to: r.recipient, channel: r.channel, body: r.body, ...(r.code ? { code: r.code } : {}), createdAt: new Date(r.created_at).toISOString() }));
+    const rows = await deps.db
+      .selectFrom('sandbox_messages')
+      .selectAll()
+      .where('recipient', '=', recipientKey(to))
+      .orderBy('created_at')
+      .orderBy('id')
+      .execute();
+    return rows.map((r) => ({
+      id: r.id,
+      to: r.recipient,
+      channel: r.channel,
+      body: r.body,
+      ...(r.code ? { code: r.code } : {}),
+      createdAt: new Date(r.created_at).toISOString(),
+    }));
   }
 
   return { notifier, messagesTo };

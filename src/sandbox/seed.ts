@@ -14,9 +14,21 @@ export const SANDBOX_ADMIN = 'admin@saifu.test';
  * merchant's API key and the operator's password are shown only when created (only their hashes are kept).
  */
 export async function seedSandbox(s: Services): Promise<SeedReport> {
-  const existing = await s.db.selectFrom('merchants').select(['id', 'name']).where('name', '=', DEMO_MERCHANT).orderBy('id').executeTakeFirst();
+  const existing = await s.db
+    .selectFrom('merchants')
+    .select(['id', 'name'])
+    .where('name', '=', DEMO_MERCHANT)
+    .orderBy('id')
+    .executeTakeFirst();
   const merchant = existing ?? (await s.wallet.payments.createMerchant(DEMO_MERCHANT));
-  const admin = await s.db.selectFrom('operators').select('email').where('email', '=', SANDBOX_ADMIN).executeTakeFirst();
+  const admin = await s.db
+    .selectFrom('operators')
+    .select('email')
+    .where('email', '=', SANDBOX_ADMIN)
+    .executeTakeFirst();
   const operator = admin ? { email: admin.email } : await s.ops.createOperator(SANDBOX_ADMIN, 'admin', 'seed');
-  return { merchant, operator: { email: operator.email, ...('password' in operator ? { password: operator.password } : {}) } };
+  return {
+    merchant,
+    operator: { email: operator.email, ...('password' in operator ? { password: operator.password } : {}) },
+  };
 }

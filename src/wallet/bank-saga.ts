@@ -29,10 +29,19 @@ export function createBankSaga(deps: WalletDeps, breaker: CircuitBreaker = creat
    */
   function assertBankAvailable(bankCode: string): void {
     const v = breaker.check(bankCode);
-    if (!v.pass) throw new AppError('bank_unavailable', 'the bank is not reachable right now; nothing was done, retry later', { bankCode, retryAfterSeconds: retryAfterSeconds(v.retryAfterMs) });
+    if (!v.pass)
+      throw new AppError('bank_unavailable', 'the bank is not reachable right now; nothing was done, retry later', {
+        bankCode,
+        retryAfterSeconds: retryAfterSeconds(v.retryAfterMs),
+      });
   }
 
-  async function callBank(table: SagaTable, id: string, bankCode: string, call: () => Promise<BankOutcome>): Promise<'settled' | 'in_flight'> {
+  async function callBank(
+    table: SagaTable,
+    id: string,
+    bankCode: string,
+    call: () => Promise<BankOutcome>,
+  ): Promise<'settled' | 'in_flight'> {
     let outcome: BankOutcome;
     try {
       outcome = await call();
@@ -44,15 +53,27 @@ export function createBankSaga(deps: WalletDeps, breaker: CircuitBreaker = creat
       if (e instanceof BankUnavailableError) {
         breaker.failed(bankCode);
         await settle(table, id, { outcome: 'void', failureCode: BANK_UNAVAILABLE });
-        const details = { [table === 'charges' ? 'chargeId' : 'withdrawalId']: id, bankCode, retryAfterSeconds: retryAfterSeconds(breaker.retryAfterMs(bankCode) || 5_000) };
-        throw new AppError('bank_unavailable', 'the bank is not reachable right now; nothing was moved, retry later with the same Idempotency-Key', details);
+        const details = {
+          [table === 'charges' ? 'chargeId' : 'withdrawalId']: id,
+          bankCode,
+          retryAfterSeconds: retryAfterSeconds(breaker.retryAfterMs(bankCode) || 5_000),
+        };
+        throw new AppError(
+          'bank_unavailable',
+          'the bank is not reachable right now; nothing was moved, retry later with the same Idempotency-Key',
+          details,
+        );
       }
       // Anything else is an unknown outcome too: leave it to the inquiry, which asks the bank what happened.
       deps.alert?.('bank call failed unexpectedly', { table, id, error: String(e) });
       return 'in_flight';
     }
     breaker.succeeded(bankCode);
-    await settle(table, id, outcome.outcome === 'succeeded' ? { outcome: 'post' } : { outcome: 'void', failureCode: outcome.code });
+    await settle(
+      table,
+      id,
+      outcome.outcome === 'succeeded' ? { outcome: 'post' } : { outcome: 'void', failureCode: outcome.code },
+    );
     return 'settled';
   }
 
@@ -69,7 +90,11 @@ export function createBankSaga(deps: WalletDeps, breaker: CircuitBreaker = creat
   async function claimPending(trx: Transaction<DB>, table: SagaTable, id: string, s: Settlement) {
     return trx
       .updateTable(table)
-      .set({ status: s.outcome === 'post' ? 'succeeded' : 'failed', failure_code: s.outcome === 'void' ? s.failureCode : null, updated_at: deps.clock.now() })
+      .set({
+        status: s.outcome === 'post' ? 'succeeded' : 'failed',
+        failure_code: s.outcome === 'void' ? s.failureCode : null,
+        updated_at: deps.clock.now(),
+      })
       .where('id', '=', id)
       .where('status', '=', 'pending')
       .returning(['hold_id'])
@@ -80,9 +105,20 @@ export function createBankSaga(deps: WalletDeps, breaker: CircuitBreaker = creat
    * The inquiry job: asks the bank about every movement still pending after `graceMs` and settles it. Several
    * workers may run it at once; settle() lets exactly one of them win each object.
    */
-  async function settleInFlight(table: SagaTable, graceMs = 30_000, batch = 100): Promise<{ posted: number; voided: number; unknown: number }> {
+  async function settleInFlight(
+    table: SagaTable,
+    graceMs = 30_000,
+    batch = 100,
+  ): Promise<{ posted: number; voided: number; unknown: number }> {
     const cutoff = new Date(deps.clock.now().getTime() - graceMs);
-    const rows = await deps.db.selectFrom(table).select(['id', 'bank_code', 'bank_reference']).where('status', '=', 'pending').where('bank_called_at', '<=', cutoff).orderBy('bank_called_at').limit(batch).execute();
+    const rows = await deps.db
+      .selectFrom(table)
+      .select(['id', 'bank_code', 'bank_reference'])
+      .where('status', '=', 'pending')
+      .where('bank_called_at', '<=', cutoff)
+      .orderBy('bank_called_at')
+      .limit(batch)
+      .execute();
     const tally = { posted: 0, voided: 0, unknown: 0 };
     for (const r of rows) {
       let answer: InquiryOutcome;
@@ -93,9 +129,11 @@ export function createBankSaga(deps: WalletDeps, breaker: CircuitBreaker = creat
         continue;
       }
       const s: Settlement =
-        answer.outcome === 'succeeded' ? { outcome: 'post' }
-        : answer.outcome === 'declined' ? { outcome: 'void', failureCode: answer.code }
-        : { outcome: 'void', failureCode: 'bank_timeout' };
+        answer.outcome === 'succeeded'
+          ? { outcome: 'post' }
+          : answer.outcome === 'declined'
+            ? { outcome: 'void', failureCode: answer.code }
+            : { outcome: 'void', failureCode: 'bank_timeout' };
       if (await settle(table, r.id, s)) tally[s.outcome === 'post' ? 'posted' : 'voided']++;
     }
     return tally;

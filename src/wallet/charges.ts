@@ -2,36 +2,65 @@ import { type ExpressionBuilder, type Kysely, type Selectable, type Transaction,
 import { descriptorFor } from '../banks/index.ts';
 import type { ChargesTable, DB } from '../db/index.ts';
 import { inTransaction } from '../db/index.ts';
-import { type ChargeLimits, type ChargeUsage, type Yen, addTokyoDays, refuseCharge, tokyoDayStart, tokyoMonthStart, yen } from '../money/index.ts';
+import {
+  type ChargeLimits,
+  type ChargeUsage,
+  type Yen,
+  addTokyoDays,
+  refuseCharge,
+  tokyoDayStart,
+  tokyoMonthStart,
+  yen,
+} from '../money/index.ts';
 import { AppError } from '../platform/index.ts';
 import { BANK_UNAVAILABLE, type BankSaga } from './bank-saga.ts';
 import type { BankLink, BankLinks } from '../banks/index.ts';
 import { CONFIRM_TTL_MS, isConfirmationExpired, nextActionFor, walletHolding } from './confirmation.ts';
-import { type AccountDirectory, type WalletDeps, assertMayMoveMoney, assertPayerMayPay, isElevated, lockWallet } from './context.ts';
+import {
+  type AccountDirectory,
+  type WalletDeps,
+  assertMayMoveMoney,
+  assertPayerMayPay,
+  isElevated,
+  lockWallet,
+} from './context.ts';
 import { limitsFor } from './policy.ts';
 import type { Actor, Charge } from './types.ts';
 
 /** Charges that use up limits: final or in flight, and awaiting confirmation only while it can still come. */
 const countsAgainstLimits = (now: Date) => (eb: ExpressionBuilder<DB, 'charges'>) =>
-  eb.or([eb('status', 'in', ['succeeded', 'pending', 'in_review']), eb.and([eb('status', '=', 'requires_action'), eb('created_at', '>', new Date(now.getTime() - CONFIRM_TTL_MS))])]);
+  eb.or([
+    eb('status', 'in', ['succeeded', 'pending', 'in_review']),
+    eb.and([eb('status', '=', 'requires_action'), eb('created_at', '>', new Date(now.getTime() - CONFIRM_TTL_MS))]),
+  ]);
 
 /** A write that must commit with the charge's first row or not at all (the API's idempotency record). */
 type WithCharge = (trx: Transaction<DB>, chargeId: string) => Promise<void>;
 
 /** Charges: bank debit → wallet, as a saga (hold limits and a pending credit, debit the bank, post or void). */
 export function createCharges(deps: WalletDeps, accounts: AccountDirectory, links: BankLinks, saga: BankSaga) {
-  async function createCharge(actor: Actor, input: { bankLinkId: string; amount: Yen }, alongside?: WithCharge): Promise<Charge> {
+  async function createCharge(
+    actor: Actor,
+    input: { bankLinkId: string; amount: Yen },
+    alongside?: WithCharge,
+  ): Promise<Charge> {
     assertMayMoveMoney(actor, deps.policy.requirePhoneConfirmed);
     const link = await links.getLink(actor.id, input.bankLinkId);
-    if (link.status !== 'active') throw new AppError('link_not_active', `bank link is ${link.status}`, { status: link.status });
-    if (link.accountType === 'savings') throw new AppError('account_type_not_supported', 'savings accounts cannot be debited');
+    if (link.status !== 'active')
+      throw new AppError('link_not_active', `bank link is ${link.status}`, { status: link.status });
+    if (link.accountType === 'savings')
+      throw new AppError('account_type_not_supported', 'savings accounts cannot be debited');
     const bank = await bankSettings(link.bankCode);
-    if (bank && !bank.charging) throw new AppError('charging_suspended', 'this bank has suspended charges', { bankCode: link.bankCode });
+    if (bank && !bank.charging)
+      throw new AppError('charging_suspended', 'this bank has suspended charges', { bankCode: link.bankCode });
     const clearing = await deps.ledger.bankClearingAccount(deps.db, link.bankCode);
     const wallet = await accounts.walletAccountOf(actor.id);
     const id = deps.newId('chg');
     // The first charge on a new link is a sensitive action: without a fresh second factor it waits for one.
-    const needsConfirmation = deps.policy.stepUp.firstChargeOnLink && !isElevated(actor, deps.clock.now()) && !(await hasChargedBefore(link.id));
+    const needsConfirmation =
+      deps.policy.stepUp.firstChargeOnLink &&
+      !isElevated(actor, deps.clock.now()) &&
+      !(await hasChargedBefore(link.id));
     // A bank known to be down is refused before anything is written.
     if (!needsConfirmation) saga.assertBankAvailable(link.bankCode);
 
@@ -40,10 +69,31 @@ export function createCharges(deps: WalletDeps, accounts: AccountDirectory, link
       await alongside?.(trx, id);
       await assertWithinLimits(trx, actor, link, wallet, input.amount);
       const now = deps.clock.now();
-      const hold = needsConfirmation ? undefined : (await deps.ledger.transfer(trx, [{ debitAccountId: clearing, creditAccountId: wallet, amount: input.amount, code: 'charge', refId: id }], 'pending'))[0];
+      const hold = needsConfirmation
+        ? undefined
+        : (
+            await deps.ledger.transfer(
+              trx,
+              [{ debitAccountId: clearing, creditAccountId: wallet, amount: input.amount, code: 'charge', refId: id }],
+              'pending',
+            )
+          )[0];
       await trx
         .insertInto('charges')
-        .values({ id, user_id: actor.id, bank_link_id: link.id, bank_code: link.bankCode, amount: input.amount, status: needsConfirmation ? 'requires_action' : 'pending', failure_code: null, hold_id: hold?.id ?? null, bank_reference: id, bank_called_at: needsConfirmation ? null : now, created_at: now, updated_at: now })
+        .values({
+          id,
+          user_id: actor.id,
+          bank_link_id: link.id,
+          bank_code: link.bankCode,
+          amount: input.amount,
+          status: needsConfirmation ? 'requires_action' : 'pending',
+          failure_code: null,
+          hold_id: hold?.id ?? null,
+          bank_reference: id,
+          bank_called_at: needsConfirmation ? null : now,
+          created_at: now,
+          updated_at: now,
+        })
         .execute();
     });
     if (needsConfirmation) return getCharge(actor.id, id);
@@ -55,14 +105,32 @@ export function createCharges(deps: WalletDeps, accounts: AccountDirectory, link
    * Every limit, checked under the wallet's lock (the caller holds it). `confirming` is a waiting charge being
    * confirmed: it counted as used while it waited, so it is left out of the usage it is checked against.
    */
-  async function assertWithinLimits(trx: Transaction<DB>, actor: Actor, link: BankLink, wallet: string, amount: Yen, confirming?: string): Promise<void> {
+  async function assertWithinLimits(
+    trx: Transaction<DB>,
+    actor: Actor,
+    link: BankLink,
+    wallet: string,
+    amount: Yen,
+    confirming?: string,
+  ): Promise<void> {
     const bank = await bankSettings(link.bankCode, trx);
-    if (bank && !bank.charging) throw new AppError('charging_suspended', 'this bank has suspended charges', { bankCode: link.bankCode });
+    if (bank && !bank.charging)
+      throw new AppError('charging_suspended', 'this bank has suspended charges', { bankCode: link.bankCode });
     const cooling = await coolingOffOf(link, trx);
-    const limits = limitsFor(deps.policy, actor.verification, bank && { perCharge: bank.perChargeLimit, monthly: bank.monthlyLimit }, cooling?.daily);
+    const limits = limitsFor(
+      deps.policy,
+      actor.verification,
+      bank && { perCharge: bank.perChargeLimit, monthly: bank.monthlyLimit },
+      cooling?.daily,
+    );
     const usage = await usageOf(trx, actor.id, link, wallet, confirming);
     const refusal = refuseCharge(amount, limits, usage);
-    if (refusal) throw new AppError('limit_exceeded', `the charge exceeds the ${refusal.limit.replaceAll('_', ' ')} limit`, refusal);
+    if (refusal)
+      throw new AppError(
+        'limit_exceeded',
+        `the charge exceeds the ${refusal.limit.replaceAll('_', ' ')} limit`,
+        refusal,
+      );
   }
 
   /**
@@ -72,15 +140,27 @@ export function createCharges(deps: WalletDeps, accounts: AccountDirectory, link
    */
   async function confirmCharge(actor: Actor, id: string, alongside?: WithCharge): Promise<Charge> {
     assertMayMoveMoney(actor, deps.policy.requirePhoneConfirmed);
-    const row = await deps.db.selectFrom('charges').selectAll().where('id', '=', id).where('user_id', '=', actor.id).executeTakeFirst();
+    const row = await deps.db
+      .selectFrom('charges')
+      .selectAll()
+      .where('id', '=', id)
+      .where('user_id', '=', actor.id)
+      .executeTakeFirst();
     if (!row) throw new AppError('not_found', `no charge ${id}`);
-    if (row.status !== 'requires_action') throw new AppError('invalid_state', `the charge is ${row.status}`, { status: row.status });
+    if (row.status !== 'requires_action')
+      throw new AppError('invalid_state', `the charge is ${row.status}`, { status: row.status });
     if (isConfirmationExpired(row.created_at, deps.clock.now())) {
-      await deps.db.updateTable('charges').set({ status: 'failed', failure_code: 'confirmation_expired', updated_at: deps.clock.now() }).where('id', '=', id).where('status', '=', 'requires_action').execute();
+      await deps.db
+        .updateTable('charges')
+        .set({ status: 'failed', failure_code: 'confirmation_expired', updated_at: deps.clock.now() })
+        .where('id', '=', id)
+        .where('status', '=', 'requires_action')
+        .execute();
       return getCharge(actor.id, id);
     }
     const link = await links.getLink(actor.id, row.bank_link_id);
-    if (link.status !== 'active') throw new AppError('link_not_active', `bank link is ${link.status}`, { status: link.status });
+    if (link.status !== 'active')
+      throw new AppError('link_not_active', `bank link is ${link.status}`, { status: link.status });
     saga.assertBankAvailable(link.bankCode);
     const clearing = await deps.ledger.bankClearingAccount(deps.db, link.bankCode);
     const wallet = await accounts.walletAccountOf(actor.id);
@@ -90,8 +170,20 @@ export function createCharges(deps: WalletDeps, accounts: AccountDirectory, link
       const now = deps.clock.now();
       await assertPayerMayPay(trx, actor.id, now, false);
       await assertWithinLimits(trx, actor, link, wallet, yen(row.amount), id);
-      const hold = (await deps.ledger.transfer(trx, [{ debitAccountId: clearing, creditAccountId: wallet, amount: yen(row.amount), code: 'charge', refId: id }], 'pending'))[0];
-      const done = await trx.updateTable('charges').set({ status: 'pending', hold_id: hold?.id ?? null, bank_called_at: now, updated_at: now }).where('id', '=', id).where('status', '=', 'requires_action').returning('id').executeTakeFirst();
+      const hold = (
+        await deps.ledger.transfer(
+          trx,
+          [{ debitAccountId: clearing, creditAccountId: wallet, amount: yen(row.amount), code: 'charge', refId: id }],
+          'pending',
+        )
+      )[0];
+      const done = await trx
+        .updateTable('charges')
+        .set({ status: 'pending', hold_id: hold?.id ?? null, bank_called_at: now, updated_at: now })
+        .where('id', '=', id)
+        .where('status', '=', 'requires_action')
+        .returning('id')
+        .executeTakeFirst();
       // Lost a race with another confirmation: throwing rolls this hold back.
       if (!done) throw new AppError('invalid_state', 'the charge was confirmed already');
       return true;
@@ -107,11 +199,17 @@ export function createCharges(deps: WalletDeps, accounts: AccountDirectory, link
    */
   async function resumeCharge(actor: Actor, id: string): Promise<Charge> {
     assertMayMoveMoney(actor, deps.policy.requirePhoneConfirmed);
-    const row = await deps.db.selectFrom('charges').selectAll().where('id', '=', id).where('user_id', '=', actor.id).executeTakeFirst();
+    const row = await deps.db
+      .selectFrom('charges')
+      .selectAll()
+      .where('id', '=', id)
+      .where('user_id', '=', actor.id)
+      .executeTakeFirst();
     if (!row) throw new AppError('not_found', `no charge ${id}`);
     if (row.status !== 'failed' || row.failure_code !== BANK_UNAVAILABLE) return toCharge(row);
     const link = await links.getLink(actor.id, row.bank_link_id);
-    if (link.status !== 'active') throw new AppError('link_not_active', `bank link is ${link.status}`, { status: link.status });
+    if (link.status !== 'active')
+      throw new AppError('link_not_active', `bank link is ${link.status}`, { status: link.status });
     saga.assertBankAvailable(link.bankCode);
     const clearing = await deps.ledger.bankClearingAccount(deps.db, link.bankCode);
     const wallet = await accounts.walletAccountOf(actor.id);
@@ -120,11 +218,28 @@ export function createCharges(deps: WalletDeps, accounts: AccountDirectory, link
       const now = deps.clock.now();
       await assertPayerMayPay(trx, actor.id, now, false);
       // Only one retry wins the charge back; the others answer with its state.
-      const won = await trx.updateTable('charges').set({ status: 'pending', failure_code: null, bank_called_at: now, updated_at: now }).where('id', '=', id).where('status', '=', 'failed').where('failure_code', '=', BANK_UNAVAILABLE).returning('id').executeTakeFirst();
+      const won = await trx
+        .updateTable('charges')
+        .set({ status: 'pending', failure_code: null, bank_called_at: now, updated_at: now })
+        .where('id', '=', id)
+        .where('status', '=', 'failed')
+        .where('failure_code', '=', BANK_UNAVAILABLE)
+        .returning('id')
+        .executeTakeFirst();
       if (!won) return false;
       await assertWithinLimits(trx, actor, link, wallet, yen(row.amount), id);
-      const hold = (await deps.ledger.transfer(trx, [{ debitAccountId: clearing, creditAccountId: wallet, amount: yen(row.amount), code: 'charge', refId: id }], 'pending'))[0];
-      await trx.updateTable('charges').set({ hold_id: hold?.id ?? null }).where('id', '=', id).execute();
+      const hold = (
+        await deps.ledger.transfer(
+          trx,
+          [{ debitAccountId: clearing, creditAccountId: wallet, amount: yen(row.amount), code: 'charge', refId: id }],
+          'pending',
+        )
+      )[0];
+      await trx
+        .updateTable('charges')
+        .set({ hold_id: hold?.id ?? null })
+        .where('id', '=', id)
+        .execute();
       return true;
     });
     if (resumed) await debitBank(link, id, yen(row.amount));
@@ -132,17 +247,33 @@ export function createCharges(deps: WalletDeps, accounts: AccountDirectory, link
   }
 
   async function debitBank(link: BankLink, id: string, amount: Yen): Promise<void> {
-    const account = { bankCode: link.bankCode, branchCode: link.branchCode, accountType: link.accountType, accountNumber: link.accountNumber };
-    await saga.callBank('charges', id, link.bankCode, () => deps.bank.debit({ account, amount, reference: id, descriptor: descriptorFor(id) }));
+    const account = {
+      bankCode: link.bankCode,
+      branchCode: link.branchCode,
+      accountType: link.accountType,
+      accountNumber: link.accountNumber,
+    };
+    await saga.callBank('charges', id, link.bankCode, () =>
+      deps.bank.debit({ account, amount, reference: id, descriptor: descriptorFor(id) }),
+    );
   }
 
   async function hasChargedBefore(linkId: string): Promise<boolean> {
-    const r = await deps.db.selectFrom('charges').select('id').where('bank_link_id', '=', linkId).where('status', 'in', ['succeeded', 'pending', 'in_review']).limit(1).executeTakeFirst();
+    const r = await deps.db
+      .selectFrom('charges')
+      .select('id')
+      .where('bank_link_id', '=', linkId)
+      .where('status', 'in', ['succeeded', 'pending', 'in_review'])
+      .limit(1)
+      .executeTakeFirst();
     return r !== undefined;
   }
 
   /** The link's cooling-off period, if it is in one: per bank, else the platform's days and daily cap. */
-  async function coolingOffOf(link: BankLink, q: Kysely<DB> | Transaction<DB> = deps.db): Promise<{ until: Date; daily: Yen } | null> {
+  async function coolingOffOf(
+    link: BankLink,
+    q: Kysely<DB> | Transaction<DB> = deps.db,
+  ): Promise<{ until: Date; daily: Yen } | null> {
     const bank = await bankSettings(link.bankCode, q);
     const days = bank?.coolingOffDays ?? deps.policy.coolingOffDays;
     if (!link.activatedAt || days <= 0) return null;
@@ -150,13 +281,21 @@ export function createCharges(deps: WalletDeps, accounts: AccountDirectory, link
     return deps.clock.now() < until ? { until, daily: yen(bank?.newLinkDailyLimit ?? deps.policy.newLinkDaily) } : null;
   }
 
-  async function usageOf(trx: Transaction<DB>, userId: string, link: BankLink, wallet: string, excludeId?: string): Promise<ChargeUsage> {
+  async function usageOf(
+    trx: Transaction<DB>,
+    userId: string,
+    link: BankLink,
+    wallet: string,
+    excludeId?: string,
+  ): Promise<ChargeUsage> {
     const now = deps.clock.now();
     const r = await trx
       .selectFrom('charges')
       .select([
         sql<number>`coalesce(sum(amount) FILTER (WHERE created_at >= ${tokyoMonthStart(now)}), 0)::int8`.as('month'),
-        sql<number>`coalesce(sum(amount) FILTER (WHERE bank_link_id = ${link.id} AND created_at >= ${tokyoDayStart(now)}), 0)::int8`.as('today'),
+        sql<number>`coalesce(sum(amount) FILTER (WHERE bank_link_id = ${link.id} AND created_at >= ${tokyoDayStart(now)}), 0)::int8`.as(
+          'today',
+        ),
       ])
       .where('user_id', '=', userId)
       .where(countsAgainstLimits(deps.clock.now()))
@@ -165,11 +304,17 @@ export function createCharges(deps: WalletDeps, accounts: AccountDirectory, link
       .where('id', '<>', excludeId ?? '')
       .executeTakeFirstOrThrow();
     // Charges waiting for a factor hold the wallet's headroom too: three of them cannot all fit under the cap.
-    return { monthlyUsed: yen(r.month), dailyUsedOnLink: yen(r.today), walletHolding: await walletHolding(deps, trx, userId, wallet, excludeId) };
+    return {
+      monthlyUsed: yen(r.month),
+      dailyUsedOnLink: yen(r.today),
+      walletHolding: await walletHolding(deps, trx, userId, wallet, excludeId),
+    };
   }
 
   /** The limits a user sees on GET /v1/wallet, figured exactly as a charge would figure them. */
-  async function limitsView(actor: Actor): Promise<{ limits: ChargeLimits; monthlyUsed: Yen; newLinkDaily?: { used: Yen; limit: Yen } }> {
+  async function limitsView(
+    actor: Actor,
+  ): Promise<{ limits: ChargeLimits; monthlyUsed: Yen; newLinkDaily?: { used: Yen; limit: Yen } }> {
     const now = deps.clock.now();
     const base = limitsFor(deps.policy, actor.verification, undefined, undefined);
     const monthUsed = await usedSince('user_id', actor.id, tokyoMonthStart(now));
@@ -179,7 +324,8 @@ export function createCharges(deps: WalletDeps, accounts: AccountDirectory, link
       const cooling = link.status === 'active' ? await coolingOffOf(link) : null;
       if (!cooling) continue;
       const today = await usedSince('bank_link_id', link.id, tokyoDayStart(now));
-      if (!newLinkDaily || cooling.daily - today < newLinkDaily.limit - newLinkDaily.used) newLinkDaily = { used: today, limit: cooling.daily };
+      if (!newLinkDaily || cooling.daily - today < newLinkDaily.limit - newLinkDaily.used)
+        newLinkDaily = { used: today, limit: cooling.daily };
     }
     return { limits: base, monthlyUsed: monthUsed, ...(newLinkDaily ? { newLinkDaily } : {}) };
   }
@@ -197,16 +343,26 @@ export function createCharges(deps: WalletDeps, accounts: AccountDirectory, link
   }
 
   /** A link's cooling-off figures (GET /v1/bank-links/{id}): today's use against the daily cap, and until when. */
-  async function linkLimits(link: BankLink): Promise<{ daily?: { limit: Yen; used: Yen; remaining: Yen }; coolingOffUntil?: string }> {
+  async function linkLimits(
+    link: BankLink,
+  ): Promise<{ daily?: { limit: Yen; used: Yen; remaining: Yen }; coolingOffUntil?: string }> {
     const cooling = await coolingOffOf(link);
     if (!cooling) return {};
     const used = await usedSince('bank_link_id', link.id, tokyoDayStart(deps.clock.now()));
     const limit = cooling.daily;
-    return { daily: { limit, used, remaining: yen(Math.max(0, limit - used)) }, coolingOffUntil: cooling.until.toISOString() };
+    return {
+      daily: { limit, used, remaining: yen(Math.max(0, limit - used)) },
+      coolingOffUntil: cooling.until.toISOString(),
+    };
   }
 
   async function getCharge(userId: string, id: string): Promise<Charge> {
-    const row = await deps.db.selectFrom('charges').selectAll().where('id', '=', id).where('user_id', '=', userId).executeTakeFirst();
+    const row = await deps.db
+      .selectFrom('charges')
+      .selectAll()
+      .where('id', '=', id)
+      .where('user_id', '=', userId)
+      .executeTakeFirst();
     if (!row) throw new AppError('not_found', `no charge ${id}`);
     return toCharge(row);
   }
@@ -220,7 +376,13 @@ export function createCharges(deps: WalletDeps, accounts: AccountDirectory, link
   /** Charges never confirmed within 15 minutes fail (`confirmation_expired`); no hold was written for them. */
   async function expireUnconfirmed(): Promise<number> {
     const cutoff = new Date(deps.clock.now().getTime() - CONFIRM_TTL_MS);
-    const r = await deps.db.updateTable('charges').set({ status: 'failed', failure_code: 'confirmation_expired', updated_at: deps.clock.now() }).where('status', '=', 'requires_action').where('created_at', '<', cutoff).returning('id').execute();
+    const r = await deps.db
+      .updateTable('charges')
+      .set({ status: 'failed', failure_code: 'confirmation_expired', updated_at: deps.clock.now() })
+      .where('status', '=', 'requires_action')
+      .where('created_at', '<', cutoff)
+      .returning('id')
+      .execute();
     return r.length;
   }
 

@@ -45,7 +45,8 @@ export function createCircuitBreaker(clock: Clock, o: BreakerOptions = DEFAULT_B
     const now = clock.now().getTime();
     const reopensAt = c.openedAt + o.coolDownMs;
     if (now < reopensAt) return { pass: false, retryAfterMs: reopensAt - now };
-    if (c.probeSince !== null && now < c.probeSince + o.coolDownMs) return { pass: false, retryAfterMs: Math.min(o.coolDownMs, c.probeSince + o.coolDownMs - now) };
+    if (c.probeSince !== null && now < c.probeSince + o.coolDownMs)
+      return { pass: false, retryAfterMs: Math.min(o.coolDownMs, c.probeSince + o.coolDownMs - now) };
     c.probeSince = now;
     return { pass: true, probe: true };
   }

@@ -15,8 +15,8 @@ export const CONFIRM_TTL_MS = 15 * 60 * 1000;
 
 export const confirmationCutoff = (now: Date): Date => new Date(now.getTime() - CONFIRM_TTL_MS);
 
-export const isConfirmationExpired = (createdAt: Date | string, now: Date): boolean => new Date(createdAt).getTime() + CONFIRM_TTL_MS < now.getTime();
-
+export const isConfirmationExpired = (createdAt: Date | string, now: Date): boolean =>
+  new Date(createdAt).getTime() + CONFIRM_TTL_MS < now.getTime();
 
 export function nextActionFor(kind: 'charges' | 'transfers' | 'withdrawals', id: string): NextAction {
   return { type: 'confirm', methods: ['otp', 'passkey'], confirmUrl: `/v1/${kind}/${id}/confirm` };
@@ -26,7 +26,12 @@ export function nextActionFor(kind: 'charges' | 'transfers' | 'withdrawals', id:
  * Charges waiting for their factor: they hold no ledger money yet (the bank is not called before the factor),
  * so their amount is added to what the wallet holds when the balance cap is checked.
  */
-export async function waitingChargesOf(trx: Transaction<DB>, userId: string, now: Date, excludeId?: string): Promise<Yen> {
+export async function waitingChargesOf(
+  trx: Transaction<DB>,
+  userId: string,
+  now: Date,
+  excludeId?: string,
+): Promise<Yen> {
   let q = trx
     .selectFrom('charges')
     .select(sql<number>`coalesce(sum(amount), 0)::int8`.as('held'))
@@ -41,7 +46,15 @@ export async function waitingChargesOf(trx: Transaction<DB>, userId: string, now
  * What counts against a wallet's balance cap: spendable money, incoming holds (charges in flight, transfers
  * waiting for their sender's factor) and charges waiting for a factor. Call under the wallet's lock.
  */
-export async function walletHolding(deps: WalletDeps, trx: Transaction<DB>, userId: string, walletAccount: string, excludeChargeId?: string): Promise<Yen> {
+export async function walletHolding(
+  deps: WalletDeps,
+  trx: Transaction<DB>,
+  userId: string,
+  walletAccount: string,
+  excludeChargeId?: string,
+): Promise<Yen> {
   const a = await deps.ledger.available(trx, walletAccount);
-  return yen(a.available + a.pendingIncoming + (await waitingChargesOf(trx, userId, deps.clock.now(), excludeChargeId)));
+  return yen(
+    a.available + a.pendingIncoming + (await waitingChargesOf(trx, userId, deps.clock.now(), excludeChargeId)),
+  );
 }

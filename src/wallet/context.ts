@@ -28,14 +28,21 @@ export function createAccountDirectory(deps: WalletDeps) {
 
   async function openWallet(trx: Transaction<DB>, userId: string): Promise<string> {
     const accountId = await deps.ledger.createAccount(trx, { kind: 'wallet', ownerId: userId });
-    await trx.insertInto('wallets').values({ user_id: userId, account_id: accountId, created_at: deps.clock.now() }).execute();
+    await trx
+      .insertInto('wallets')
+      .values({ user_id: userId, account_id: accountId, created_at: deps.clock.now() })
+      .execute();
     return accountId;
   }
 
   async function walletAccountOf(userId: string): Promise<string> {
     const cached = wallets.get(userId);
     if (cached) return cached;
-    const row = await deps.db.selectFrom('wallets').select('account_id').where('user_id', '=', userId).executeTakeFirst();
+    const row = await deps.db
+      .selectFrom('wallets')
+      .select('account_id')
+      .where('user_id', '=', userId)
+      .executeTakeFirst();
     if (!row) throw new AppError('not_found', 'this user has no wallet');
     wallets.set(userId, row.account_id);
     return row.account_id;
@@ -44,7 +51,11 @@ export function createAccountDirectory(deps: WalletDeps) {
   async function merchantAccountOf(merchantId: string): Promise<string> {
     const cached = merchants.get(merchantId);
     if (cached) return cached;
-    const row = await deps.db.selectFrom('merchants').select('account_id').where('id', '=', merchantId).executeTakeFirst();
+    const row = await deps.db
+      .selectFrom('merchants')
+      .select('account_id')
+      .where('id', '=', merchantId)
+      .executeTakeFirst();
     if (!row) throw new AppError('unknown_merchant', `no merchant ${merchantId}`, { merchantId });
     merchants.set(merchantId, row.account_id);
     return row.account_id;
@@ -66,12 +77,17 @@ export async function lockWallet(trx: Transaction<DB>, userId: string): Promise<
 
 /** The refusal while a security hold lasts (a factor, phone, email or password changed in the last 24 hours). */
 export function securityHold(until: Date): AppError {
-  return new AppError('security_hold', `your sign-in details changed recently, so for your protection money cannot be sent or withdrawn until ${until.toISOString()}`, { until: until.toISOString() });
+  return new AppError(
+    'security_hold',
+    `your sign-in details changed recently, so for your protection money cannot be sent or withdrawn until ${until.toISOString()}`,
+    { until: until.toISOString() },
+  );
 }
 
 /** Fast refusal from the session's view of the user; the authoritative check is assertPayerMayPay. */
 export function assertNoSecurityHold(actor: Actor, now: Date): void {
-  if (actor.securityHoldUntil && new Date(actor.securityHoldUntil) > now) throw securityHold(new Date(actor.securityHoldUntil));
+  if (actor.securityHoldUntil && new Date(actor.securityHoldUntil) > now)
+    throw securityHold(new Date(actor.securityHoldUntil));
 }
 
 /**
@@ -79,11 +95,21 @@ export function assertNoSecurityHold(actor: Actor, now: Date): void {
  * may be a second old, so a freeze or a security hold set since then must still stop the money. `outgoing`
  * (transfers, withdrawals) is held by a security hold; charges only by a freeze.
  */
-export async function assertPayerMayPay(trx: Transaction<DB>, userId: string, now: Date, outgoing: boolean): Promise<void> {
-  const u = await trx.selectFrom('users').select(['frozen_at', 'security_hold_until']).where('id', '=', userId).executeTakeFirst();
+export async function assertPayerMayPay(
+  trx: Transaction<DB>,
+  userId: string,
+  now: Date,
+  outgoing: boolean,
+): Promise<void> {
+  const u = await trx
+    .selectFrom('users')
+    .select(['frozen_at', 'security_hold_until'])
+    .where('id', '=', userId)
+    .executeTakeFirst();
   if (!u) throw new AppError('not_found', 'no such user');
   if (u.frozen_at) throw new AppError('wallet_frozen', 'this wallet is frozen: contact support');
-  if (outgoing && u.security_hold_until && new Date(u.security_hold_until) > now) throw securityHold(new Date(u.security_hold_until));
+  if (outgoing && u.security_hold_until && new Date(u.security_hold_until) > now)
+    throw securityHold(new Date(u.security_hold_until));
 }
 
 /** Locks several wallets in one order (by user id), so two transfers between the same wallets never deadlock. */

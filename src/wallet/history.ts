@@ -15,15 +15,30 @@ export function createHistory(deps: WalletDeps, accounts: AccountDirectory, char
       pending: { incoming: a.pendingIncoming, outgoing: a.pendingOutgoing },
       limits: {
         perCharge: v.limits.perCharge,
-        monthly: { limit: v.limits.monthly, used: v.monthlyUsed, remaining: remainingOf(v.limits.monthly, v.monthlyUsed) },
-        ...(v.newLinkDaily ? { newLinkDaily: { limit: v.newLinkDaily.limit, used: v.newLinkDaily.used, remaining: remainingOf(v.newLinkDaily.limit, v.newLinkDaily.used) } } : {}),
+        monthly: {
+          limit: v.limits.monthly,
+          used: v.monthlyUsed,
+          remaining: remainingOf(v.limits.monthly, v.monthlyUsed),
+        },
+        ...(v.newLinkDaily
+          ? {
+              newLinkDaily: {
+                limit: v.newLinkDaily.limit,
+                used: v.newLinkDaily.used,
+                remaining: remainingOf(v.newLinkDaily.limit, v.newLinkDaily.used),
+              },
+            }
+          : {}),
         balanceCap: v.limits.balanceCap,
       },
     };
   }
 
   /** Newest first; ids are time-ordered ULIDs behind their prefix, so the part after '_' orders them. */
-  async function transactions(actor: Actor, page: { limit: number; startingAfter?: string }): Promise<{ data: TransactionItem[]; hasMore: boolean }> {
+  async function transactions(
+    actor: Actor,
+    page: { limit: number; startingAfter?: string },
+  ): Promise<{ data: TransactionItem[]; hasMore: boolean }> {
     const uid = actor.id;
     let after: string | null = null;
     if (page.startingAfter) {
@@ -31,7 +46,14 @@ export function createHistory(deps: WalletDeps, accounts: AccountDirectory, char
       if (!key) throw new AppError('invalid_request', 'starting_after is not an id', { field: 'starting_after' });
       after = key;
     }
-    const rows = await sql<{ id: string; type: TransactionItem['type']; status: TransactionItem['status']; amount: number; counterparty: string | null; created_at: Date | string }>`
+    const rows = await sql<{
+      id: string;
+      type: TransactionItem['type'];
+      status: TransactionItem['status'];
+      amount: number;
+      counterparty: string | null;
+      created_at: Date | string;
+    }>`
       SELECT * FROM (
         SELECT id, 'charge' AS type, status, amount, bank_link_id AS counterparty, created_at FROM charges WHERE user_id = ${uid}
         UNION ALL SELECT id, 'payment', status, amount, merchant_id, created_at FROM payments WHERE user_id = ${uid}

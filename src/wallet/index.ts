@@ -25,8 +25,14 @@ export function createWallet(deps: WalletDeps) {
   const history = createHistory(deps, accounts, charges);
   /** The periodic job's one pass: settles every charge and withdrawal whose bank call outlived `graceMs`, and voids objects left unconfirmed for 15 minutes. */
   async function settleInFlight(graceMs?: number) {
-    const settled = { charges: await saga.settleInFlight('charges', graceMs), withdrawals: await saga.settleInFlight('withdrawals', graceMs) };
-    const expired = (await charges.expireUnconfirmed()) + (await transfers.expireUnconfirmed()) + (await withdrawals.expireUnconfirmed());
+    const settled = {
+      charges: await saga.settleInFlight('charges', graceMs),
+      withdrawals: await saga.settleInFlight('withdrawals', graceMs),
+    };
+    const expired =
+      (await charges.expireUnconfirmed()) +
+      (await transfers.expireUnconfirmed()) +
+      (await withdrawals.expireUnconfirmed());
     return { ...settled, expired };
   }
   return { accounts, charges, payments, transfers, withdrawals, history, settleInFlight, holdChargesForReview };

@@ -17,13 +17,20 @@ export function createPayments(deps: WalletDeps, accounts: AccountDirectory) {
     const apiKey = `sk_${randomBytes(24).toString('base64url')}`;
     await inTransaction(deps.db, async (trx) => {
       const accountId = await deps.ledger.createAccount(trx, { kind: 'merchant', ownerId: id });
-      await trx.insertInto('merchants').values({ id, name, account_id: accountId, api_key_hash: hashKey(apiKey), created_at: deps.clock.now() }).execute();
+      await trx
+        .insertInto('merchants')
+        .values({ id, name, account_id: accountId, api_key_hash: hashKey(apiKey), created_at: deps.clock.now() })
+        .execute();
     });
     return { id, name, apiKey };
   }
 
   async function authenticateMerchant(apiKey: string): Promise<{ id: string; name: string } | undefined> {
-    return deps.db.selectFrom('merchants').select(['id', 'name']).where('api_key_hash', '=', hashKey(apiKey)).executeTakeFirst();
+    return deps.db
+      .selectFrom('merchants')
+      .select(['id', 'name'])
+      .where('api_key_hash', '=', hashKey(apiKey))
+      .executeTakeFirst();
   }
 
   async function getMerchant(id: string): Promise<{ id: string; name: string }> {
@@ -36,19 +43,47 @@ export function createPayments(deps: WalletDeps, accounts: AccountDirectory) {
    * `alongside` gives statements that must commit with the payment or not at all (the API's idempotency record):
    * they receive the payment as it will be returned.
    */
-  async function createPayment(actor: Actor, input: { merchantId: string; amount: Yen; description?: string; reference?: string }, alongside: (payment: Payment) => Alongside[] = () => []): Promise<Payment> {
+  async function createPayment(
+    actor: Actor,
+    input: { merchantId: string; amount: Yen; description?: string; reference?: string },
+    alongside: (payment: Payment) => Alongside[] = () => [],
+  ): Promise<Payment> {
     assertMayMoveMoney(actor, deps.policy.requirePhoneConfirmed);
     const merchant = await accounts.merchantAccountOf(input.merchantId);
     const wallet = await accounts.walletAccountOf(actor.id);
     const id = deps.newId('pay');
     const now = deps.clock.now();
-    const payment: Payment = { id, object: 'payment', status: 'succeeded', amount: input.amount, amountRefunded: yen(0), merchantId: input.merchantId, ...(input.description ? { description: input.description } : {}), ...(input.reference ? { reference: input.reference } : {}), createdAt: now.toISOString() };
+    const payment: Payment = {
+      id,
+      object: 'payment',
+      status: 'succeeded',
+      amount: input.amount,
+      amountRefunded: yen(0),
+      merchantId: input.merchantId,
+      ...(input.description ? { description: input.description } : {}),
+      ...(input.reference ? { reference: input.reference } : {}),
+      createdAt: now.toISOString(),
+    };
     // One statement, no lock taken by hand: the wallet's balance row is the lock and its CHECK the rule; the
     // payment row is written in the same statement, so the hot path is a single round trip.
-    await deps.ledger.transferAtomically(deps.db, [{ debitAccountId: wallet, creditAccountId: merchant, amount: input.amount, code: 'payment', refId: id }], ([transferId]) => [
-      deps.db.insertInto('payments').values({ id, user_id: actor.id, merchant_id: input.merchantId, amount: input.amount, status: 'succeeded', description: input.description ?? null, reference: input.reference ?? null, transfer_id: transferId!, created_at: now }),
-      ...alongside(payment),
-    ]);
+    await deps.ledger.transferAtomically(
+      deps.db,
+      [{ debitAccountId: wallet, creditAccountId: merchant, amount: input.amount, code: 'payment', refId: id }],
+      ([transferId]) => [
+        deps.db.insertInto('payments').values({
+          id,
+          user_id: actor.id,
+          merchant_id: input.merchantId,
+          amount: input.amount,
+          status: 'succeeded',
+          description: input.description ?? null,
+          reference: input.reference ?? null,
+          transfer_id: transferId!,
+          created_at: now,
+        }),
+        ...alongside(payment),
+      ],
+    );
     return payment;
   }
 
@@ -63,25 +98,62 @@ export function createPayments(deps: WalletDeps, accounts: AccountDirectory) {
   }
 
   /** `alongside` must commit with the refund or not at all (the API's idempotency record). */
-  async function refund(merchantId: string, paymentId: string, amount: Yen, alongside?: (trx: Transaction<DB>, refundId: string) => Promise<void>): Promise<Refund> {
+  async function refund(
+    merchantId: string,
+    paymentId: string,
+    amount: Yen,
+    alongside?: (trx: Transaction<DB>, refundId: string) => Promise<void>,
+  ): Promise<Refund> {
     const id = deps.newId('rfd');
     const now = deps.clock.now();
     await inTransaction(deps.db, async (trx) => {
-      const p = await trx.selectFrom('payments').selectAll().where('id', '=', paymentId).where('merchant_id', '=', merchantId).forUpdate().executeTakeFirst();
+      const p = await trx
+        .selectFrom('payments')
+        .selectAll()
+        .where('id', '=', paymentId)
+        .where('merchant_id', '=', merchantId)
+        .forUpdate()
+        .executeTakeFirst();
       if (!p) throw new AppError('not_found', `no payment ${paymentId} for this merchant`);
       await alongside?.(trx, id);
       const refundable = p.amount - p.refunded;
-      if (amount > refundable) throw new AppError('refund_exceeds_payment', `at most ${refundable} yen of this payment can still be refunded`, { refundable });
+      if (amount > refundable)
+        throw new AppError(
+          'refund_exceeds_payment',
+          `at most ${refundable} yen of this payment can still be refunded`,
+          { refundable },
+        );
       const t = await deps.ledger.reverse(trx, p.transfer_id, amount, 'refund', id);
-      await trx.updateTable('payments').set({ refunded: p.refunded + amount }).where('id', '=', paymentId).execute();
-      await trx.insertInto('refunds').values({ id, payment_id: paymentId, merchant_id: merchantId, user_id: p.user_id, amount, status: 'succeeded', transfer_id: t.id, created_at: now }).execute();
+      await trx
+        .updateTable('payments')
+        .set({ refunded: p.refunded + amount })
+        .where('id', '=', paymentId)
+        .execute();
+      await trx
+        .insertInto('refunds')
+        .values({
+          id,
+          payment_id: paymentId,
+          merchant_id: merchantId,
+          user_id: p.user_id,
+          amount,
+          status: 'succeeded',
+          transfer_id: t.id,
+          created_at: now,
+        })
+        .execute();
     });
     return { id, object: 'refund', status: 'succeeded', amount, paymentId, createdAt: now.toISOString() };
   }
 
   /** A refund as its merchant sees it. */
   async function getRefund(merchantId: string, id: string): Promise<Refund> {
-    const row = await deps.db.selectFrom('refunds').selectAll().where('id', '=', id).where('merchant_id', '=', merchantId).executeTakeFirst();
+    const row = await deps.db
+      .selectFrom('refunds')
+      .selectAll()
+      .where('id', '=', id)
+      .where('merchant_id', '=', merchantId)
+      .executeTakeFirst();
     if (!row) throw new AppError('not_found', `no refund ${id}`);
     return toRefund(row);
   }
@@ -91,8 +163,25 @@ export function createPayments(deps: WalletDeps, accounts: AccountDirectory) {
 export type Payments = ReturnType<typeof createPayments>;
 
 export function toPayment(r: Selectable<PaymentsTable>): Payment {
-  return { id: r.id, object: 'payment', status: r.status, amount: yen(r.amount), amountRefunded: yen(r.refunded), merchantId: r.merchant_id, ...(r.description ? { description: r.description } : {}), ...(r.reference ? { reference: r.reference } : {}), createdAt: new Date(r.created_at).toISOString() };
+  return {
+    id: r.id,
+    object: 'payment',
+    status: r.status,
+    amount: yen(r.amount),
+    amountRefunded: yen(r.refunded),
+    merchantId: r.merchant_id,
+    ...(r.description ? { description: r.description } : {}),
+    ...(r.reference ? { reference: r.reference } : {}),
+    createdAt: new Date(r.created_at).toISOString(),
+  };
 }
 export function toRefund(r: Selectable<RefundsTable>): Refund {
-  return { id: r.id, object: 'refund', status: r.status, amount: yen(r.amount), paymentId: r.payment_id, createdAt: new Date(r.created_at).toISOString() };
+  return {
+    id: r.id,
+    object: 'refund',
+    status: r.status,
+    amount: yen(r.amount),
+    paymentId: r.payment_id,
+    createdAt: new Date(r.created_at).toISOString(),
+  };
 }

@@ -44,8 +44,14 @@ export interface BankLimitOverride {
 }
 
 /** The limits for one charge: the level's figures, lowered (never raised) by the bank's own; `newLinkDaily` while cooling off. */
-export function limitsFor(policy: LimitPolicy, level: VerificationLevel, bank: BankLimitOverride | undefined, newLinkDaily: Yen | undefined): ChargeLimits {
-  const perCharge = bank?.perCharge != null ? yen(Math.min(bank.perCharge, policy.perCharge[level])) : policy.perCharge[level];
+export function limitsFor(
+  policy: LimitPolicy,
+  level: VerificationLevel,
+  bank: BankLimitOverride | undefined,
+  newLinkDaily: Yen | undefined,
+): ChargeLimits {
+  const perCharge =
+    bank?.perCharge != null ? yen(Math.min(bank.perCharge, policy.perCharge[level])) : policy.perCharge[level];
   const monthly = bank?.monthly != null ? yen(Math.min(bank.monthly, policy.monthly[level])) : policy.monthly[level];
   return { perCharge, monthly, balanceCap: policy.balanceCap, ...(newLinkDaily !== undefined ? { newLinkDaily } : {}) };
 }

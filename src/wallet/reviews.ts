@@ -8,6 +8,12 @@ import type { DB } from '../db/index.ts';
  */
 export async function holdChargesForReview(trx: Transaction<DB>, linkIds: string[], at: Date): Promise<string[]> {
   if (linkIds.length === 0) return [];
-  const held = await trx.updateTable('charges').set({ status: 'in_review', updated_at: at }).where('bank_link_id', 'in', linkIds).where('status', 'in', ['pending', 'requires_action']).returning('id').execute();
+  const held = await trx
+    .updateTable('charges')
+    .set({ status: 'in_review', updated_at: at })
+    .where('bank_link_id', 'in', linkIds)
+    .where('status', 'in', ['pending', 'requires_action'])
+    .returning('id')
+    .execute();
   return held.map((h) => h.id);
 }

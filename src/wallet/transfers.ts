@@ -6,14 +6,26 @@ import { type Yen, addTokyoDays, tokyoDayStart, yen } from '../money/index.ts';
 import { normalizePhone } from '../notify/index.ts';
 import { AppError } from '../platform/index.ts';
 import { confirmationCutoff, isConfirmationExpired, nextActionFor, walletHolding } from './confirmation.ts';
-import { type AccountDirectory, type WalletDeps, assertMayMoveMoney, assertNoSecurityHold, assertPayerMayPay, isElevated, lockWallets } from './context.ts';
+import {
+  type AccountDirectory,
+  type WalletDeps,
+  assertMayMoveMoney,
+  assertNoSecurityHold,
+  assertPayerMayPay,
+  isElevated,
+  lockWallets,
+} from './context.ts';
 import type { Actor, WalletTransfer } from './types.ts';
 
 /** Recipient lookups that did not move money, per sender and Asia/Tokyo day: beyond this, 429. */
 export const FAILED_LOOKUPS_PER_DAY = 10;
 
 /** Every recipient that cannot receive gets this one answer, so a failed transfer says nothing about a phone. */
-const unavailable = () => new AppError('recipient_unavailable', 'this transfer cannot be delivered: check the phone number or user id with the person you are paying (they need a Saifu wallet able to receive this amount)');
+const unavailable = () =>
+  new AppError(
+    'recipient_unavailable',
+    'this transfer cannot be delivered: check the phone number or user id with the person you are paying (they need a Saifu wallet able to receive this amount)',
+  );
 
 type TransferTo = { userId: string } | { phone: string };
 
@@ -26,16 +38,30 @@ type WithTransfer = (trx: Transaction<DB>, transferId: string) => Promise<void>;
  * into the recipient's wallet, which also holds the recipient's headroom. Confirm posts it; 15 minutes without
  * a confirmation voids it.
  */
-export function createTransfers(deps: WalletDeps, accounts: AccountDirectory, attempts: AttemptCounter = createAttemptCounter(deps)) {
-  async function createTransfer(actor: Actor, input: { to: TransferTo; amount: Yen; message?: string }, alongside?: WithTransfer): Promise<WalletTransfer> {
+export function createTransfers(
+  deps: WalletDeps,
+  accounts: AccountDirectory,
+  attempts: AttemptCounter = createAttemptCounter(deps),
+) {
+  async function createTransfer(
+    actor: Actor,
+    input: { to: TransferTo; amount: Yen; message?: string },
+    alongside?: WithTransfer,
+  ): Promise<WalletTransfer> {
     assertMayMoveMoney(actor, deps.policy.requirePhoneConfirmed);
     assertNoSecurityHold(actor, deps.clock.now());
     // Refusals that do not depend on the recipient come first: after the lookup, every refusal looks the same.
-    if (input.amount > deps.policy.balanceCap) throw new AppError('limit_exceeded', 'no wallet can hold this much', { limit: 'balance_cap', limitAmount: deps.policy.balanceCap });
-    if ('userId' in input.to && input.to.userId === actor.id) throw new AppError('self_transfer', 'you cannot send money to yourself');
+    if (input.amount > deps.policy.balanceCap)
+      throw new AppError('limit_exceeded', 'no wallet can hold this much', {
+        limit: 'balance_cap',
+        limitAmount: deps.policy.balanceCap,
+      });
+    if ('userId' in input.to && input.to.userId === actor.id)
+      throw new AppError('self_transfer', 'you cannot send money to yourself');
     const from = await accounts.walletAccountOf(actor.id);
     const spendable = (await deps.ledger.available(deps.db, from)).available;
-    if (input.amount > spendable) throw new AppError('insufficient_funds', 'the wallet does not hold enough money for this transfer');
+    if (input.amount > spendable)
+      throw new AppError('insufficient_funds', 'the wallet does not hold enough money for this transfer');
 
     const ticket = 'phone' in input.to ? await consumeLookup(actor.id) : undefined;
     let moved = false;
@@ -50,11 +76,30 @@ export function createTransfers(deps: WalletDeps, accounts: AccountDirectory, at
         await alongside?.(trx, id);
         const now = deps.clock.now();
         await assertPayerMayPay(trx, actor.id, now, true);
-        if (input.amount > deps.policy.balanceCap - (await walletHolding(deps, trx, recipient.id, to))) throw unavailable();
-        const needsFactor = !isElevated(actor, now) && (await sentToday(trx, actor.id, now)) + input.amount >= deps.policy.stepUp.transfersFrom;
-        const [t] = await deps.ledger.transfer(trx, [{ debitAccountId: from, creditAccountId: to, amount: input.amount, code: 'transfer', refId: id }], needsFactor ? 'pending' : 'single');
+        if (input.amount > deps.policy.balanceCap - (await walletHolding(deps, trx, recipient.id, to)))
+          throw unavailable();
+        const needsFactor =
+          !isElevated(actor, now) &&
+          (await sentToday(trx, actor.id, now)) + input.amount >= deps.policy.stepUp.transfersFrom;
+        const [t] = await deps.ledger.transfer(
+          trx,
+          [{ debitAccountId: from, creditAccountId: to, amount: input.amount, code: 'transfer', refId: id }],
+          needsFactor ? 'pending' : 'single',
+        );
         const state = needsFactor ? ('requires_action' as const) : ('succeeded' as const);
-        await trx.insertInto('wallet_transfers').values({ id, from_user_id: actor.id, to_user_id: recipient.id, amount: input.amount, status: state, message: input.message ?? null, transfer_id: t!.id, created_at: now }).execute();
+        await trx
+          .insertInto('wallet_transfers')
+          .values({
+            id,
+            from_user_id: actor.id,
+            to_user_id: recipient.id,
+            amount: input.amount,
+            status: state,
+            message: input.message ?? null,
+            transfer_id: t!.id,
+            created_at: now,
+          })
+          .execute();
         return state;
       });
       moved = status === 'succeeded';
@@ -69,9 +114,15 @@ export function createTransfers(deps: WalletDeps, accounts: AccountDirectory, at
   /** Posts a `requires_action` transfer once the caller has confirmed a second factor, re-checking what held at creation. */
   async function confirmTransfer(actor: Actor, id: string, alongside?: WithTransfer): Promise<WalletTransfer> {
     assertMayMoveMoney(actor, deps.policy.requirePhoneConfirmed);
-    const row = await deps.db.selectFrom('wallet_transfers').selectAll().where('id', '=', id).where('from_user_id', '=', actor.id).executeTakeFirst();
+    const row = await deps.db
+      .selectFrom('wallet_transfers')
+      .selectAll()
+      .where('id', '=', id)
+      .where('from_user_id', '=', actor.id)
+      .executeTakeFirst();
     if (!row) throw new AppError('not_found', `no transfer ${id}`);
-    if (row.status !== 'requires_action') throw new AppError('invalid_state', `the transfer is ${row.status}`, { status: row.status });
+    if (row.status !== 'requires_action')
+      throw new AppError('invalid_state', `the transfer is ${row.status}`, { status: row.status });
     if (isConfirmationExpired(row.created_at, deps.clock.now())) {
       await voidWaiting(id);
       return getTransfer(actor.id, id);
@@ -83,7 +134,13 @@ export function createTransfers(deps: WalletDeps, accounts: AccountDirectory, at
       await assertPayerMayPay(trx, actor.id, deps.clock.now(), true);
       // The recipient's cap is held by the pending credit; whether they may still receive is checked again.
       await recipientById(trx, row.to_user_id, yen(row.amount));
-      const done = await trx.updateTable('wallet_transfers').set({ status: 'succeeded' }).where('id', '=', id).where('status', '=', 'requires_action').returning('transfer_id').executeTakeFirst();
+      const done = await trx
+        .updateTable('wallet_transfers')
+        .set({ status: 'succeeded' })
+        .where('id', '=', id)
+        .where('status', '=', 'requires_action')
+        .returning('transfer_id')
+        .executeTakeFirst();
       if (!done) throw new AppError('invalid_state', 'the transfer was confirmed or voided already');
       await deps.ledger.resolvePending(trx, done.transfer_id, 'post');
     });
@@ -97,7 +154,12 @@ export function createTransfers(deps: WalletDeps, accounts: AccountDirectory, at
       .select(sql<number>`coalesce(sum(amount), 0)::int8`.as('sent'))
       .where('from_user_id', '=', userId)
       .where('created_at', '>=', tokyoDayStart(now))
-      .where((eb) => eb.or([eb('status', 'in', ['succeeded', 'pending', 'in_review']), eb.and([eb('status', '=', 'requires_action'), eb('created_at', '>', confirmationCutoff(now))])]))
+      .where((eb) =>
+        eb.or([
+          eb('status', 'in', ['succeeded', 'pending', 'in_review']),
+          eb.and([eb('status', '=', 'requires_action'), eb('created_at', '>', confirmationCutoff(now))]),
+        ]),
+      )
       .executeTakeFirstOrThrow();
     return yen(r.sent);
   }
@@ -109,7 +171,12 @@ export function createTransfers(deps: WalletDeps, accounts: AccountDirectory, at
    */
   async function consumeLookup(senderId: string): Promise<Ticket> {
     const now = deps.clock.now();
-    return attempts.consume({ key: counterKey('transfer-lookup', senderId), max: FAILED_LOOKUPS_PER_DAY, windowMs: addTokyoDays(now, 1).getTime() - now.getTime(), onSuccess: 'refund' });
+    return attempts.consume({
+      key: counterKey('transfer-lookup', senderId),
+      max: FAILED_LOOKUPS_PER_DAY,
+      windowMs: addTokyoDays(now, 1).getTime() - now.getTime(),
+      onSuccess: 'refund',
+    });
   }
 
   async function findRecipient(to: TransferTo, amount: Yen) {
@@ -119,11 +186,21 @@ export function createTransfers(deps: WalletDeps, accounts: AccountDirectory, at
   }
 
   async function recipientById(trx: Transaction<DB>, userId: string, amount: Yen) {
-    return mayReceive(await trx.selectFrom('users').select(['id', 'verification', 'phone_confirmed_at']).where('id', '=', userId).executeTakeFirst(), amount);
+    return mayReceive(
+      await trx
+        .selectFrom('users')
+        .select(['id', 'verification', 'phone_confirmed_at'])
+        .where('id', '=', userId)
+        .executeTakeFirst(),
+      amount,
+    );
   }
 
   /** Unknown, unconfirmed, and unverified above the receive cap: one answer for all. */
-  function mayReceive<R extends { id: string; verification: string; phone_confirmed_at: Date | null }>(r: R | undefined, amount: Yen): R {
+  function mayReceive<R extends { id: string; verification: string; phone_confirmed_at: Date | null }>(
+    r: R | undefined,
+    amount: Yen,
+  ): R {
     if (!r || r.phone_confirmed_at === null) throw unavailable();
     if (r.verification !== 'verified' && amount > deps.policy.unverifiedReceiveCap) throw unavailable();
     return r;
@@ -132,7 +209,13 @@ export function createTransfers(deps: WalletDeps, accounts: AccountDirectory, at
   /** A waiting transfer's hold is voided and it fails with `confirmation_expired`; false if it was no longer waiting. */
   async function voidWaiting(id: string): Promise<boolean> {
     return inTransaction(deps.db, async (trx) => {
-      const done = await trx.updateTable('wallet_transfers').set({ status: 'failed', failure_code: 'confirmation_expired' }).where('id', '=', id).where('status', '=', 'requires_action').returning('transfer_id').executeTakeFirst();
+      const done = await trx
+        .updateTable('wallet_transfers')
+        .set({ status: 'failed', failure_code: 'confirmation_expired' })
+        .where('id', '=', id)
+        .where('status', '=', 'requires_action')
+        .returning('transfer_id')
+        .executeTakeFirst();
       if (!done) return false;
       await deps.ledger.resolvePending(trx, done.transfer_id, 'void');
       return true;
@@ -141,7 +224,14 @@ export function createTransfers(deps: WalletDeps, accounts: AccountDirectory, at
 
   /** The periodic job: voids transfers left unconfirmed for 15 minutes. */
   async function expireUnconfirmed(batch = 100): Promise<number> {
-    const rows = await deps.db.selectFrom('wallet_transfers').select('id').where('status', '=', 'requires_action').where('created_at', '<', confirmationCutoff(deps.clock.now())).orderBy('created_at').limit(batch).execute();
+    const rows = await deps.db
+      .selectFrom('wallet_transfers')
+      .select('id')
+      .where('status', '=', 'requires_action')
+      .where('created_at', '<', confirmationCutoff(deps.clock.now()))
+      .orderBy('created_at')
+      .limit(batch)
+      .execute();
     let n = 0;
     for (const r of rows) if (await voidWaiting(r.id)) n++;
     return n;
@@ -149,7 +239,12 @@ export function createTransfers(deps: WalletDeps, accounts: AccountDirectory, at
 
   /** A transfer as its sender or its recipient sees it (only the sender is offered the confirmation). */
   async function getTransfer(userId: string, id: string): Promise<WalletTransfer> {
-    const row = await deps.db.selectFrom('wallet_transfers').selectAll().where('id', '=', id).where((eb) => eb.or([eb('from_user_id', '=', userId), eb('to_user_id', '=', userId)])).executeTakeFirst();
+    const row = await deps.db
+      .selectFrom('wallet_transfers')
+      .selectAll()
+      .where('id', '=', id)
+      .where((eb) => eb.or([eb('from_user_id', '=', userId), eb('to_user_id', '=', userId)]))
+      .executeTakeFirst();
     if (!row) throw new AppError('not_found', `no transfer ${id}`);
     return toTransfer(row, userId);
   }
@@ -168,7 +263,9 @@ export function toTransfer(r: Selectable<WalletTransfersTable>, viewerId: string
     to: { userId: r.to_user_id },
     ...(r.message ? { message: r.message } : {}),
     ...(r.failure_code ? { failureCode: r.failure_code } : {}),
-    ...(r.status === 'requires_action' && viewerId === r.from_user_id ? { nextAction: nextActionFor('transfers', r.id) } : {}),
+    ...(r.status === 'requires_action' && viewerId === r.from_user_id
+      ? { nextAction: nextActionFor('transfers', r.id) }
+      : {}),
     createdAt: new Date(r.created_at).toISOString(),
   };
 }

@@ -7,7 +7,15 @@ import { AppError } from '../platform/index.ts';
 import { BANK_UNAVAILABLE, type BankSaga } from './bank-saga.ts';
 import type { BankLink, BankLinks } from '../banks/index.ts';
 import { confirmationCutoff, isConfirmationExpired, nextActionFor } from './confirmation.ts';
-import { type AccountDirectory, type WalletDeps, assertMayMoveMoney, assertNoSecurityHold, assertPayerMayPay, isElevated, lockWallet } from './context.ts';
+import {
+  type AccountDirectory,
+  type WalletDeps,
+  assertMayMoveMoney,
+  assertNoSecurityHold,
+  assertPayerMayPay,
+  isElevated,
+  lockWallet,
+} from './context.ts';
 import type { Actor, Withdrawal } from './types.ts';
 
 /** A write that must commit with the withdrawal's first row or not at all (the API's idempotency record). */
@@ -20,11 +28,18 @@ type WithWithdrawal = (trx: Transaction<DB>, withdrawalId: string) => Promise<vo
  */
 export function createWithdrawals(deps: WalletDeps, accounts: AccountDirectory, links: BankLinks, saga: BankSaga) {
   /** `alongside` must commit with the withdrawal's first row or not at all (the API's idempotency record). */
-  async function createWithdrawal(actor: Actor, input: { bankLinkId: string; amount: Yen }, alongside?: WithWithdrawal): Promise<Withdrawal> {
+  async function createWithdrawal(
+    actor: Actor,
+    input: { bankLinkId: string; amount: Yen },
+    alongside?: WithWithdrawal,
+  ): Promise<Withdrawal> {
     assertMayMoveMoney(actor, deps.policy.requirePhoneConfirmed);
     assertNoSecurityHold(actor, deps.clock.now());
     const link = await activeLink(actor.id, input.bankLinkId);
-    const needsFactor = deps.policy.stepUp.firstWithdrawalToLink && !isElevated(actor, deps.clock.now()) && !(await hasWithdrawnTo(link.id));
+    const needsFactor =
+      deps.policy.stepUp.firstWithdrawalToLink &&
+      !isElevated(actor, deps.clock.now()) &&
+      !(await hasWithdrawnTo(link.id));
     // A bank known to be down is refused before anything is written.
     if (!needsFactor) saga.assertBankAvailable(link.bankCode);
     const clearing = await deps.ledger.bankClearingAccount(deps.db, link.bankCode);
@@ -35,10 +50,27 @@ export function createWithdrawals(deps: WalletDeps, accounts: AccountDirectory, 
       await alongside?.(trx, id);
       const now = deps.clock.now();
       await assertPayerMayPay(trx, actor.id, now, true);
-      const [hold] = await deps.ledger.transfer(trx, [{ debitAccountId: wallet, creditAccountId: clearing, amount: input.amount, code: 'withdrawal', refId: id }], 'pending');
+      const [hold] = await deps.ledger.transfer(
+        trx,
+        [{ debitAccountId: wallet, creditAccountId: clearing, amount: input.amount, code: 'withdrawal', refId: id }],
+        'pending',
+      );
       await trx
         .insertInto('withdrawals')
-        .values({ id, user_id: actor.id, bank_link_id: link.id, bank_code: link.bankCode, amount: input.amount, status: needsFactor ? 'requires_action' : 'pending', failure_code: null, hold_id: hold?.id ?? null, bank_reference: id, bank_called_at: needsFactor ? null : now, created_at: now, updated_at: now })
+        .values({
+          id,
+          user_id: actor.id,
+          bank_link_id: link.id,
+          bank_code: link.bankCode,
+          amount: input.amount,
+          status: needsFactor ? 'requires_action' : 'pending',
+          failure_code: null,
+          hold_id: hold?.id ?? null,
+          bank_reference: id,
+          bank_called_at: needsFactor ? null : now,
+          created_at: now,
+          updated_at: now,
+        })
         .execute();
     });
     if (!needsFactor) await creditBank(link, id, input.amount);
@@ -48,9 +80,15 @@ export function createWithdrawals(deps: WalletDeps, accounts: AccountDirectory, 
   /** Sends a `requires_action` withdrawal to the bank once the caller has confirmed a second factor. */
   async function confirmWithdrawal(actor: Actor, id: string, alongside?: WithWithdrawal): Promise<Withdrawal> {
     assertMayMoveMoney(actor, deps.policy.requirePhoneConfirmed);
-    const row = await deps.db.selectFrom('withdrawals').selectAll().where('id', '=', id).where('user_id', '=', actor.id).executeTakeFirst();
+    const row = await deps.db
+      .selectFrom('withdrawals')
+      .selectAll()
+      .where('id', '=', id)
+      .where('user_id', '=', actor.id)
+      .executeTakeFirst();
     if (!row) throw new AppError('not_found', `no withdrawal ${id}`);
-    if (row.status !== 'requires_action') throw new AppError('invalid_state', `the withdrawal is ${row.status}`, { status: row.status });
+    if (row.status !== 'requires_action')
+      throw new AppError('invalid_state', `the withdrawal is ${row.status}`, { status: row.status });
     if (isConfirmationExpired(row.created_at, deps.clock.now())) {
       await voidWaiting(id);
       return getWithdrawal(actor.id, id);
@@ -63,7 +101,13 @@ export function createWithdrawals(deps: WalletDeps, accounts: AccountDirectory, 
       await alongside?.(trx, id);
       const now = deps.clock.now();
       await assertPayerMayPay(trx, actor.id, now, true);
-      const done = await trx.updateTable('withdrawals').set({ status: 'pending', bank_called_at: now, updated_at: now }).where('id', '=', id).where('status', '=', 'requires_action').returning('id').executeTakeFirst();
+      const done = await trx
+        .updateTable('withdrawals')
+        .set({ status: 'pending', bank_called_at: now, updated_at: now })
+        .where('id', '=', id)
+        .where('status', '=', 'requires_action')
+        .returning('id')
+        .executeTakeFirst();
       if (!done) throw new AppError('invalid_state', 'the withdrawal was confirmed or voided already');
     });
     await creditBank(link, id, yen(row.amount));
@@ -77,7 +121,12 @@ export function createWithdrawals(deps: WalletDeps, accounts: AccountDirectory, 
    */
   async function resumeWithdrawal(actor: Actor, id: string): Promise<Withdrawal> {
     assertMayMoveMoney(actor, deps.policy.requirePhoneConfirmed);
-    const row = await deps.db.selectFrom('withdrawals').selectAll().where('id', '=', id).where('user_id', '=', actor.id).executeTakeFirst();
+    const row = await deps.db
+      .selectFrom('withdrawals')
+      .selectAll()
+      .where('id', '=', id)
+      .where('user_id', '=', actor.id)
+      .executeTakeFirst();
     if (!row) throw new AppError('not_found', `no withdrawal ${id}`);
     if (row.status !== 'failed' || row.failure_code !== BANK_UNAVAILABLE) return toWithdrawal(row);
     assertNoSecurityHold(actor, deps.clock.now());
@@ -90,10 +139,25 @@ export function createWithdrawals(deps: WalletDeps, accounts: AccountDirectory, 
       const now = deps.clock.now();
       await assertPayerMayPay(trx, actor.id, now, true);
       // Only one retry wins the withdrawal back; the others answer with its state.
-      const won = await trx.updateTable('withdrawals').set({ status: 'pending', failure_code: null, bank_called_at: now, updated_at: now }).where('id', '=', id).where('status', '=', 'failed').where('failure_code', '=', BANK_UNAVAILABLE).returning('id').executeTakeFirst();
+      const won = await trx
+        .updateTable('withdrawals')
+        .set({ status: 'pending', failure_code: null, bank_called_at: now, updated_at: now })
+        .where('id', '=', id)
+        .where('status', '=', 'failed')
+        .where('failure_code', '=', BANK_UNAVAILABLE)
+        .returning('id')
+        .executeTakeFirst();
       if (!won) return false;
-      const [hold] = await deps.ledger.transfer(trx, [{ debitAccountId: wallet, creditAccountId: clearing, amount: yen(row.amount), code: 'withdrawal', refId: id }], 'pending');
-      await trx.updateTable('withdrawals').set({ hold_id: hold?.id ?? null }).where('id', '=', id).execute();
+      const [hold] = await deps.ledger.transfer(
+        trx,
+        [{ debitAccountId: wallet, creditAccountId: clearing, amount: yen(row.amount), code: 'withdrawal', refId: id }],
+        'pending',
+      );
+      await trx
+        .updateTable('withdrawals')
+        .set({ hold_id: hold?.id ?? null })
+        .where('id', '=', id)
+        .execute();
       return true;
     });
     if (resumed) await creditBank(link, id, yen(row.amount));
@@ -102,24 +166,44 @@ export function createWithdrawals(deps: WalletDeps, accounts: AccountDirectory, 
 
   async function activeLink(userId: string, linkId: string): Promise<BankLink> {
     const link = await links.getLink(userId, linkId);
-    if (link.status !== 'active') throw new AppError('link_not_active', `bank link is ${link.status}`, { status: link.status });
+    if (link.status !== 'active')
+      throw new AppError('link_not_active', `bank link is ${link.status}`, { status: link.status });
     return link;
   }
 
   async function creditBank(link: BankLink, id: string, amount: Yen): Promise<void> {
-    const account = { bankCode: link.bankCode, branchCode: link.branchCode, accountType: link.accountType, accountNumber: link.accountNumber };
-    await saga.callBank('withdrawals', id, link.bankCode, () => deps.bank.credit({ account, amount, reference: id, descriptor: descriptorFor(id) }));
+    const account = {
+      bankCode: link.bankCode,
+      branchCode: link.branchCode,
+      accountType: link.accountType,
+      accountNumber: link.accountNumber,
+    };
+    await saga.callBank('withdrawals', id, link.bankCode, () =>
+      deps.bank.credit({ account, amount, reference: id, descriptor: descriptorFor(id) }),
+    );
   }
 
   async function hasWithdrawnTo(linkId: string): Promise<boolean> {
-    const r = await deps.db.selectFrom('withdrawals').select('id').where('bank_link_id', '=', linkId).where('status', '=', 'succeeded').limit(1).executeTakeFirst();
+    const r = await deps.db
+      .selectFrom('withdrawals')
+      .select('id')
+      .where('bank_link_id', '=', linkId)
+      .where('status', '=', 'succeeded')
+      .limit(1)
+      .executeTakeFirst();
     return r !== undefined;
   }
 
   /** A waiting withdrawal's hold is voided and it fails with `confirmation_expired`; false if it was no longer waiting. */
   async function voidWaiting(id: string): Promise<boolean> {
     return inTransaction(deps.db, async (trx) => {
-      const done = await trx.updateTable('withdrawals').set({ status: 'failed', failure_code: 'confirmation_expired', updated_at: deps.clock.now() }).where('id', '=', id).where('status', '=', 'requires_action').returning('hold_id').executeTakeFirst();
+      const done = await trx
+        .updateTable('withdrawals')
+        .set({ status: 'failed', failure_code: 'confirmation_expired', updated_at: deps.clock.now() })
+        .where('id', '=', id)
+        .where('status', '=', 'requires_action')
+        .returning('hold_id')
+        .executeTakeFirst();
       if (!done?.hold_id) return false;
       await deps.ledger.resolvePending(trx, done.hold_id, 'void');
       return true;
@@ -128,14 +212,26 @@ export function createWithdrawals(deps: WalletDeps, accounts: AccountDirectory, 
 
   /** The periodic job: voids withdrawals left unconfirmed for 15 minutes. */
   async function expireUnconfirmed(batch = 100): Promise<number> {
-    const rows = await deps.db.selectFrom('withdrawals').select('id').where('status', '=', 'requires_action').where('created_at', '<', confirmationCutoff(deps.clock.now())).orderBy('created_at').limit(batch).execute();
+    const rows = await deps.db
+      .selectFrom('withdrawals')
+      .select('id')
+      .where('status', '=', 'requires_action')
+      .where('created_at', '<', confirmationCutoff(deps.clock.now()))
+      .orderBy('created_at')
+      .limit(batch)
+      .execute();
     let n = 0;
     for (const r of rows) if (await voidWaiting(r.id)) n++;
     return n;
   }
 
   async function getWithdrawal(userId: string, id: string): Promise<Withdrawal> {
-    const row = await deps.db.selectFrom('withdrawals').selectAll().where('id', '=', id).where('user_id', '=', userId).executeTakeFirst();
+    const row = await deps.db
+      .selectFrom('withdrawals')
+      .selectAll()
+      .where('id', '=', id)
+      .where('user_id', '=', userId)
+      .executeTakeFirst();
     if (!row) throw new AppError('not_found', `no withdrawal ${id}`);
     return toWithdrawal(row);
   }

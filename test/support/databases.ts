@@ -3,11 +3,18 @@ import pg from 'pg';
 import { type Database, migrate, openDatabase } from '../../src/db/index.ts';
 
 /** The integration suite runs on PGlite always and on PostgreSQL when TEST_DATABASE_URL is set. */
-export const DATABASES: Array<'pglite' | 'postgres'> = process.env.TEST_DATABASE_URL ? ['pglite', 'postgres'] : ['pglite'];
+export const DATABASES: Array<'pglite' | 'postgres'> = process.env.TEST_DATABASE_URL
+  ? ['pglite', 'postgres']
+  : ['pglite'];
 export const HAS_POSTGRES = Boolean(process.env.TEST_DATABASE_URL);
 
 /** A fresh, migrated database: in-memory PGlite, or a new scratch database on the PostgreSQL server (dropped on close). */
-export async function freshDatabase(kind: 'pglite' | 'postgres', poolSize = 20, admin = process.env.TEST_DATABASE_URL, prefix = 'saifu_t'): Promise<Database> {
+export async function freshDatabase(
+  kind: 'pglite' | 'postgres',
+  poolSize = 20,
+  admin = process.env.TEST_DATABASE_URL,
+  prefix = 'saifu_t',
+): Promise<Database> {
   if (kind === 'pglite') {
     const d = await openDatabase({});
     await migrate(d.db);

@@ -17,12 +17,22 @@ export interface CallOptions {
   headers?: Record<string, string>;
 }
 
-export async function call(app: FastifyInstance, method: 'GET' | 'POST' | 'DELETE' | 'PATCH', url: string, o: CallOptions = {}) {
+export async function call(
+  app: FastifyInstance,
+  method: 'GET' | 'POST' | 'DELETE' | 'PATCH',
+  url: string,
+  o: CallOptions = {},
+) {
   const headers: Record<string, string> = { ...(o.headers ?? {}) };
   if (o.token) headers.authorization = `Bearer ${o.token}`;
   if (o.key) headers['idempotency-key'] = o.key;
   if (o.body !== undefined || o.raw !== undefined) headers['content-type'] ??= 'application/json';
-  const r = await app.inject({ method, url, headers, ...(o.raw !== undefined ? { payload: o.raw } : o.body !== undefined ? { payload: JSON.stringify(o.body) } : {}) });
+  const r = await app.inject({
+    method,
+    url,
+    headers,
+    ...(o.raw !== undefined ? { payload: o.raw } : o.body !== undefined ? { payload: JSON.stringify(o.body) } : {}),
+  });
   // biome-ignore lint/suspicious/noExplicitAny: tests read whatever JSON the API answered and assert on it
   let json: any = null;
   try {
@@ -35,8 +45,12 @@ export async function call(app: FastifyInstance, method: 'GET' | 'POST' | 'DELET
 
 /** Everything money-related, to prove that a rejected request changed nothing. */
 export async function ledgerSnapshot(w: World): Promise<string> {
-  const balances = await sql`SELECT account_id, slot, debits_posted, credits_posted, debits_pending, credits_pending FROM ledger_balances ORDER BY 1, 2`.execute(w.db);
-  const counts = await sql`SELECT (SELECT count(*) FROM ledger_transfers) t, (SELECT count(*) FROM charges) c, (SELECT count(*) FROM payments) p,
+  const balances =
+    await sql`SELECT account_id, slot, debits_posted, credits_posted, debits_pending, credits_pending FROM ledger_balances ORDER BY 1, 2`.execute(
+      w.db,
+    );
+  const counts =
+    await sql`SELECT (SELECT count(*) FROM ledger_transfers) t, (SELECT count(*) FROM charges) c, (SELECT count(*) FROM payments) p,
     (SELECT count(*) FROM wallet_transfers) wt, (SELECT count(*) FROM withdrawals) wd, (SELECT count(*) FROM refunds) r,
     (SELECT coalesce(sum(balance), 0) FROM sandbox_bank_accounts) bank`.execute(w.db);
   return JSON.stringify({ balances: balances.rows, counts: counts.rows });

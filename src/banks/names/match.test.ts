@@ -4,7 +4,8 @@ import { DEFAULT_NAME_MATCH_THRESHOLD, levenshtein, scoreNameMatch } from './mat
 import type { NameMatchReason } from './match.ts';
 
 const T = DEFAULT_NAME_MATCH_THRESHOLD;
-const score = (bank: string, family: string, given: string) => scoreNameMatch(bank, { familyNameKana: family, givenNameKana: given });
+const score = (bank: string, family: string, given: string) =>
+  scoreNameMatch(bank, { familyNameKana: family, givenNameKana: given });
 
 // [bank's holder name, wallet family name, wallet given name, expected reason]
 const HONEST: Array<[string, string, string, NameMatchReason]> = [
@@ -176,7 +177,11 @@ describe('scoreNameMatch: scores', () => {
   });
 
   it('reports both canonical forms as evidence', () => {
-    expect(score('ｽｽﾞｷ ﾊﾅｺ', 'やまだ', 'はなこ')).toMatchObject({ normalizedBank: 'ｽｽﾞｷ ﾊﾅｺ', normalizedWallet: 'ﾔﾏﾀﾞ ﾊﾅｺ', reason: 'different' });
+    expect(score('ｽｽﾞｷ ﾊﾅｺ', 'やまだ', 'はなこ')).toMatchObject({
+      normalizedBank: 'ｽｽﾞｷ ﾊﾅｺ',
+      normalizedWallet: 'ﾔﾏﾀﾞ ﾊﾅｺ',
+      reason: 'different',
+    });
     expect(score('ｶﾌﾞｼｷｶﾞｲｼﾔ ﾔﾏﾀﾞ', 'ヤマダ', '')).toMatchObject({ normalizedBank: 'ｶ)ﾔﾏﾀﾞ', normalizedWallet: 'ﾔﾏﾀﾞ' });
   });
 
@@ -234,7 +239,9 @@ describe('levenshtein', () => {
 });
 
 // Plausible name parts: 2–5 kana from a kana set with voiced kana, small kana and long vowels.
-const KANA = [...'アイウエオカキクケコサシスセソタチツテトナニヌネノハヒフヘホマミムメモヤユヨラリルレロワンガギグゲゴザジズゼゾダデドバビブベボパピプペポャュョッー'];
+const KANA = [
+  ...'アイウエオカキクケコサシスセソタチツテトナニヌネノハヒフヘホマミムメモヤユヨラリルレロワンガギグゲゴザジズゼゾダデドバビブベボパピプペポャュョッー',
+];
 const part = fc.array(fc.constantFrom(...KANA), { minLength: 2, maxLength: 5 }).map((c) => c.join(''));
 
 describe('scoreNameMatch: properties', () => {
@@ -254,7 +261,8 @@ describe('scoreNameMatch: properties', () => {
   it('a name scores 100 against itself, in any script', () => {
     fc.assert(
       fc.property(part, part, (family, given) => {
-        const hiragana = (s: string) => s.replace(/[\u30a1-\u30f6]/g, (c) => String.fromCharCode(c.charCodeAt(0) - 0x60));
+        const hiragana = (s: string) =>
+          s.replace(/[\u30a1-\u30f6]/g, (c) => String.fromCharCode(c.charCodeAt(0) - 0x60));
         expect(score(`${family} ${given}`, hiragana(family), hiragana(given)).score).toBe(100);
       }),
       { numRuns: 1000 },
@@ -273,12 +281,17 @@ describe('scoreNameMatch: properties', () => {
 
   it('a given name with one kana replaced by one the rules never equate fails', () => {
     fc.assert(
-      fc.property(part, fc.array(fc.constantFrom(...'カキクケコサシスセソナニヌネノマミムメモ'), { minLength: 2, maxLength: 5 }), fc.nat(), (family, givenChars, at) => {
-        const i = at % givenChars.length;
-        const given = givenChars.join('');
-        const sibling = givenChars.map((c, j) => (j === i ? 'ラ' : c)).join('');
-        expect(score(`${family} ${sibling}`, family, given).score).toBeLessThan(T);
-      }),
+      fc.property(
+        part,
+        fc.array(fc.constantFrom(...'カキクケコサシスセソナニヌネノマミムメモ'), { minLength: 2, maxLength: 5 }),
+        fc.nat(),
+        (family, givenChars, at) => {
+          const i = at % givenChars.length;
+          const given = givenChars.join('');
+          const sibling = givenChars.map((c, j) => (j === i ? 'ラ' : c)).join('');
+          expect(score(`${family} ${sibling}`, family, given).score).toBeLessThan(T);
+        },
+      ),
       { numRuns: 1000 },
     );
   });

@@ -55,11 +55,17 @@ export function scoreNameMatch(bankName: string, wallet: WalletName): NameMatch 
   const normalizedBank = normalizeZenginName(bankName);
   const walletParts = [wallet.familyNameKana, wallet.givenNameKana].map(normalizeZenginName).filter((p) => p !== '');
   const normalizedWallet = walletParts.join(' ');
-  const result = (score: number, reason: NameMatchReason): NameMatch => ({ score, normalizedBank, normalizedWallet, reason });
+  const result = (score: number, reason: NameMatchReason): NameMatch => ({
+    score,
+    normalizedBank,
+    normalizedWallet,
+    reason,
+  });
 
   if (normalizedBank === '' || normalizedWallet === '') return result(0, 'different');
   if (normalizedBank === normalizedWallet) return result(100, 'exact');
-  if (normalizedBank.length > MAX_COMPARED_LENGTH || normalizedWallet.length > MAX_COMPARED_LENGTH) return result(0, 'different');
+  if (normalizedBank.length > MAX_COMPARED_LENGTH || normalizedWallet.length > MAX_COMPARED_LENGTH)
+    return result(0, 'different');
 
   const bankSplits = splitsLike(normalizedBank, walletParts.length);
   const orders = walletParts.length === 2 ? [walletParts, [...walletParts].reverse()] : [walletParts];
@@ -67,7 +73,8 @@ export function scoreNameMatch(bankName: string, wallet: WalletName): NameMatch 
     if (meetsInOrder(bankSplits, orders[0] ?? [], level.key)) return result(level.score, level.reason);
   }
   const swapped = orders[1];
-  if (swapped && VARIANT_LEVELS.some((level) => meetsInOrder(bankSplits, swapped, level.key))) return result(ORDER_SWAPPED_SCORE, 'order_swapped');
+  if (swapped && VARIANT_LEVELS.some((level) => meetsInOrder(bankSplits, swapped, level.key)))
+    return result(ORDER_SWAPPED_SCORE, 'order_swapped');
 
   const score = Math.min(SIMILAR_SCORE_CAP, Math.round(100 * bestSimilarity(bankSplits, orders)));
   return result(score, score >= DEFAULT_NAME_MATCH_THRESHOLD ? 'similar' : 'different');
@@ -90,7 +97,11 @@ function splitsLike(normalizedBank: string, parts: number): string[][] {
 }
 
 /** Part by part, so a long vowel is never collapsed across the boundary (ｻﾄｳ ｵｻﾑ must not meet ｻﾄｳ ｻﾑ). */
-function meetsInOrder(bankSplits: readonly string[][], walletParts: readonly string[], key: CompareKeyOptions): boolean {
+function meetsInOrder(
+  bankSplits: readonly string[][],
+  walletParts: readonly string[],
+  key: CompareKeyOptions,
+): boolean {
   const walletKeys = walletParts.map((p) => compareKeyOfNormalized(p, key));
   return bankSplits.some((split) => split.every((part, i) => compareKeyOfNormalized(part, key) === walletKeys[i]));
 }
@@ -101,7 +112,9 @@ function bestSimilarity(bankSplits: readonly string[][], orders: readonly string
   for (const order of orders) {
     const walletKeys = order.map((p) => compareKeyOfNormalized(p, COARSEST_KEY));
     for (const split of bankSplits) {
-      const weakest = Math.min(...split.map((part, i) => similarity(compareKeyOfNormalized(part, COARSEST_KEY), walletKeys[i] ?? '')));
+      const weakest = Math.min(
+        ...split.map((part, i) => similarity(compareKeyOfNormalized(part, COARSEST_KEY), walletKeys[i] ?? '')),
+      );
       best = Math.max(best, weakest);
     }
   }
@@ -124,7 +137,9 @@ export function levenshtein(a: string, b: string): number {
   for (const [i, ca] of [...a].entries()) {
     const current = [i + 1];
     for (const [j, cb] of bs.entries()) {
-      current.push(Math.min((previous[j + 1] ?? 0) + 1, (current[j] ?? 0) + 1, (previous[j] ?? 0) + (ca === cb ? 0 : 1)));
+      current.push(
+        Math.min((previous[j + 1] ?? 0) + 1, (current[j] ?? 0) + 1, (previous[j] ?? 0) + (ca === cb ? 0 : 1)),
+      );
     }
     previous = current;
   }

@@ -39,7 +39,10 @@ const KATAKANA_TO_HALF: ReadonlyMap<string, string> = (() => {
     const [base = '', mark] = [...ch.normalize('NFD')];
     const half = plain.get(base);
     if (half === undefined) continue;
-    table.set(ch, half + (mark === COMBINING_VOICED ? VOICED_MARK : mark === COMBINING_SEMI_VOICED ? SEMI_VOICED_MARK : ''));
+    table.set(
+      ch,
+      half + (mark === COMBINING_VOICED ? VOICED_MARK : mark === COMBINING_SEMI_VOICED ? SEMI_VOICED_MARK : ''),
+    );
   }
   table.set(COMBINING_VOICED, VOICED_MARK);
   table.set(COMBINING_SEMI_VOICED, SEMI_VOICED_MARK);
@@ -80,8 +83,16 @@ const ENTITY_WORDS: readonly EntityWord[] = [
   { abbr: 'ｼ', kanji: ['合資会社', '(資)'], kana: ['ゴウシガイシャ', 'ゴウシカイシャ'] },
   { abbr: 'ﾄﾞ', kanji: ['合同会社'], kana: ['ゴウドウガイシャ', 'ゴウドウカイシャ'] },
   { abbr: 'ｲ', kanji: ['医療法人', '(医)'], kana: ['イリョウホウジン'] },
-  { abbr: 'ｻﾞｲ', kanji: ['一般財団法人', '公益財団法人', '財団法人', '(財)'], kana: ['イッパンザイダンホウジン', 'コウエキザイダンホウジン', 'ザイダンホウジン'] },
-  { abbr: 'ｼﾔ', kanji: ['一般社団法人', '公益社団法人', '社団法人', '(社)'], kana: ['イッパンシャダンホウジン', 'コウエキシャダンホウジン', 'シャダンホウジン'] },
+  {
+    abbr: 'ｻﾞｲ',
+    kanji: ['一般財団法人', '公益財団法人', '財団法人', '(財)'],
+    kana: ['イッパンザイダンホウジン', 'コウエキザイダンホウジン', 'ザイダンホウジン'],
+  },
+  {
+    abbr: 'ｼﾔ',
+    kanji: ['一般社団法人', '公益社団法人', '社団法人', '(社)'],
+    kana: ['イッパンシャダンホウジン', 'コウエキシャダンホウジン', 'シャダンホウジン'],
+  },
   { abbr: 'ｼﾕｳ', kanji: ['宗教法人', '(宗)'], kana: ['シュウキョウホウジン'] },
   { abbr: 'ｶﾞｸ', kanji: ['学校法人', '(学)'], kana: ['ガッコウホウジン'] },
   { abbr: 'ﾌｸ', kanji: ['社会福祉法人', '(福)'], kana: ['シャカイフクシホウジン'] },
@@ -95,7 +106,11 @@ const ENTITY_WORDS: readonly EntityWord[] = [
   { abbr: 'ｷﾞﾖ', kanji: ['行政書士法人'], kana: ['ギョウセイショシホウジン'] },
   { abbr: 'ｾﾞｲ', kanji: ['税理士法人'], kana: ['ゼイリシホウジン'] },
   { abbr: 'ﾛｳﾑ', kanji: ['社会保険労務士法人'], kana: ['シャカイホケンロウムシホウジン'] },
-  { abbr: 'ﾀﾞｲ', kanji: ['国立大学法人', '公立大学法人'], kana: ['コクリツダイガクホウジン', 'コウリツダイガクホウジン'] },
+  {
+    abbr: 'ﾀﾞｲ',
+    kanji: ['国立大学法人', '公立大学法人'],
+    kana: ['コクリツダイガクホウジン', 'コウリツダイガクホウジン'],
+  },
   { abbr: 'ﾉｳ', kanji: ['農事組合法人'], kana: ['ノウジクミアイホウジン'] },
   { abbr: 'ｶﾝﾘ', kanji: ['管理組合法人'], kana: ['カンリクミアイホウジン'] },
   { abbr: 'ﾁﾕｳ', kanji: ['中間法人'], kana: ['チュウカンホウジン'] },
@@ -112,7 +127,9 @@ function byLongestWord(words: Array<[string, string]>): ReadonlyArray<readonly [
 }
 
 const KANJI_ENTITIES = byLongestWord(ENTITY_WORDS.flatMap((e) => e.kanji.map((w): [string, string] => [w, e.abbr])));
-const KANA_ENTITIES = byLongestWord(ENTITY_WORDS.flatMap((e) => e.kana.map((w): [string, string] => [toZenginKana(w), e.abbr])));
+const KANA_ENTITIES = byLongestWord(
+  ENTITY_WORDS.flatMap((e) => e.kana.map((w): [string, string] => [toZenginKana(w), e.abbr])),
+);
 
 /** Every legal-entity and branch abbreviation the normaliser can emit (for callers that want to detect one). */
 export const ENTITY_ABBREVIATIONS: readonly string[] = ENTITY_WORDS.map((e) => e.abbr);
@@ -307,7 +324,8 @@ export function compareKeyOfNormalized(normalized: string, options: CompareKeyOp
   let key = normalized.replaceAll(' ', '');
   if (options.longVowel === 'drop') key = key.replaceAll(LONG_VOWEL, '');
   if (options.longVowel === 'collapse') key = collapseLongVowels(key);
-  if (options.foldJiZu) key = key.replaceAll(`ﾁ${VOICED_MARK}`, `ｼ${VOICED_MARK}`).replaceAll(`ﾂ${VOICED_MARK}`, `ｽ${VOICED_MARK}`);
+  if (options.foldJiZu)
+    key = key.replaceAll(`ﾁ${VOICED_MARK}`, `ｼ${VOICED_MARK}`).replaceAll(`ﾂ${VOICED_MARK}`, `ｽ${VOICED_MARK}`);
   return key;
 }
 
@@ -325,7 +343,11 @@ const VOWEL_OF: ReadonlyMap<string, string> = (() => {
 /** A vowel kana lengthens the kana before it when it repeats its vowel, or is ｳ after o-row, or ｲ after e-row. */
 function lengthens(vowelKana: string, previousVowel: string | undefined): boolean {
   if (previousVowel === undefined || !'ｱｲｳｴｵ'.includes(vowelKana)) return false;
-  return vowelKana === previousVowel || (vowelKana === 'ｳ' && previousVowel === 'ｵ') || (vowelKana === 'ｲ' && previousVowel === 'ｴ');
+  return (
+    vowelKana === previousVowel ||
+    (vowelKana === 'ｳ' && previousVowel === 'ｵ') ||
+    (vowelKana === 'ｲ' && previousVowel === 'ｴ')
+  );
 }
 
 function collapseLongVowels(key: string): string {

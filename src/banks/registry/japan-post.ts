@@ -18,28 +18,38 @@ const ORDINARY_NUMBER_MAX_DIGITS = ZENGIN_ACCOUNT_DIGITS + 1;
 const ORDINARY_CHECK_DIGIT = '1';
 
 function checkSymbol(symbol: string): 'ordinary' | 'current' {
-  if (!/^\d{5}$/.test(symbol)) throw new JapanPostFormatError(`記号 must be 5 digits (got ${symbol.length} characters${/^\d*$/.test(symbol) ? '' : ', not all digits'})`);
+  if (!/^\d{5}$/.test(symbol))
+    throw new JapanPostFormatError(
+      `記号 must be 5 digits (got ${symbol.length} characters${/^\d*$/.test(symbol) ? '' : ', not all digits'})`,
+    );
   if (symbol.startsWith('1')) return 'ordinary';
   if (symbol.startsWith('0')) return 'current';
   throw new JapanPostFormatError('記号 must start with 1 (通常貯金) or 0 (振替口座)');
 }
 
 function checkDigits(number: string): void {
-  if (!/^\d+$/.test(number)) throw new JapanPostFormatError(number === '' ? '番号 is empty' : '番号 must be digits only');
+  if (!/^\d+$/.test(number))
+    throw new JapanPostFormatError(number === '' ? '番号 is empty' : '番号 must be digits only');
 }
 
 /** The number without its check digit: the check digit is part of what customers see, not of the Zengin account. */
 function ordinaryAccount(number: string): string {
   if (number.length < 2 || number.length > ORDINARY_NUMBER_MAX_DIGITS) {
-    throw new JapanPostFormatError(`番号 of a 通常貯金 account must be 2 to ${ORDINARY_NUMBER_MAX_DIGITS} digits including the check digit (got ${number.length})`);
+    throw new JapanPostFormatError(
+      `番号 of a 通常貯金 account must be 2 to ${ORDINARY_NUMBER_MAX_DIGITS} digits including the check digit (got ${number.length})`,
+    );
   }
-  if (!number.endsWith(ORDINARY_CHECK_DIGIT)) throw new JapanPostFormatError(`番号 of a 通常貯金 account ends in the check digit ${ORDINARY_CHECK_DIGIT}`);
+  if (!number.endsWith(ORDINARY_CHECK_DIGIT))
+    throw new JapanPostFormatError(`番号 of a 通常貯金 account ends in the check digit ${ORDINARY_CHECK_DIGIT}`);
   return number.slice(0, -1).padStart(ZENGIN_ACCOUNT_DIGITS, '0');
 }
 
 /** A 振替口座 number has no check digit, so it must already fit the 7 Zengin digits. */
 function currentAccount(number: string): string {
-  if (number.length > ZENGIN_ACCOUNT_DIGITS) throw new JapanPostFormatError(`番号 of a 振替口座 has at most ${ZENGIN_ACCOUNT_DIGITS} digits (got ${number.length})`);
+  if (number.length > ZENGIN_ACCOUNT_DIGITS)
+    throw new JapanPostFormatError(
+      `番号 of a 振替口座 has at most ${ZENGIN_ACCOUNT_DIGITS} digits (got ${number.length})`,
+    );
   return number.padStart(ZENGIN_ACCOUNT_DIGITS, '0');
 }
 

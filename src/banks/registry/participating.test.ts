@@ -3,7 +3,9 @@ import { findParticipatingBank, PARTICIPATING_BANKS } from './participating.ts';
 import { findBank, listBranches } from './registry.ts';
 
 const EXPECTED_CODES =
-  '0001 0009 9900 0040 0174 0161 0576 0183 0152 0163 0158 0157 0149 0125 0153 0150 0512 0035 0164 0154 0134 0135 0168 0126 0166 0162 0190 0143 0182 0173 0169 0177 0501 0117 0187'.split(' ');
+  '0001 0009 9900 0040 0174 0161 0576 0183 0152 0163 0158 0157 0149 0125 0153 0150 0512 0035 0164 0154 0134 0135 0168 0126 0166 0162 0190 0143 0182 0173 0169 0177 0501 0117 0187'.split(
+    ' ',
+  );
 
 describe('PARTICIPATING_BANKS', () => {
   it('is exactly the 35 banks of the 2020 service, once each', () => {
@@ -12,7 +14,10 @@ describe('PARTICIPATING_BANKS', () => {
   });
 
   it.each(EXPECTED_CODES)('%s exists in the Zengin data and has branches', (code) => {
-    expect(findBank(code), `bank ${code} missing from zengin-code: merged away? note it in participating.ts`).toBeDefined();
+    expect(
+      findBank(code),
+      `bank ${code} missing from zengin-code: merged away? note it in participating.ts`,
+    ).toBeDefined();
     expect(listBranches(code)?.length ?? 0).toBeGreaterThan(0);
   });
 
@@ -33,7 +38,11 @@ describe('PARTICIPATING_BANKS', () => {
 
   it('mostly otp: two app banks and five legacy_pin banks for the 2020 mode', () => {
     const count = (m: string) => PARTICIPATING_BANKS.filter((b) => b.authMethod === m).length;
-    expect({ otp: count('otp'), app: count('app'), legacy_pin: count('legacy_pin') }).toEqual({ otp: 28, app: 2, legacy_pin: 5 });
+    expect({ otp: count('otp'), app: count('app'), legacy_pin: count('legacy_pin') }).toEqual({
+      otp: 28,
+      app: 2,
+      legacy_pin: 5,
+    });
   });
 
   it.each(['0005', '9998', '', '1'])('%j is not participating', (code) => {

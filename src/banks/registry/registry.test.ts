@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { findBank, findBranch, listBanks, listBranches, registryStats, searchKey, toHalfWidthKana } from './registry.ts';
+import {
+  findBank,
+  findBranch,
+  listBanks,
+  listBranches,
+  registryStats,
+  searchKey,
+  toHalfWidthKana,
+} from './registry.ts';
 
 const codes = (xs: ReadonlyArray<{ code: string }> | undefined) => (xs ?? []).map((x) => x.code);
 const isSorted = (xs: string[]) => xs.every((c, i) => i === 0 || (xs[i - 1] ?? '') < c);

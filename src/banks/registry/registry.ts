@@ -45,14 +45,20 @@ function loadRaw(): unknown {
 /** Records from either `{ code: record }` or `[record]`, paired with the key the code may have to come from. */
 function recordsOf(collection: unknown): Array<[string, RawRecord]> {
   if (Array.isArray(collection)) return collection.filter(isRecord).map((r) => ['', r]);
-  if (isRecord(collection)) return Object.entries(collection).flatMap(([k, r]) => (isRecord(r) ? [[k, r] as [string, RawRecord]] : []));
+  if (isRecord(collection))
+    return Object.entries(collection).flatMap(([k, r]) => (isRecord(r) ? [[k, r] as [string, RawRecord]] : []));
   return [];
 }
 
 /** A record with a code of the expected width and string names, or undefined so one bad row can't poison the rest. */
-function parseRecord(key: string, r: RawRecord, width: number): { code: string; name: string; kana: string } | undefined {
+function parseRecord(
+  key: string,
+  r: RawRecord,
+  width: number,
+): { code: string; name: string; kana: string } | undefined {
   const code = typeof r.code === 'string' ? r.code : key;
-  if (!new RegExp(`^\\d{${width}}$`).test(code) || typeof r.name !== 'string' || typeof r.kana !== 'string') return undefined;
+  if (!new RegExp(`^\\d{${width}}$`).test(code) || typeof r.name !== 'string' || typeof r.kana !== 'string')
+    return undefined;
   return { code, name: r.name, kana: r.kana };
 }
 
@@ -67,7 +73,12 @@ function buildBank(key: string, r: RawRecord): BankEntry | undefined {
       return b ? [Object.freeze({ code: b.code, name: b.name, nameKana: b.kana })] : [];
     })
     .sort(byCodeAsc);
-  const bank: Bank = Object.freeze({ code: p.code, name: p.name, nameKana: p.kana, nameHalfKana: toHalfWidthKana(p.kana) });
+  const bank: Bank = Object.freeze({
+    code: p.code,
+    name: p.name,
+    nameKana: p.kana,
+    nameHalfKana: toHalfWidthKana(p.kana),
+  });
   return {
     bank,
     key: entryKey(p.name, p.kana),
@@ -84,7 +95,8 @@ function registry(): Registry {
     .flatMap(([k, r]) => buildBank(k, r) ?? [])
     .sort((a, b) => byCodeAsc(a.bank, b.bank));
   // An empty registry would make every bank "unknown" and fail links confusingly; fail loudly instead.
-  if (banks.length === 0) throw new Error('zengin-code: no banks found; the package layout is not the one this loader understands');
+  if (banks.length === 0)
+    throw new Error('zengin-code: no banks found; the package layout is not the one this loader understands');
   const branches = banks.reduce((n, b) => n + b.branches.length, 0);
   cache = {
     banks,
@@ -94,7 +106,20 @@ function registry(): Registry {
   return cache;
 }
 
-const SMALL_TO_LARGE: Record<string, string> = { ァ: 'ア', ィ: 'イ', ゥ: 'ウ', ェ: 'エ', ォ: 'オ', ャ: 'ヤ', ュ: 'ユ', ョ: 'ヨ', ッ: 'ツ', ヮ: 'ワ', ヵ: 'カ', ヶ: 'ケ' };
+const SMALL_TO_LARGE: Record<string, string> = {
+  ァ: 'ア',
+  ィ: 'イ',
+  ゥ: 'ウ',
+  ェ: 'エ',
+  ォ: 'オ',
+  ャ: 'ヤ',
+  ュ: 'ユ',
+  ョ: 'ヨ',
+  ッ: 'ツ',
+  ヮ: 'ワ',
+  ヵ: 'カ',
+  ヶ: 'ケ',
+};
 
 /**
  * One comparable form for what people type and what the data holds: hiragana becomes katakana (the data's kana
@@ -159,7 +184,8 @@ export function registryStats(): RegistryStats {
   return { ...registry().stats };
 }
 
-const FULL_KANA = 'アイウエオカキクケコサシスセソタチツテトナニヌネノハヒフヘホマミムメモヤユヨラリルレロワヲンァィゥェォャュョッー。「」、・';
+const FULL_KANA =
+  'アイウエオカキクケコサシスセソタチツテトナニヌネノハヒフヘホマミムメモヤユヨラリルレロワヲンァィゥェォャュョッー。「」、・';
 const HALF_KANA = 'ｱｲｳｴｵｶｷｸｹｺｻｼｽｾｿﾀﾁﾂﾃﾄﾅﾆﾇﾈﾉﾊﾋﾌﾍﾎﾏﾐﾑﾒﾓﾔﾕﾖﾗﾘﾙﾚﾛﾜｦﾝｧｨｩｪｫｬｭｮｯｰ｡｢｣､･';
 const HALF_OF = new Map([...FULL_KANA].map((c, i) => [c, HALF_KANA[i] ?? c]));
 

@@ -7,7 +7,9 @@ import { executeScript } from '../script.ts';
  * transfers immutable, and no wallet balance below zero.
  */
 export async function up(db: Kysely<unknown>): Promise<void> {
-  await executeScript(db, `
+  await executeScript(
+    db,
+    `
     CREATE TABLE ledger_accounts (
       id text PRIMARY KEY,
       kind text NOT NULL CHECK (kind IN ('wallet','merchant','bank_clearing','compensation','fee','suspense')),
@@ -63,5 +65,6 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     END $$;
     CREATE TRIGGER ledger_transfers_no_update BEFORE UPDATE OR DELETE ON ledger_transfers
       FOR EACH ROW EXECUTE FUNCTION ledger_transfers_immutable();
-  `);
+  `,
+  );
 }

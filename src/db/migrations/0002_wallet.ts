@@ -3,7 +3,9 @@ import { executeScript } from '../script.ts';
 
 /** Users, sessions, merchants, bank links, the money objects the API returns, and idempotency records. */
 export async function up(db: Kysely<unknown>): Promise<void> {
-  await executeScript(db, `
+  await executeScript(
+    db,
+    `
     CREATE TABLE users (
       id text PRIMARY KEY,
       email text NOT NULL UNIQUE,
@@ -144,5 +146,6 @@ export async function up(db: Kysely<unknown>): Promise<void> {
       monthly_limit bigint,
       updated_at timestamptz NOT NULL
     );
-  `);
+  `,
+  );
 }

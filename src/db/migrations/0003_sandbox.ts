@@ -3,7 +3,9 @@ import { executeScript } from '../script.ts';
 
 /** The sandbox world: simulated bank accounts and their statements, bank operations by reference, faults, messages. */
 export async function up(db: Kysely<unknown>): Promise<void> {
-  await executeScript(db, `
+  await executeScript(
+    db,
+    `
     CREATE TABLE sandbox_bank_accounts (
       bank_code text NOT NULL,
       branch_code text NOT NULL,
@@ -59,5 +61,6 @@ export async function up(db: Kysely<unknown>): Promise<void> {
       created_at timestamptz NOT NULL
     );
     CREATE INDEX sandbox_messages_to ON sandbox_messages (recipient, created_at);
-  `);
+  `,
+  );
 }

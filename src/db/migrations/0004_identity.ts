@@ -7,7 +7,9 @@ import { executeScript } from '../script.ts';
  * eKYC results, and the sandbox identity registry.
  */
 export async function up(db: Kysely<unknown>): Promise<void> {
-  await executeScript(db, `
+  await executeScript(
+    db,
+    `
     ALTER TABLE sessions ADD COLUMN elevated_until timestamptz;
     ALTER TABLE users ADD COLUMN totp_secret text;
     ALTER TABLE users ADD COLUMN totp_pending_secret text;
@@ -54,5 +56,6 @@ export async function up(db: Kysely<unknown>): Promise<void> {
       created_at timestamptz NOT NULL,
       UNIQUE (document_type, document_number)
     );
-  `);
+  `,
+  );
 }

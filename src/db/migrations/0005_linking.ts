@@ -7,7 +7,9 @@ import { executeScript } from '../script.ts';
  * the cases opened when a holder reports a link or debit as unauthorized.
  */
 export async function up(db: Kysely<unknown>): Promise<void> {
-  await executeScript(db, `
+  await executeScript(
+    db,
+    `
     ALTER TABLE bank_links ADD COLUMN failure_code text;
     ALTER TABLE bank_links ADD COLUMN auth_method text;
     ALTER TABLE bank_links ADD COLUMN auth_step text;
@@ -78,5 +80,6 @@ export async function up(db: Kysely<unknown>): Promise<void> {
       details text NOT NULL,
       created_at timestamptz NOT NULL
     );
-  `);
+  `,
+  );
 }

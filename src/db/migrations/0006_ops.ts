@@ -7,7 +7,9 @@ import { executeScript } from '../script.ts';
  * triggers keep each record linked to the head), and the history of per-bank switch changes with their reasons.
  */
 export async function up(db: Kysely<unknown>): Promise<void> {
-  await executeScript(db, `
+  await executeScript(
+    db,
+    `
     CREATE TABLE bank_switch_changes (
       id text PRIMARY KEY,
       bank_code text NOT NULL,
@@ -90,5 +92,6 @@ export async function up(db: Kysely<unknown>): Promise<void> {
       FOR EACH ROW EXECUTE FUNCTION audit_head_advance_only();
     CREATE TRIGGER audit_head_no_truncate BEFORE TRUNCATE ON audit_head
       FOR EACH STATEMENT EXECUTE FUNCTION audit_log_append_only();
-  `);
+  `,
+  );
 }

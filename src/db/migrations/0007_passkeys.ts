@@ -3,7 +3,9 @@ import { executeScript } from '../script.ts';
 
 /** Passkeys (WebAuthn credentials) and the one-time challenges of their ceremonies. */
 export async function up(db: Kysely<unknown>): Promise<void> {
-  await executeScript(db, `
+  await executeScript(
+    db,
+    `
     CREATE TABLE passkeys (
       id text PRIMARY KEY,
       user_id text NOT NULL REFERENCES users(id),
@@ -21,5 +23,6 @@ export async function up(db: Kysely<unknown>): Promise<void> {
       expires_at timestamptz NOT NULL,
       PRIMARY KEY (user_id, purpose)
     );
-  `);
+  `,
+  );
 }

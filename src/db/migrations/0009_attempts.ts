@@ -8,7 +8,9 @@ import { executeScript } from '../script.ts';
  * phone, email or password: outgoing transfers and withdrawals wait until it ends.
  */
 export async function up(db: Kysely<unknown>): Promise<void> {
-  await executeScript(db, `
+  await executeScript(
+    db,
+    `
     CREATE TABLE attempt_counters (
       key text PRIMARY KEY,
       used int NOT NULL CHECK (used >= 0),
@@ -18,5 +20,6 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     );
     CREATE INDEX attempt_counters_expiry ON attempt_counters (window_ends);
     ALTER TABLE users ADD COLUMN security_hold_until timestamptz;
-  `);
+  `,
+  );
 }

@@ -7,10 +7,13 @@ import { executeScript } from '../script.ts';
  * so transfers get a failure code. The partial indexes serve the expiry job and the "waiting objects" sums.
  */
 export async function up(db: Kysely<unknown>): Promise<void> {
-  await executeScript(db, `
+  await executeScript(
+    db,
+    `
     ALTER TABLE wallet_transfers ADD COLUMN failure_code text;
     CREATE INDEX wallet_transfers_waiting ON wallet_transfers (created_at) WHERE status = 'requires_action';
     CREATE INDEX withdrawals_waiting ON withdrawals (created_at) WHERE status = 'requires_action';
     CREATE INDEX charges_waiting ON charges (user_id, created_at) WHERE status = 'requires_action';
-  `);
+  `,
+  );
 }

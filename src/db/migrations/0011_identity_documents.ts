@@ -15,7 +15,9 @@ import { executeScript } from '../script.ts';
  *   a factor (with none yet, the SMS step-up is the only one there is).
  */
 export async function up(db: Kysely<unknown>): Promise<void> {
-  await executeScript(db, `
+  await executeScript(
+    db,
+    `
     ALTER TABLE identity_verifications ADD COLUMN document_hash text;
     ALTER TABLE identity_verifications ADD COLUMN document_slot int CHECK (document_slot >= 1);
     ALTER TABLE identity_verifications ADD CONSTRAINT identity_verifications_verified_slot
@@ -35,5 +37,6 @@ export async function up(db: Kysely<unknown>): Promise<void> {
       factor text NOT NULL CHECK (factor IN ('totp','passkey')),
       until timestamptz NOT NULL
     );
-  `);
+  `,
+  );
 }

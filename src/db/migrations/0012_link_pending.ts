@@ -7,12 +7,15 @@ import { executeScript } from '../script.ts';
  * login_throttle is replaced by attempt_counters (src/attempts) and dropped.
  */
 export async function up(db: Kysely<unknown>): Promise<void> {
-  await executeScript(db, `
+  await executeScript(
+    db,
+    `
     UPDATE bank_links SET status = 'failed', failure_code = 'authorization_expired', attempts_left = 0
       WHERE status = 'pending_authorization'
         AND id NOT IN (SELECT max(id) FROM bank_links WHERE status = 'pending_authorization' GROUP BY bank_code, branch_code, account_number);
     CREATE UNIQUE INDEX bank_links_one_pending_per_account ON bank_links (bank_code, branch_code, account_number)
       WHERE status = 'pending_authorization';
     DROP TABLE login_throttle;
-  `);
+  `,
+  );
 }

@@ -8,7 +8,10 @@ import { executeScript } from '../script.ts';
  * not stored yet".
  */
 export async function up(db: Kysely<unknown>): Promise<void> {
-  await executeScript(db, `
+  await executeScript(
+    db,
+    `
     ALTER TABLE idempotency_keys ADD COLUMN object_id text;
-  `);
+  `,
+  );
 }

@@ -6,7 +6,9 @@ import { executeScript } from '../script.ts';
  * assignee, and every transition is kept in case_events (who, from, to, note) beside the audit chain.
  */
 export async function up(db: Kysely<unknown>): Promise<void> {
-  await executeScript(db, `
+  await executeScript(
+    db,
+    `
     ALTER TABLE cases ADD CONSTRAINT cases_kind CHECK (kind IN ('unauthorized_report', 'reverse_brute_force', 'risk_review'));
     ALTER TABLE cases ADD CONSTRAINT cases_status CHECK (status IN ('open', 'investigating', 'resolved', 'dismissed'));
     ALTER TABLE cases ADD COLUMN assignee text;
@@ -25,5 +27,6 @@ export async function up(db: Kysely<unknown>): Promise<void> {
       created_at timestamptz NOT NULL
     );
     CREATE INDEX case_events_case ON case_events (case_id, id);
-  `);
+  `,
+  );
 }

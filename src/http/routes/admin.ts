@@ -7,7 +7,11 @@ import { hasOperatorGuard, requireOperator } from '../operator-auth.ts';
 import * as S from '../schemas.ts';
 
 const Operator = z.object({ id: z.string(), email: z.string(), role: z.enum(ROLES as [Role, ...Role[]]) });
-const Switches = z.object({ linking: z.boolean().optional(), charging: z.boolean().optional(), registrationChanges: z.boolean().optional() });
+const Switches = z.object({
+  linking: z.boolean().optional(),
+  charging: z.boolean().optional(),
+  registrationChanges: z.boolean().optional(),
+});
 const Bank = z.object({
   code: z.string(),
   participating: z.boolean(),
@@ -21,8 +25,25 @@ const Bank = z.object({
   newLinkDailyLimit: z.number().int().nullable(),
   updatedAt: S.Timestamp,
 });
-const SwitchChange = z.object({ id: z.string(), bankCode: z.string(), changes: Switches, reason: z.string(), actor: z.string(), at: S.Timestamp });
-const AuditRecord = z.object({ seq: z.number().int(), id: z.string(), at: S.Timestamp, actor: z.string(), action: z.string(), target: z.string(), details: z.record(z.string(), z.unknown()), prevHash: z.string(), hash: z.string() });
+const SwitchChange = z.object({
+  id: z.string(),
+  bankCode: z.string(),
+  changes: Switches,
+  reason: z.string(),
+  actor: z.string(),
+  at: S.Timestamp,
+});
+const AuditRecord = z.object({
+  seq: z.number().int(),
+  id: z.string(),
+  at: S.Timestamp,
+  actor: z.string(),
+  action: z.string(),
+  target: z.string(),
+  details: z.record(z.string(), z.unknown()),
+  prevHash: z.string(),
+  hash: z.string(),
+});
 const CaseStatusSchema = z.enum(CASE_STATUSES as [CaseStatus, ...CaseStatus[]]);
 const Case = z.object({
   id: z.string(),
@@ -34,9 +55,25 @@ const Case = z.object({
   createdAt: S.Timestamp,
   updatedAt: S.Timestamp,
 });
-const CaseEvent = z.object({ id: z.string(), actor: z.string(), from: CaseStatusSchema, to: CaseStatusSchema, assignee: z.string().nullable(), note: z.string(), at: S.Timestamp });
-const BankCode = z.object({ code: z.string().regex(/^\d{4}$/).describe('4-digit Zengin bank code') });
-const page = (q: { limit: number; starting_after?: string | undefined }) => ({ limit: q.limit, ...(q.starting_after ? { startingAfter: q.starting_after } : {}) });
+const CaseEvent = z.object({
+  id: z.string(),
+  actor: z.string(),
+  from: CaseStatusSchema,
+  to: CaseStatusSchema,
+  assignee: z.string().nullable(),
+  note: z.string(),
+  at: S.Timestamp,
+});
+const BankCode = z.object({
+  code: z
+    .string()
+    .regex(/^\d{4}$/)
+    .describe('4-digit Zengin bank code'),
+});
+const page = (q: { limit: number; starting_after?: string | undefined }) => ({
+  limit: q.limit,
+  ...(q.starting_after ? { startingAfter: q.starting_after } : {}),
+});
 
 /** Who may do what. Reading the switches is for every operator; moving them is not for support. */
 const SWITCH_ROLES: Role[] = ['fraud_analyst', 'compliance', 'admin'];
@@ -50,7 +87,8 @@ export function adminRoutes(s: Services): FastifyPluginAsyncZod {
     // Every admin route but the sign-in must carry requireOperator: a route added without it stops the server starting.
     app.addHook('onRoute', (route) => {
       if (route.url === '/v1/admin/sessions' && route.method === 'POST') return;
-      if (!hasOperatorGuard(route)) throw new Error(`${String(route.method)} ${route.url} has no requireOperator preValidation`);
+      if (!hasOperatorGuard(route))
+        throw new Error(`${String(route.method)} ${route.url} has no requireOperator preValidation`);
     });
 
     app.post('/v1/admin/sessions', {
@@ -58,7 +96,8 @@ export function adminRoutes(s: Services): FastifyPluginAsyncZod {
       schema: {
         tags: ['admin'],
         summary: 'Operator sign-in: an ops_… session token for 8 hours',
-        description: 'Five consecutive failures lock the email (429 too_many_attempts, same answer for unknown emails); attempts are counted before the password is checked. Sign-ins and failed sign-ins of existing operators are audited; unknown emails write nothing.',
+        description:
+          'Five consecutive failures lock the email (429 too_many_attempts, same answer for unknown emails); attempts are counted before the password is checked. Sign-ins and failed sign-ins of existing operators are audited; unknown emails write nothing.',
         security: [],
         body: z.object({ email: z.string().max(254), password: z.string().max(200) }),
         response: { 201: z.object({ token: z.string(), operator: Operator }), ...S.errors(400, 401, 429) },
@@ -72,7 +111,11 @@ export function adminRoutes(s: Services): FastifyPluginAsyncZod {
 
     app.delete('/v1/admin/sessions/current', {
       preValidation: anyOperator,
-      schema: { tags: ['admin'], summary: 'Operator sign-out (revokes this session)', response: { 204: z.null(), ...S.errors(401, 403) } },
+      schema: {
+        tags: ['admin'],
+        summary: 'Operator sign-out (revokes this session)',
+        response: { 204: z.null(), ...S.errors(401, 403) },
+      },
       handler: async (req, reply) => {
         await s.ops.logout(req.operator!.id, req.operatorToken!);
         return reply.code(204).send(null);
@@ -81,13 +124,21 @@ export function adminRoutes(s: Services): FastifyPluginAsyncZod {
 
     app.get('/v1/admin/me', {
       preValidation: anyOperator,
-      schema: { tags: ['admin'], summary: 'The signed-in operator', response: { 200: Operator, ...S.errors(401, 403) } },
+      schema: {
+        tags: ['admin'],
+        summary: 'The signed-in operator',
+        response: { 200: Operator, ...S.errors(401, 403) },
+      },
       handler: async (req) => req.operator!,
     });
 
     app.get('/v1/admin/banks', {
       preValidation: anyOperator,
-      schema: { tags: ['admin'], summary: 'Banks configured in Saifu with their switches and limits (any operator)', response: { 200: z.object({ data: z.array(Bank) }), ...S.errors(401, 403) } },
+      schema: {
+        tags: ['admin'],
+        summary: 'Banks configured in Saifu with their switches and limits (any operator)',
+        response: { 200: z.object({ data: z.array(Bank) }), ...S.errors(401, 403) },
+      },
       handler: async () => ({ data: await s.ops.listBanks() }),
     });
 
@@ -95,10 +146,14 @@ export function adminRoutes(s: Services): FastifyPluginAsyncZod {
       preValidation: requireOperator(s, ...SWITCH_ROLES),
       schema: {
         tags: ['admin'],
-        summary: 'Switch a bank’s new linking, charging or registration changes on or off, with a reason (fraud_analyst, compliance, admin)',
+        summary:
+          'Switch a bank’s new linking, charging or registration changes on or off, with a reason (fraud_analyst, compliance, admin)',
         description: `Takes effect for every request that reads the bank after it commits; recorded with its reason in the bank’s switch history and the audit log. A missing or blank reason is 400 reason_required; at least one switch must be given; a bank not configured in Saifu is 404 unknown_bank.`,
         params: BankCode,
-        body: z.strictObject({ ...Switches.shape, reason: z.string().max(MAX_REASON_LENGTH).optional().describe(`Why (1–${MAX_REASON_LENGTH} characters)`) }),
+        body: z.strictObject({
+          ...Switches.shape,
+          reason: z.string().max(MAX_REASON_LENGTH).optional().describe(`Why (1–${MAX_REASON_LENGTH} characters)`),
+        }),
         response: { 200: Bank, ...S.errors(400, 401, 403, 404) },
       },
       handler: async (req) => {
@@ -109,7 +164,16 @@ export function adminRoutes(s: Services): FastifyPluginAsyncZod {
 
     app.get('/v1/admin/banks/:code/switch-changes', {
       preValidation: anyOperator,
-      schema: { tags: ['admin'], summary: 'A bank’s switch history with reasons, newest first (any operator)', params: BankCode, querystring: S.ListQuery, response: { 200: z.object({ data: z.array(SwitchChange), has_more: z.boolean() }), ...S.errors(400, 401, 403, 404) } },
+      schema: {
+        tags: ['admin'],
+        summary: 'A bank’s switch history with reasons, newest first (any operator)',
+        params: BankCode,
+        querystring: S.ListQuery,
+        response: {
+          200: z.object({ data: z.array(SwitchChange), has_more: z.boolean() }),
+          ...S.errors(400, 401, 403, 404),
+        },
+      },
       handler: async (req) => {
         const r = await s.ops.switchHistory(req.params.code, page(req.query));
         return { data: r.data, has_more: r.hasMore };
@@ -121,18 +185,32 @@ export function adminRoutes(s: Services): FastifyPluginAsyncZod {
       schema: {
         tags: ['admin'],
         summary: 'Cases opened by unauthorized reports and security detections, newest first (any operator)',
-        querystring: S.ListQuery.extend({ kind: z.enum(CASE_KINDS as [CaseKind, ...CaseKind[]]).optional(), status: CaseStatusSchema.optional(), assignee: z.string().max(64).optional() }),
+        querystring: S.ListQuery.extend({
+          kind: z.enum(CASE_KINDS as [CaseKind, ...CaseKind[]]).optional(),
+          status: CaseStatusSchema.optional(),
+          assignee: z.string().max(64).optional(),
+        }),
         response: { 200: z.object({ data: z.array(Case), has_more: z.boolean() }), ...S.errors(400, 401, 403) },
       },
       handler: async (req) => {
-        const r = await s.cases.listCases({ ...page(req.query), ...(req.query.kind ? { kind: req.query.kind } : {}), ...(req.query.status ? { status: req.query.status } : {}), ...(req.query.assignee ? { assignee: req.query.assignee } : {}) });
+        const r = await s.cases.listCases({
+          ...page(req.query),
+          ...(req.query.kind ? { kind: req.query.kind } : {}),
+          ...(req.query.status ? { status: req.query.status } : {}),
+          ...(req.query.assignee ? { assignee: req.query.assignee } : {}),
+        });
         return { data: r.data, has_more: r.hasMore };
       },
     });
 
     app.get('/v1/admin/cases/:id', {
       preValidation: anyOperator,
-      schema: { tags: ['admin'], summary: 'One case with its history (the view is audited; any operator)', params: z.object({ id: z.string().max(64) }), response: { 200: Case.extend({ events: z.array(CaseEvent) }), ...S.errors(401, 403, 404) } },
+      schema: {
+        tags: ['admin'],
+        summary: 'One case with its history (the view is audited; any operator)',
+        params: z.object({ id: z.string().max(64) }),
+        response: { 200: Case.extend({ events: z.array(CaseEvent) }), ...S.errors(401, 403, 404) },
+      },
       handler: async (req) => s.cases.viewCase(req.operator!.id, req.params.id),
     });
 
@@ -140,12 +218,22 @@ export function adminRoutes(s: Services): FastifyPluginAsyncZod {
       preValidation: requireOperator(s, ...CASE_ROLES),
       schema: {
         tags: ['admin'],
-        summary: 'Work a case: move it (open → investigating → resolved | dismissed) and/or assign it, with a note (fraud analysts, compliance, admin; audited)',
+        summary:
+          'Work a case: move it (open → investigating → resolved | dismissed) and/or assign it, with a note (fraud analysts, compliance, admin; audited)',
         params: z.object({ id: z.string().max(64) }),
-        body: z.object({ status: CaseStatusSchema.optional(), assignee: z.string().max(64).nullable().optional(), note: z.string().max(1000) }),
+        body: z.object({
+          status: CaseStatusSchema.optional(),
+          assignee: z.string().max(64).nullable().optional(),
+          note: z.string().max(1000),
+        }),
         response: { 200: Case, ...S.errors(400, 401, 403, 404, 409) },
       },
-      handler: async (req) => s.cases.updateCase(req.operator!.id, req.params.id, { note: req.body.note, ...(req.body.status ? { status: req.body.status } : {}), ...(req.body.assignee !== undefined ? { assignee: req.body.assignee } : {}) }),
+      handler: async (req) =>
+        s.cases.updateCase(req.operator!.id, req.params.id, {
+          note: req.body.note,
+          ...(req.body.status ? { status: req.body.status } : {}),
+          ...(req.body.assignee !== undefined ? { assignee: req.body.assignee } : {}),
+        }),
     });
 
     app.get('/v1/admin/audit', {
@@ -168,8 +256,17 @@ export function adminRoutes(s: Services): FastifyPluginAsyncZod {
       schema: {
         tags: ['admin'],
         summary: 'Recompute the audit hash chain (compliance, admin)',
-        description: 'ok=false names the first broken record in firstBrokenSeq. lastHash (when ok) is worth noting outside the database: a later chain that does not contain it was rewritten.',
-        response: { 200: z.object({ ok: z.boolean(), checked: z.number().int(), firstBrokenSeq: z.number().int().optional(), lastHash: z.string().optional() }), ...S.errors(401, 403) },
+        description:
+          'ok=false names the first broken record in firstBrokenSeq. lastHash (when ok) is worth noting outside the database: a later chain that does not contain it was rewritten.',
+        response: {
+          200: z.object({
+            ok: z.boolean(),
+            checked: z.number().int(),
+            firstBrokenSeq: z.number().int().optional(),
+            lastHash: z.string().optional(),
+          }),
+          ...S.errors(401, 403),
+        },
       },
       handler: async () => s.ops.verifyAudit(),
     });

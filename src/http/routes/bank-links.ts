@@ -6,7 +6,12 @@ import type { Services } from '../../services.ts';
 import { authHandlers } from '../auth.ts';
 import * as S from '../schemas.ts';
 
-export const Authorization = z.object({ method: z.enum(['otp', 'app', 'legacy_pin']), step: z.enum(['pin', 'otp', 'app']), attemptsLeft: z.number().int(), expiresAt: S.Timestamp });
+export const Authorization = z.object({
+  method: z.enum(['otp', 'app', 'legacy_pin']),
+  step: z.enum(['pin', 'otp', 'app']),
+  attemptsLeft: z.number().int(),
+  expiresAt: S.Timestamp,
+});
 export const LinkSchema = z.object({
   id: z.string(),
   status: z.enum(['pending_authorization', 'active', 'failed', 'frozen', 'unlinked']),
@@ -24,7 +29,10 @@ export const LinkSchema = z.object({
 });
 
 /** Where a request comes from, for per-device and per-IP defences (docs/api.md: X-Device-Id, client IP). */
-export const sourceOf = (req: FastifyRequest) => ({ deviceId: typeof req.headers['x-device-id'] === 'string' ? req.headers['x-device-id'].slice(0, 128) : undefined, ip: req.ip });
+export const sourceOf = (req: FastifyRequest) => ({
+  deviceId: typeof req.headers['x-device-id'] === 'string' ? req.headers['x-device-id'].slice(0, 128) : undefined,
+  ip: req.ip,
+});
 
 const secretLimit = { max: 20, timeWindow: '1 minute' };
 
@@ -42,7 +50,8 @@ export function bankLinkRoutes(s: Services): Plugin {
       schema: {
         tags: ['bank links'],
         summary: 'Start linking a bank account (needs a verified identity, a confirmed phone and a fresh step-up)',
-        description: 'Give branch + account number, or for Japan Post Bank (9900) the 記号 `jpSymbol` and 番号 `jpNumber`. The bank then authenticates its customer by its method: see POST /v1/bank-links/{id}/authorize.',
+        description:
+          'Give branch + account number, or for Japan Post Bank (9900) the 記号 `jpSymbol` and 番号 `jpNumber`. The bank then authenticates its customer by its method: see POST /v1/bank-links/{id}/authorize.',
         body: z.object({
           bankCode: z.string().regex(/^\d{4}$/, 'a 4-digit bank code'),
           branchCode: z.string().optional(),
@@ -53,7 +62,8 @@ export function bankLinkRoutes(s: Services): Plugin {
         }),
         response: { 201: LinkSchema, ...S.errors(400, 401, 403, 404, 409, 422, 429) },
       },
-      handler: async (req, reply) => reply.code(201).send(await s.linking.startLink(req.user!, req.body, sourceOf(req))),
+      handler: async (req, reply) =>
+        reply.code(201).send(await s.linking.startLink(req.user!, req.body, sourceOf(req))),
     });
 
     app.post('/v1/bank-links/:id/authorize', {
@@ -61,30 +71,61 @@ export function bankLinkRoutes(s: Services): Plugin {
       config: { rateLimit: secretLimit },
       schema: {
         tags: ['bank links'],
-        summary: 'Authenticate with the bank: PIN, then the one-time code the bank sent to the holder (otp banks); app banks wait for the holder’s approval',
+        summary:
+          'Authenticate with the bank: PIN, then the one-time code the bank sent to the holder (otp banks); app banks wait for the holder’s approval',
         params: z.object({ id: z.string() }),
-        body: z.object({ pin: z.string().regex(/^\d{4}$/, 'the 4-digit cash-card PIN').optional(), birthDate: z.iso.date().optional(), otp: z.string().regex(/^\d{6}$/, 'the 6-digit code').optional() }),
+        body: z.object({
+          pin: z
+            .string()
+            .regex(/^\d{4}$/, 'the 4-digit cash-card PIN')
+            .optional(),
+          birthDate: z.iso.date().optional(),
+          otp: z
+            .string()
+            .regex(/^\d{6}$/, 'the 6-digit code')
+            .optional(),
+        }),
         response: { 200: LinkSchema, ...S.errors(400, 401, 404, 409, 429) },
       },
-      handler: async (req) => withLimits(req.user!.id, await s.linking.authorize(req.user!, req.params.id, req.body, sourceOf(req))),
+      handler: async (req) =>
+        withLimits(req.user!.id, await s.linking.authorize(req.user!, req.params.id, req.body, sourceOf(req))),
     });
 
     app.get('/v1/bank-links', {
       preValidation: auth.requireUser,
-      schema: { tags: ['bank links'], summary: 'The user’s bank links', response: { 200: z.object({ data: z.array(LinkSchema), has_more: z.boolean() }), ...S.errors(401) } },
+      schema: {
+        tags: ['bank links'],
+        summary: 'The user’s bank links',
+        response: { 200: z.object({ data: z.array(LinkSchema), has_more: z.boolean() }), ...S.errors(401) },
+      },
       handler: async (req) => {
         const links = await s.banks.links.listLinks(req.user!.id);
-        return { data: await Promise.all(links.map(async (l) => withLimits(req.user!.id, await s.linking.getLink(req.user!.id, l.id)))), has_more: false };
+        return {
+          data: await Promise.all(
+            links.map(async (l) => withLimits(req.user!.id, await s.linking.getLink(req.user!.id, l.id))),
+          ),
+          has_more: false,
+        };
       },
     });
     app.get('/v1/bank-links/:id', {
       preValidation: auth.requireUser,
-      schema: { tags: ['bank links'], summary: 'A bank link (polling an app approval settles it)', params: z.object({ id: z.string() }), response: { 200: LinkSchema, ...S.errors(401, 404) } },
+      schema: {
+        tags: ['bank links'],
+        summary: 'A bank link (polling an app approval settles it)',
+        params: z.object({ id: z.string() }),
+        response: { 200: LinkSchema, ...S.errors(401, 404) },
+      },
       handler: async (req) => withLimits(req.user!.id, await s.linking.getLink(req.user!.id, req.params.id)),
     });
     app.delete('/v1/bank-links/:id', {
       preValidation: auth.requireUser,
-      schema: { tags: ['bank links'], summary: 'Unlink a bank account', params: z.object({ id: z.string() }), response: { 200: LinkSchema, ...S.errors(401, 404, 409) } },
+      schema: {
+        tags: ['bank links'],
+        summary: 'Unlink a bank account',
+        params: z.object({ id: z.string() }),
+        response: { 200: LinkSchema, ...S.errors(401, 404, 409) },
+      },
       handler: async (req) => {
         await s.banks.links.unlink(req.user!.id, req.params.id);
         return s.linking.getLink(req.user!.id, req.params.id);

@@ -22,10 +22,18 @@ export function bankRoutes(s: Services): FastifyPluginAsyncZod {
         tags: ['banks'],
         summary: 'Japanese banks (Zengin codes) and whether they take part in Saifu',
         security: [],
-        querystring: z.object({ participating: z.enum(['true', 'false']).optional(), q: z.string().max(50).optional() }),
+        querystring: z.object({
+          participating: z.enum(['true', 'false']).optional(),
+          q: z.string().max(50).optional(),
+        }),
         response: { 200: z.object({ data: z.array(Bank) }), ...S.errors(400) },
       },
-      handler: async (req) => ({ data: await s.banks.settings.catalogue({ ...(req.query.q ? { q: req.query.q } : {}), ...(req.query.participating ? { participating: req.query.participating === 'true' } : {}) }) }),
+      handler: async (req) => ({
+        data: await s.banks.settings.catalogue({
+          ...(req.query.q ? { q: req.query.q } : {}),
+          ...(req.query.participating ? { participating: req.query.participating === 'true' } : {}),
+        }),
+      }),
     });
 
     app.get('/v1/banks/:code/branches', {

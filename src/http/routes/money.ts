@@ -21,7 +21,11 @@ const actorOf = (req: { user?: import('../../identity/index.ts').User }) => {
  * Completes a `requires_action` object: the factor is checked by the step-up (attempts counted per user, so wrong
  * factors count toward the lockout), then the wallet re-checks every rule of the object's creation.
  */
-async function withFactor<T>(s: Services, req: { user?: import('../../identity/index.ts').User; body: unknown }, complete: (actor: SessionUser) => Promise<T>): Promise<T> {
+async function withFactor<T>(
+  s: Services,
+  req: { user?: import('../../identity/index.ts').User; body: unknown },
+  complete: (actor: SessionUser) => Promise<T>,
+): Promise<T> {
   const user = actorOf(req) as SessionUser;
   const { elevatedUntil } = await s.mfa.stepUp(user, user.session.id, req.body as SecondFactor);
   return complete({ ...user, session: { ...user.session, elevatedUntil } });
@@ -32,9 +36,11 @@ const isReply = (x: unknown, reply: FastifyReply): boolean => x === reply;
 
 /** A 503 tells when to retry (the bank's circuit, http/idempotency keeps no answer for it). */
 async function retryAfter(_req: FastifyRequest, reply: FastifyReply, payload: unknown): Promise<unknown> {
-  if (reply.statusCode !== 503 || reply.getHeader('retry-after') !== undefined || typeof payload !== 'string') return payload;
+  if (reply.statusCode !== 503 || reply.getHeader('retry-after') !== undefined || typeof payload !== 'string')
+    return payload;
   try {
-    const seconds = (JSON.parse(payload) as { error?: { details?: { retryAfterSeconds?: unknown } } }).error?.details?.retryAfterSeconds;
+    const seconds = (JSON.parse(payload) as { error?: { details?: { retryAfterSeconds?: unknown } } }).error?.details
+      ?.retryAfterSeconds;
     if (typeof seconds === 'number') void reply.header('retry-after', String(seconds));
   } catch {
     // Not JSON: nothing to read a delay from.
@@ -50,28 +56,55 @@ export function moneyRoutes(s: Services, idem: Idem): FastifyPluginAsyncZod {
   const auth = authHandlers(s);
   const user = (req: FastifyRequest) => actorOf(req);
   const routes = {
-    charge: { status: 201, load: (req, id) => s.wallet.charges.getCharge(user(req).id, id), resume: (req, id) => s.wallet.charges.resumeCharge(user(req), id) },
-    chargeConfirm: { status: 200, load: (req, id) => s.wallet.charges.getCharge(user(req).id, id), resume: (req, id) => s.wallet.charges.resumeCharge(user(req), id) },
+    charge: {
+      status: 201,
+      load: (req, id) => s.wallet.charges.getCharge(user(req).id, id),
+      resume: (req, id) => s.wallet.charges.resumeCharge(user(req), id),
+    },
+    chargeConfirm: {
+      status: 200,
+      load: (req, id) => s.wallet.charges.getCharge(user(req).id, id),
+      resume: (req, id) => s.wallet.charges.resumeCharge(user(req), id),
+    },
     transfer: { status: 201, load: (req, id) => s.wallet.transfers.getTransfer(user(req).id, id) },
     transferConfirm: { status: 200, load: (req, id) => s.wallet.transfers.getTransfer(user(req).id, id) },
-    withdrawal: { status: 201, load: (req, id) => s.wallet.withdrawals.getWithdrawal(user(req).id, id), resume: (req, id) => s.wallet.withdrawals.resumeWithdrawal(user(req), id) },
-    withdrawalConfirm: { status: 200, load: (req, id) => s.wallet.withdrawals.getWithdrawal(user(req).id, id), resume: (req, id) => s.wallet.withdrawals.resumeWithdrawal(user(req), id) },
+    withdrawal: {
+      status: 201,
+      load: (req, id) => s.wallet.withdrawals.getWithdrawal(user(req).id, id),
+      resume: (req, id) => s.wallet.withdrawals.resumeWithdrawal(user(req), id),
+    },
+    withdrawalConfirm: {
+      status: 200,
+      load: (req, id) => s.wallet.withdrawals.getWithdrawal(user(req).id, id),
+      resume: (req, id) => s.wallet.withdrawals.resumeWithdrawal(user(req), id),
+    },
     refund: { status: 201, load: (req, id) => s.wallet.payments.getRefund(req.merchant?.id ?? '', id) },
   } satisfies Record<string, IdempotentRoute>;
-  const money = (route: IdempotentRoute) => ({ preValidation: auth.requireUser, preHandler: idem.guard(route), onSend: [idem.record, retryAfter] });
+  const money = (route: IdempotentRoute) => ({
+    preValidation: auth.requireUser,
+    preHandler: idem.guard(route),
+    onSend: [idem.record, retryAfter],
+  });
   return async (app) => {
     app.post('/v1/charges', {
       ...money(routes.charge),
       schema: {
         tags: ['money'],
         summary: 'Charge the wallet from a linked bank account (direct debit)',
-        description: 'Holds the amount against every limit (per charge, Asia/Tokyo month, cooling-off day, balance cap; held charges count), debits the bank, then credits the wallet. `pending` while the bank has not answered; `failed` with `failureCode` when the bank declined.',
+        description:
+          'Holds the amount against every limit (per charge, Asia/Tokyo month, cooling-off day, balance cap; held charges count), debits the bank, then credits the wallet. `pending` while the bank has not answered; `failed` with `failureCode` when the bank declined.',
         headers: S.IdempotencyHeaders,
         body: z.object({ bankLinkId: S.Id('lnk'), amount: S.Amount }),
         response: { 201: S.Charge, ...S.errors(400, 401, 403, 404, 409, 422, 429, 503) },
       },
       handler: async (req, reply) => {
-        const charge = await idem.run(req, reply, routes.charge, (write) => s.wallet.charges.createCharge(actorOf(req), { bankLinkId: req.body.bankLinkId, amount: toAmount(req.body.amount) }, write));
+        const charge = await idem.run(req, reply, routes.charge, (write) =>
+          s.wallet.charges.createCharge(
+            actorOf(req),
+            { bankLinkId: req.body.bankLinkId, amount: toAmount(req.body.amount) },
+            write,
+          ),
+        );
         return isReply(charge, reply) ? reply : reply.code(201).send(charge);
       },
     });
@@ -87,12 +120,20 @@ export function moneyRoutes(s: Services, idem: Idem): FastifyPluginAsyncZod {
         body: Factor,
         response: { 200: S.Charge, ...S.errors(400, 401, 403, 404, 409, 422, 429, 503) },
       },
-      handler: async (req, reply) => idem.run(req, reply, routes.chargeConfirm, (write) => withFactor(s, req, (actor) => s.wallet.charges.confirmCharge(actor, req.params.id, write))),
+      handler: async (req, reply) =>
+        idem.run(req, reply, routes.chargeConfirm, (write) =>
+          withFactor(s, req, (actor) => s.wallet.charges.confirmCharge(actor, req.params.id, write)),
+        ),
     });
 
     app.get('/v1/charges/:id', {
       preValidation: auth.requireUser,
-      schema: { tags: ['money'], summary: 'A charge', params: z.object({ id: z.string() }), response: { 200: S.Charge, ...S.errors(401, 404) } },
+      schema: {
+        tags: ['money'],
+        summary: 'A charge',
+        params: z.object({ id: z.string() }),
+        response: { 200: S.Charge, ...S.errors(401, 404) },
+      },
       handler: async (req) => s.wallet.charges.getCharge(actorOf(req).id, req.params.id),
     });
 
@@ -104,12 +145,22 @@ export function moneyRoutes(s: Services, idem: Idem): FastifyPluginAsyncZod {
         tags: ['money'],
         summary: 'Pay a merchant from the wallet',
         headers: S.IdempotencyHeaders,
-        body: z.object({ merchantId: S.Id('mer'), amount: S.Amount, description: z.string().max(500).optional(), reference: z.string().max(255).optional() }),
+        body: z.object({
+          merchantId: S.Id('mer'),
+          amount: S.Amount,
+          description: z.string().max(500).optional(),
+          reference: z.string().max(255).optional(),
+        }),
         response: { 201: S.Payment, ...S.errors(400, 401, 403, 404, 409, 422) },
       },
       handler: async (req, reply) => {
         const { merchantId, description, reference } = req.body;
-        const input = { merchantId, amount: toAmount(req.body.amount), ...(description ? { description } : {}), ...(reference ? { reference } : {}) };
+        const input = {
+          merchantId,
+          amount: toAmount(req.body.amount),
+          ...(description ? { description } : {}),
+          ...(reference ? { reference } : {}),
+        };
         let body = '';
         try {
           // The stored answer is byte for byte what is sent: the body is serialised once, here.
@@ -122,14 +173,27 @@ export function moneyRoutes(s: Services, idem: Idem): FastifyPluginAsyncZod {
           throw idem.keyConflict(e);
         }
         // Already serialised: the custom serializer passes the stored string through unchanged.
-        return reply.code(201).type('application/json; charset=utf-8').serializer((x) => x as string).send(body as unknown as z.infer<typeof S.Payment>);
+        return reply
+          .code(201)
+          .type('application/json; charset=utf-8')
+          .serializer((x) => x as string)
+          .send(body as unknown as z.infer<typeof S.Payment>);
       },
     });
 
     app.get('/v1/payments/:id', {
       preValidation: auth.requireUserOrMerchant,
-      schema: { tags: ['money'], summary: 'A payment, as its payer or its merchant sees it', params: z.object({ id: z.string() }), response: { 200: S.Payment, ...S.errors(401, 404) } },
-      handler: async (req) => s.wallet.payments.getPayment(req.merchant ? { merchantId: req.merchant.id } : { userId: actorOf(req).id }, req.params.id),
+      schema: {
+        tags: ['money'],
+        summary: 'A payment, as its payer or its merchant sees it',
+        params: z.object({ id: z.string() }),
+        response: { 200: S.Payment, ...S.errors(401, 404) },
+      },
+      handler: async (req) =>
+        s.wallet.payments.getPayment(
+          req.merchant ? { merchantId: req.merchant.id } : { userId: actorOf(req).id },
+          req.params.id,
+        ),
     });
 
     app.post('/v1/payments/:id/refunds', {
@@ -147,7 +211,9 @@ export function moneyRoutes(s: Services, idem: Idem): FastifyPluginAsyncZod {
       handler: async (req, reply) => {
         const merchant = req.merchant;
         if (!merchant) throw new AppError('unauthorized', 'merchant key required');
-        const refund = await idem.run(req, reply, routes.refund, (write) => s.wallet.payments.refund(merchant.id, req.params.id, toAmount(req.body.amount), write));
+        const refund = await idem.run(req, reply, routes.refund, (write) =>
+          s.wallet.payments.refund(merchant.id, req.params.id, toAmount(req.body.amount), write),
+        );
         return isReply(refund, reply) ? reply : reply.code(201).send(refund);
       },
     });
@@ -161,12 +227,25 @@ export function moneyRoutes(s: Services, idem: Idem): FastifyPluginAsyncZod {
         description:
           'Transfers adding up to ¥50,000 or more in an Asia/Tokyo day wait for a second factor: `requires_action` with the money held and `nextAction` (POST /v1/transfers/{id}/confirm within 15 minutes), unless the session is stepped up. A recipient that cannot receive (unknown, phone unconfirmed, unverified above the receive cap, wallet full) is always 422 `recipient_unavailable`; such failed lookups are limited per sender and day (429). 422 `security_hold` during the 24 hours after a security change.',
         headers: S.IdempotencyHeaders,
-        body: z.object({ to: z.union([z.object({ userId: S.Id('usr') }).strict(), z.object({ phone: z.string().min(10).max(20) }).strict()]), amount: S.Amount, message: z.string().max(200).optional() }),
+        body: z.object({
+          to: z.union([
+            z.object({ userId: S.Id('usr') }).strict(),
+            z.object({ phone: z.string().min(10).max(20) }).strict(),
+          ]),
+          amount: S.Amount,
+          message: z.string().max(200).optional(),
+        }),
         response: { 201: S.Transfer, ...S.errors(400, 401, 403, 404, 409, 422, 429) },
       },
       handler: async (req, reply) => {
         const { to, message } = req.body;
-        const transfer = await idem.run(req, reply, routes.transfer, (write) => s.wallet.transfers.createTransfer(actorOf(req), { to, amount: toAmount(req.body.amount), ...(message ? { message } : {}) }, write));
+        const transfer = await idem.run(req, reply, routes.transfer, (write) =>
+          s.wallet.transfers.createTransfer(
+            actorOf(req),
+            { to, amount: toAmount(req.body.amount), ...(message ? { message } : {}) },
+            write,
+          ),
+        );
         return isReply(transfer, reply) ? reply : reply.code(201).send(transfer);
       },
     });
@@ -182,11 +261,19 @@ export function moneyRoutes(s: Services, idem: Idem): FastifyPluginAsyncZod {
         body: Factor,
         response: { 200: S.Transfer, ...S.errors(400, 401, 403, 404, 409, 422, 429) },
       },
-      handler: async (req, reply) => idem.run(req, reply, routes.transferConfirm, (write) => withFactor(s, req, (actor) => s.wallet.transfers.confirmTransfer(actor, req.params.id, write))),
+      handler: async (req, reply) =>
+        idem.run(req, reply, routes.transferConfirm, (write) =>
+          withFactor(s, req, (actor) => s.wallet.transfers.confirmTransfer(actor, req.params.id, write)),
+        ),
     });
     app.get('/v1/transfers/:id', {
       preValidation: auth.requireUser,
-      schema: { tags: ['money'], summary: 'A transfer, as its sender or its recipient sees it', params: z.object({ id: z.string() }), response: { 200: S.Transfer, ...S.errors(401, 404) } },
+      schema: {
+        tags: ['money'],
+        summary: 'A transfer, as its sender or its recipient sees it',
+        params: z.object({ id: z.string() }),
+        response: { 200: S.Transfer, ...S.errors(401, 404) },
+      },
       handler: async (req) => s.wallet.transfers.getTransfer(actorOf(req).id, req.params.id),
     });
     app.post('/v1/withdrawals', {
@@ -194,13 +281,20 @@ export function moneyRoutes(s: Services, idem: Idem): FastifyPluginAsyncZod {
       schema: {
         tags: ['money'],
         summary: 'Withdraw to the user’s own linked bank account',
-        description: 'The first withdrawal to a link waits for a second factor (`requires_action`, money held, `nextAction`: POST /v1/withdrawals/{id}/confirm within 15 minutes) unless the session is stepped up. 422 `security_hold` during the 24 hours after a security change.',
+        description:
+          'The first withdrawal to a link waits for a second factor (`requires_action`, money held, `nextAction`: POST /v1/withdrawals/{id}/confirm within 15 minutes) unless the session is stepped up. 422 `security_hold` during the 24 hours after a security change.',
         headers: S.IdempotencyHeaders,
         body: z.object({ bankLinkId: S.Id('lnk'), amount: S.Amount }),
         response: { 201: S.Withdrawal, ...S.errors(400, 401, 403, 404, 409, 422, 503) },
       },
       handler: async (req, reply) => {
-        const withdrawal = await idem.run(req, reply, routes.withdrawal, (write) => s.wallet.withdrawals.createWithdrawal(actorOf(req), { bankLinkId: req.body.bankLinkId, amount: toAmount(req.body.amount) }, write));
+        const withdrawal = await idem.run(req, reply, routes.withdrawal, (write) =>
+          s.wallet.withdrawals.createWithdrawal(
+            actorOf(req),
+            { bankLinkId: req.body.bankLinkId, amount: toAmount(req.body.amount) },
+            write,
+          ),
+        );
         return isReply(withdrawal, reply) ? reply : reply.code(201).send(withdrawal);
       },
     });
@@ -216,32 +310,57 @@ export function moneyRoutes(s: Services, idem: Idem): FastifyPluginAsyncZod {
         body: Factor,
         response: { 200: S.Withdrawal, ...S.errors(400, 401, 403, 404, 409, 422, 429, 503) },
       },
-      handler: async (req, reply) => idem.run(req, reply, routes.withdrawalConfirm, (write) => withFactor(s, req, (actor) => s.wallet.withdrawals.confirmWithdrawal(actor, req.params.id, write))),
+      handler: async (req, reply) =>
+        idem.run(req, reply, routes.withdrawalConfirm, (write) =>
+          withFactor(s, req, (actor) => s.wallet.withdrawals.confirmWithdrawal(actor, req.params.id, write)),
+        ),
     });
     app.get('/v1/withdrawals/:id', {
       preValidation: auth.requireUser,
-      schema: { tags: ['money'], summary: 'A withdrawal', params: z.object({ id: z.string() }), response: { 200: S.Withdrawal, ...S.errors(401, 404) } },
+      schema: {
+        tags: ['money'],
+        summary: 'A withdrawal',
+        params: z.object({ id: z.string() }),
+        response: { 200: S.Withdrawal, ...S.errors(401, 404) },
+      },
       handler: async (req) => s.wallet.withdrawals.getWithdrawal(actorOf(req).id, req.params.id),
     });
 
     app.get('/v1/wallet', {
       preValidation: auth.requireUser,
-      schema: { tags: ['money'], summary: 'Balance, money in flight and limits', response: { 200: S.Wallet, ...S.errors(401) } },
+      schema: {
+        tags: ['money'],
+        summary: 'Balance, money in flight and limits',
+        response: { 200: S.Wallet, ...S.errors(401) },
+      },
       handler: async (req) => s.wallet.history.summary(actorOf(req)),
     });
 
     app.get('/v1/transactions', {
       preValidation: auth.requireUser,
-      schema: { tags: ['money'], summary: 'The user’s movements, newest first', querystring: S.ListQuery, response: { 200: z.object({ data: z.array(S.TransactionItem), has_more: z.boolean() }), ...S.errors(400, 401) } },
+      schema: {
+        tags: ['money'],
+        summary: 'The user’s movements, newest first',
+        querystring: S.ListQuery,
+        response: { 200: z.object({ data: z.array(S.TransactionItem), has_more: z.boolean() }), ...S.errors(400, 401) },
+      },
       handler: async (req) => {
-        const page = await s.wallet.history.transactions(actorOf(req), { limit: req.query.limit, ...(req.query.starting_after ? { startingAfter: req.query.starting_after } : {}) });
+        const page = await s.wallet.history.transactions(actorOf(req), {
+          limit: req.query.limit,
+          ...(req.query.starting_after ? { startingAfter: req.query.starting_after } : {}),
+        });
         return { data: page.data, has_more: page.hasMore };
       },
     });
 
     app.get('/v1/merchants/:id', {
       preValidation: auth.requireUserOrMerchant,
-      schema: { tags: ['money'], summary: 'What the wallet shows before paying', params: z.object({ id: z.string() }), response: { 200: z.object({ id: z.string(), name: z.string() }), ...S.errors(401, 404) } },
+      schema: {
+        tags: ['money'],
+        summary: 'What the wallet shows before paying',
+        params: z.object({ id: z.string() }),
+        response: { 200: z.object({ id: z.string(), name: z.string() }), ...S.errors(401, 404) },
+      },
       handler: async (req) => s.wallet.payments.getMerchant(req.params.id),
     });
   };

@@ -25,18 +25,39 @@ export function sandboxRoutes(s: Services): FastifyPluginAsyncZod {
           branchCode: BranchCode,
           accountType: z.enum(['ordinary', 'current', 'savings']).default('ordinary'),
           accountNumber: AccountNumber.optional(),
-          holderNameKana: z.string().min(1).max(30).refine(isValidZenginName, 'the holder name as a bank stores it: half-width katakana (Zengin characters), at most 30'),
+          holderNameKana: z
+            .string()
+            .min(1)
+            .max(30)
+            .refine(
+              isValidZenginName,
+              'the holder name as a bank stores it: half-width katakana (Zengin characters), at most 30',
+            ),
           birthDate: BirthDate,
           pin: z.string().regex(/^\d{4}$/, 'a 4-digit PIN'),
           phone: z.string().min(10).max(20),
           balance: z.number().int().min(0).max(9_999_999_999).default(0),
         }),
-        response: { 201: z.object({ bankCode: z.string(), branchCode: z.string(), accountType: z.string(), accountNumber: z.string() }), ...S.errors(400, 409) },
+        response: {
+          201: z.object({
+            bankCode: z.string(),
+            branchCode: z.string(),
+            accountType: z.string(),
+            accountNumber: z.string(),
+          }),
+          ...S.errors(400, 409),
+        },
       },
       handler: async (req, reply) => {
         const b = req.body;
-        const { accountNumber } = await bank.openAccount({ ...b, phone: normalizePhone(b.phone), balance: yen(b.balance) });
-        return reply.code(201).send({ bankCode: b.bankCode, branchCode: b.branchCode, accountType: b.accountType, accountNumber });
+        const { accountNumber } = await bank.openAccount({
+          ...b,
+          phone: normalizePhone(b.phone),
+          balance: yen(b.balance),
+        });
+        return reply
+          .code(201)
+          .send({ bankCode: b.bankCode, branchCode: b.branchCode, accountType: b.accountType, accountNumber });
       },
     });
 
@@ -54,8 +75,18 @@ export function sandboxRoutes(s: Services): FastifyPluginAsyncZod {
             holderNameKana: z.string(),
             balance: z.number().int(),
             locked: z.boolean(),
-            statement: z.array(z.object({ reference: z.string(), descriptor: z.string(), amount: z.number().int(), balanceAfter: z.number().int(), createdAt: z.string() })),
-            notices: z.array(z.object({ id: z.string(), channel: z.string(), body: z.string(), createdAt: z.string() })),
+            statement: z.array(
+              z.object({
+                reference: z.string(),
+                descriptor: z.string(),
+                amount: z.number().int(),
+                balanceAfter: z.number().int(),
+                createdAt: z.string(),
+              }),
+            ),
+            notices: z.array(
+              z.object({ id: z.string(), channel: z.string(), body: z.string(), createdAt: z.string() }),
+            ),
           }),
           ...S.errors(400, 404),
         },
@@ -81,9 +112,18 @@ export function sandboxRoutes(s: Services): FastifyPluginAsyncZod {
     app.post('/sandbox/bank-accounts/:bankCode/:branchCode/:accountNumber/report-unauthorized', {
       schema: {
         tags: ['sandbox'],
-        summary: '"This wasn\u2019t me": the holder reports a link or debit; freezes every link to the account, holds pending charges, freezes the wallets and opens a case',
+        summary:
+          '"This wasn\u2019t me": the holder reports a link or debit; freezes every link to the account, holds pending charges, freezes the wallets and opens a case',
         params: z.object({ bankCode: BankCode, branchCode: BranchCode, accountNumber: AccountNumber }),
-        response: { 200: z.object({ caseId: z.string(), frozenLinks: z.array(z.string()), frozenWallets: z.array(z.string()), heldCharges: z.array(z.string()) }), ...S.errors(400, 404) },
+        response: {
+          200: z.object({
+            caseId: z.string(),
+            frozenLinks: z.array(z.string()),
+            frozenWallets: z.array(z.string()),
+            heldCharges: z.array(z.string()),
+          }),
+          ...S.errors(400, 404),
+        },
       },
       handler: async (req) => {
         if (!(await bank.findAccount(req.params))) throw new AppError('not_found', 'no such sandbox account');
@@ -94,7 +134,8 @@ export function sandboxRoutes(s: Services): FastifyPluginAsyncZod {
     app.post('/sandbox/approvals/:id/approve', {
       schema: {
         tags: ['sandbox'],
-        summary: 'The holder approves a link in the bank\u2019s app (the approval id is in the holder\u2019s bank notice)',
+        summary:
+          'The holder approves a link in the bank\u2019s app (the approval id is in the holder\u2019s bank notice)',
         params: z.object({ id: z.string().min(1).max(64) }),
         response: { 200: z.object({ id: z.string(), status: z.literal('approved') }), ...S.errors(404, 409) },
       },
@@ -111,7 +152,21 @@ export function sandboxRoutes(s: Services): FastifyPluginAsyncZod {
         tags: ['sandbox'],
         summary: 'SMS, email and bank notices sent to a phone or email, oldest first',
         querystring: z.object({ to: z.string().min(3).max(254) }),
-        response: { 200: z.object({ data: z.array(z.object({ id: z.string(), to: z.string(), channel: z.enum(['sms', 'email', 'bank_notice']), body: z.string(), code: z.string().optional(), createdAt: z.string() })) }), ...S.errors(400) },
+        response: {
+          200: z.object({
+            data: z.array(
+              z.object({
+                id: z.string(),
+                to: z.string(),
+                channel: z.enum(['sms', 'email', 'bank_notice']),
+                body: z.string(),
+                code: z.string().optional(),
+                createdAt: z.string(),
+              }),
+            ),
+          }),
+          ...S.errors(400),
+        },
       },
       handler: async (req) => ({ data: await s.sandbox.mailbox.messagesTo(req.query.to) }),
     });
@@ -120,7 +175,11 @@ export function sandboxRoutes(s: Services): FastifyPluginAsyncZod {
       schema: {
         tags: ['sandbox'],
         summary: 'Inject bank faults at a rate (0 removes the fault)',
-        body: z.object({ bankCode: BankCode, kind: z.enum(['timeout', 'decline', 'duplicate', 'down']), rate: z.number().min(0).max(1) }),
+        body: z.object({
+          bankCode: BankCode,
+          kind: z.enum(['timeout', 'decline', 'duplicate', 'down']),
+          rate: z.number().min(0).max(1),
+        }),
         response: { 200: z.object({ bankCode: z.string(), kind: z.string(), rate: z.number() }), ...S.errors(400) },
       },
       handler: async (req) => {
@@ -130,7 +189,12 @@ export function sandboxRoutes(s: Services): FastifyPluginAsyncZod {
     });
 
     app.post('/sandbox/merchants', {
-      schema: { tags: ['sandbox'], summary: 'Create a merchant; returns its API key once', body: z.object({ name: z.string().min(1).max(100) }), response: { 201: z.object({ id: z.string(), name: z.string(), apiKey: z.string() }), ...S.errors(400) } },
+      schema: {
+        tags: ['sandbox'],
+        summary: 'Create a merchant; returns its API key once',
+        body: z.object({ name: z.string().min(1).max(100) }),
+        response: { 201: z.object({ id: z.string(), name: z.string(), apiKey: z.string() }), ...S.errors(400) },
+      },
       handler: async (req, reply) => reply.code(201).send(await s.wallet.payments.createMerchant(req.body.name)),
     });
   };

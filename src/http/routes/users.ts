@@ -26,8 +26,13 @@ export function userRoutes(s: Services): FastifyPluginAsyncZod {
       schema: {
         tags: ['users'],
         summary: 'Create a wallet user; an SMS code is sent to confirm the phone',
-        description: 'An email or phone number already in use answers 409 signup_conflict, naming neither field (the owner is told by email or SMS). At most 10 sign-ups per client address an hour.',
-        body: z.object({ email: z.email().max(254), phone: z.string().min(10).max(20), password: z.string().min(10).max(200) }),
+        description:
+          'An email or phone number already in use answers 409 signup_conflict, naming neither field (the owner is told by email or SMS). At most 10 sign-ups per client address an hour.',
+        body: z.object({
+          email: z.email().max(254),
+          phone: z.string().min(10).max(20),
+          password: z.string().min(10).max(200),
+        }),
         response: { 201: z.object({ user: S.User, token: z.string() }), ...S.errors(400, 409, 429) },
       },
       handler: async (req, reply) => reply.code(201).send(await s.identity.signup(req.body)),
@@ -36,7 +41,12 @@ export function userRoutes(s: Services): FastifyPluginAsyncZod {
     app.post('/v1/me/phone/confirm', {
       preValidation: auth.requireUser,
       config: { rateLimit: secretLimit },
-      schema: { tags: ['users'], summary: 'Confirm the phone with the SMS code', body: z.object({ code: z.string().regex(/^\d{6}$/) }), response: { 200: z.object({ user: S.User }), ...S.errors(400, 401, 429) } },
+      schema: {
+        tags: ['users'],
+        summary: 'Confirm the phone with the SMS code',
+        body: z.object({ code: z.string().regex(/^\d{6}$/) }),
+        response: { 200: z.object({ user: S.User }), ...S.errors(400, 401, 429) },
+      },
       handler: async (req) => ({ user: await s.identity.confirmPhone(req.user!.id, req.body.code) }),
     });
 
@@ -56,7 +66,11 @@ export function userRoutes(s: Services): FastifyPluginAsyncZod {
 
     app.delete('/v1/sessions/current', {
       preValidation: auth.requireUser,
-      schema: { tags: ['users'], summary: 'Sign out (revokes the token)', response: { 204: z.null(), ...S.errors(401) } },
+      schema: {
+        tags: ['users'],
+        summary: 'Sign out (revokes the token)',
+        response: { 204: z.null(), ...S.errors(401) },
+      },
       handler: async (req, reply) => {
         if (!req.sessionToken) throw new AppError('unauthorized', 'not signed in');
         await s.identity.revokeSession(req.sessionToken);
@@ -101,7 +115,8 @@ export function userRoutes(s: Services): FastifyPluginAsyncZod {
       config: { rateLimit: secretLimit },
       schema: {
         tags: ['users'],
-        summary: 'Change the phone number: it starts unconfirmed and an SMS code is sent to it (POST /v1/me/phone/confirm)',
+        summary:
+          'Change the phone number: it starts unconfirmed and an SMS code is sent to it (POST /v1/me/phone/confirm)',
         description: `${STEP_UP_RULE} ${HOLD_RULE} Old and new numbers are told. No money moves until the new number is confirmed. A number in use elsewhere is 409 contact_unavailable.`,
         body: z.object({ phone: z.string().min(10).max(20) }),
         response: { 200: z.object({ user: UserWithHold }), ...S.errors(400, 401, 403, 409, 429) },
@@ -114,7 +129,14 @@ export function userRoutes(s: Services): FastifyPluginAsyncZod {
 
     app.get('/v1/me', {
       preValidation: auth.requireUser,
-      schema: { tags: ['users'], summary: 'The signed-in user', response: { 200: S.User.extend({ mfa: z.object({ totp: z.boolean(), passkeys: z.number().int() }) }), ...S.errors(401) } },
+      schema: {
+        tags: ['users'],
+        summary: 'The signed-in user',
+        response: {
+          200: S.User.extend({ mfa: z.object({ totp: z.boolean(), passkeys: z.number().int() }) }),
+          ...S.errors(401),
+        },
+      },
       handler: async (req) => {
         const { session: _session, ...user } = req.user!;
         return { ...user, mfa: { totp: await s.mfa.hasTotp(user.id), passkeys: await s.passkeys.count(user.id) } };
