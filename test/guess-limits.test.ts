@@ -146,6 +146,21 @@ describe.each(HAS_POSTGRES ? DATABASES.filter((d) => d === 'postgres') : DATABAS
       expect(count(codes, 'ok') + count(codes, 'too_many_attempts') + count(codes, 'invalid_state')).toBe(60);
       const after = (await call(app, 'GET', `/v1/bank-links/${link.id}`, { token: u.token })).json;
       expect(after.status).not.toBe('active');
+      // A burst leaves one case for the link and a handful of notices to the holder, not one per request.
+      const cases = await w.db
+        .selectFrom('cases')
+        .select('details')
+        .where('kind', '=', 'reverse_brute_force')
+        .execute();
+      expect(
+        cases.filter((c) => (JSON.parse(c.details) as { linkId?: string }).linkId === link.id).length,
+      ).toBeLessThanOrEqual(1);
+      const holder = await call(
+        app,
+        'GET',
+        `/sandbox/bank-accounts/${victim.bankCode}/${victim.branchCode}/${victim.accountNumber}`,
+      );
+      expect(holder.json.notices.length).toBeLessThanOrEqual(6);
     });
 
     it('each layer holds on its own: with the reverse-brute-force budgets off, the link still takes at most 3 PINs', async () => {

@@ -250,14 +250,15 @@ export function createLinking(deps: LinkingDeps) {
   ): Promise<LinkView> {
     const guarded = await deps.guard.take(pin, source, user.id);
     if ('refusedBy' in guarded) {
-      await deps.openCase('reverse_brute_force', ref(link), {
-        by: guarded.refusedBy,
-        userId: user.id,
-        linkId: link.id,
-        deviceId: source.deviceId,
-        ip: source.ip,
-      });
-      await fail(link, 'bank_auth_failed');
+      // One case per link stopped, not one per refused request: a burst must not grow the review queue.
+      if (await fail(link, 'bank_auth_failed'))
+        await deps.openCase('reverse_brute_force', ref(link), {
+          by: guarded.refusedBy,
+          userId: user.id,
+          linkId: link.id,
+          deviceId: source.deviceId,
+          ip: source.ip,
+        });
       throw new AppError('too_many_attempts', 'too many failed PIN attempts: linking is blocked for a while', {
         retryAfterSeconds: guarded.retryAfterSeconds,
       });
@@ -426,8 +427,17 @@ export function createLinking(deps: LinkingDeps) {
     return { ...(await load(link.user_id, link.id)), details };
   }
 
-  async function fail(link: LinkRow, code: LinkFailureCode, notify = true, score: number | null = null): Promise<void> {
-    await db
+  /**
+   * Fails a pending link; true when this call moved it (racing callers: exactly one). Only the call that moved it
+   * tells the holder, so a burst of refused attempts sends one notice, not one per request.
+   */
+  async function fail(
+    link: LinkRow,
+    code: LinkFailureCode,
+    notify = true,
+    score: number | null = null,
+  ): Promise<boolean> {
+    const moved = await db
       .updateTable('bank_links')
       .set({
         status: 'failed',
@@ -437,12 +447,14 @@ export function createLinking(deps: LinkingDeps) {
       })
       .where('id', '=', link.id)
       .where('status', '=', 'pending_authorization')
-      .execute();
-    if (notify && deps.policy().notifyHolder)
+      .returning('id')
+      .executeTakeFirst();
+    if (moved && notify && deps.policy().notifyHolder)
       await deps.bank.notifyHolder(
         ref(link),
         `${deps.operatorName} との口座連携が試みられましたが、完了しませんでした。お心当たりのない場合は銀行へご連絡ください。`,
       );
+    return moved !== undefined;
   }
 
   async function load(userId: string, id: string): Promise<LinkRow> {
