@@ -18,6 +18,7 @@ import * as m0011 from './migrations/0011_identity_documents.ts';
 import * as m0012 from './migrations/0012_link_pending.ts';
 import * as m0013 from './migrations/0013_idempotency_objects.ts';
 import * as m0014 from './migrations/0014_cases.ts';
+import * as m0015 from './migrations/0015_risk.ts';
 import type { DB } from './schema.ts';
 
 const INT8_OID = 20;
@@ -115,6 +116,7 @@ const migrations: Record<string, Migration> = {
   '0012_link_pending': m0012,
   '0013_idempotency_objects': m0013,
   '0014_cases': m0014,
+  '0015_risk': m0015,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

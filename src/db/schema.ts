@@ -275,5 +275,6 @@ export type { OpsTables } from './schema-ops.ts';
 import type { IdentityTables } from './schema-identity.ts';
 import type { LinkingTables } from './schema-linking.ts';
 import type { OpsTables } from './schema-ops.ts';
+import type { RiskTables } from './schema-risk.ts';
 
-export interface DB extends CoreTables, IdentityTables, LinkingTables, OpsTables {}
+export interface DB extends CoreTables, IdentityTables, LinkingTables, OpsTables, RiskTables {}

@@ -7,6 +7,7 @@ import { IDENTITY_ERROR_CODES } from '../identity/index.ts';
 import { LEDGER_ERROR_CODES } from '../ledger/index.ts';
 import { InvalidYenError } from '../money/index.ts';
 import { OPS_ERROR_CODES } from '../ops/index.ts';
+import { RISK_ERROR_CODES } from '../risk/index.ts';
 import { AppError, type ErrorCode, PLATFORM_ERROR_CODES } from '../platform/index.ts';
 import { SANDBOX_ERROR_CODES } from '../sandbox/index.ts';
 import { WALLET_ERROR_CODES } from '../wallet/index.ts';
@@ -39,6 +40,7 @@ export const ERROR_CODES_BY_AREA = {
   identity: IDENTITY_ERROR_CODES,
   banks: BANKS_ERROR_CODES,
   wallet: WALLET_ERROR_CODES,
+  risk: RISK_ERROR_CODES,
   sandbox: SANDBOX_ERROR_CODES,
   ops: OPS_ERROR_CODES,
   http: HTTP_ERROR_CODES,
@@ -97,6 +99,9 @@ export const STATUS: Record<ErrorCode, number> = {
   registration_changes_suspended: 409,
   account_already_linked: 409,
   bank_unavailable: 503,
+  // risk
+  rule_invalid: 422,
+  self_approval: 403,
   // ops
   email_taken: 409,
   operator_forbidden: 403,

@@ -1,0 +1,107 @@
+/**
+ * Velocity counters behind one interface: in-process (one node, the default) or Redis (several processes).
+ * Windows are fixed (1 min, 1 h, 24 h, 30 d) and bucketed: each window is cut into BUCKETS slots, and a count is
+ * the sum of the slots that overlap the window, so it may include up to one slot's worth of older events
+ * (1 s, 1 min, 24 min, 12 h). Recording returns the totals including the event just recorded (count, then check).
+ */
+
+export const WINDOWS = { '1m': 60_000, '1h': 3_600_000, '24h': 86_400_000, '30d': 30 * 86_400_000 } as const;
+export type WindowName = keyof typeof WINDOWS;
+export const WINDOW_NAMES = Object.keys(WINDOWS) as WindowName[];
+/** Slots per window. */
+export const BUCKETS = 60;
+
+export type Totals = Record<WindowName, { count: number; sum: number }>;
+
+export interface Counters {
+  /** Counts one occurrence of `key` (with `amount` yen, 0 if none) at `at`; the totals afterwards. */
+  record(key: string, at: Date, amount?: number): Promise<Totals>;
+  /** The totals without counting anything. */
+  read(key: string, at: Date): Promise<Totals>;
+  /** Adds `member` to the distinct set of `key` (e.g. wallets seen on a device) and returns how many distinct
+   *  members were seen within `windowMs`. */
+  distinct(key: string, member: string, at: Date, windowMs: number): Promise<number>;
+  close(): Promise<void>;
+}
+
+export const slotOf = (window: WindowName, ms: number): number => Math.floor(ms / (WINDOWS[window] / BUCKETS));
+
+const zeroTotals = (): Totals => ({
+  '1m': { count: 0, sum: 0 },
+  '1h': { count: 0, sum: 0 },
+  '24h': { count: 0, sum: 0 },
+  '30d': { count: 0, sum: 0 },
+});
+
+/** One window of one key: [slot, count, sum] triples, oldest first, at most BUCKETS of them. */
+type Slots = Array<[number, number, number]>;
+
+export interface MemoryCountersOptions {
+  /** Keys kept (least recently used dropped first); bounded memory whatever the traffic. */
+  maxKeys?: number;
+  /** Members kept per distinct set. */
+  maxMembers?: number;
+}
+
+/** In-process counters: Maps with LRU eviction (a re-used key moves to the end of the Map). */
+export function memoryCounters(o: MemoryCountersOptions = {}): Counters {
+  const maxKeys = o.maxKeys ?? 200_000;
+  const maxMembers = o.maxMembers ?? 1_000;
+  const keys = new Map<string, Record<WindowName, Slots>>();
+  const sets = new Map<string, Map<string, number>>();
+
+  function touch<V>(map: Map<string, V>, key: string, make: () => V): V {
+    let v = map.get(key);
+    if (v === undefined) v = make();
+    else map.delete(key);
+    map.set(key, v);
+    if (map.size > maxKeys) map.delete(map.keys().next().value as string);
+    return v;
+  }
+
+  function totalsOf(entry: Record<WindowName, Slots> | undefined, ms: number): Totals {
+    const t = zeroTotals();
+    if (!entry) return t;
+    for (const w of WINDOW_NAMES) {
+      const oldest = slotOf(w, ms) - BUCKETS + 1;
+      const slots = entry[w];
+      while (slots.length > 0 && (slots[0]?.[0] ?? 0) < oldest) slots.shift();
+      for (const [, c, s] of slots) {
+        t[w].count += c;
+        t[w].sum += s;
+      }
+    }
+    return t;
+  }
+
+  return {
+    async record(key, at, amount = 0) {
+      const ms = at.getTime();
+      const entry = touch(keys, key, () => ({ '1m': [], '1h': [], '24h': [], '30d': [] }));
+      for (const w of WINDOW_NAMES) {
+        const slot = slotOf(w, ms);
+        const last = entry[w][entry[w].length - 1];
+        if (last && last[0] === slot) {
+          last[1] += 1;
+          last[2] += amount;
+        } else entry[w].push([slot, 1, amount]);
+      }
+      return totalsOf(entry, ms);
+    },
+    async read(key, at) {
+      return totalsOf(keys.get(key), at.getTime());
+    },
+    async distinct(key, member, at, windowMs) {
+      const ms = at.getTime();
+      const set = touch(sets, key, () => new Map<string, number>());
+      set.delete(member);
+      set.set(member, ms);
+      for (const [m, seen] of set) {
+        if (seen > ms - windowMs && set.size <= maxMembers) break;
+        set.delete(m);
+      }
+      return set.size;
+    },
+    async close() {},
+  };
+}
