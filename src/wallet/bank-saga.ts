@@ -139,6 +139,22 @@ export function createBankSaga(deps: WalletDeps, breaker: CircuitBreaker = creat
     return tally;
   }
 
-  return { assertBankAvailable, callBank, settle, settleInFlight, breaker };
+  /**
+   * A retry with the same Idempotency-Key after the bank was unavailable takes the same object back to
+   * `pending`, in the caller's transaction; of racing retries exactly one wins (a conditional UPDATE).
+   */
+  async function reclaimAfterOutage(trx: Transaction<DB>, table: SagaTable, id: string, now: Date): Promise<boolean> {
+    const won = await trx
+      .updateTable(table)
+      .set({ status: 'pending', failure_code: null, bank_called_at: now, updated_at: now })
+      .where('id', '=', id)
+      .where('status', '=', 'failed')
+      .where('failure_code', '=', BANK_UNAVAILABLE)
+      .returning('id')
+      .executeTakeFirst();
+    return won !== undefined;
+  }
+
+  return { assertBankAvailable, callBank, settle, settleInFlight, reclaimAfterOutage, breaker };
 }
 export type BankSaga = ReturnType<typeof createBankSaga>;

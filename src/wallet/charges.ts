@@ -218,15 +218,7 @@ export function createCharges(deps: WalletDeps, accounts: AccountDirectory, link
       const now = deps.clock.now();
       await assertPayerMayPay(trx, actor.id, now, false);
       // Only one retry wins the charge back; the others answer with its state.
-      const won = await trx
-        .updateTable('charges')
-        .set({ status: 'pending', failure_code: null, bank_called_at: now, updated_at: now })
-        .where('id', '=', id)
-        .where('status', '=', 'failed')
-        .where('failure_code', '=', BANK_UNAVAILABLE)
-        .returning('id')
-        .executeTakeFirst();
-      if (!won) return false;
+      if (!(await saga.reclaimAfterOutage(trx, 'charges', id, now))) return false;
       await assertWithinLimits(trx, actor, link, wallet, yen(row.amount), id);
       const hold = (
         await deps.ledger.transfer(

@@ -139,15 +139,7 @@ export function createWithdrawals(deps: WalletDeps, accounts: AccountDirectory, 
       const now = deps.clock.now();
       await assertPayerMayPay(trx, actor.id, now, true);
       // Only one retry wins the withdrawal back; the others answer with its state.
-      const won = await trx
-        .updateTable('withdrawals')
-        .set({ status: 'pending', failure_code: null, bank_called_at: now, updated_at: now })
-        .where('id', '=', id)
-        .where('status', '=', 'failed')
-        .where('failure_code', '=', BANK_UNAVAILABLE)
-        .returning('id')
-        .executeTakeFirst();
-      if (!won) return false;
+      if (!(await saga.reclaimAfterOutage(trx, 'withdrawals', id, now))) return false;
       const [hold] = await deps.ledger.transfer(
         trx,
         [{ debitAccountId: wallet, creditAccountId: clearing, amount: yen(row.amount), code: 'withdrawal', refId: id }],
