@@ -8,6 +8,7 @@ import type { AuthMethod, BankAuthenticator } from './authenticator.ts';
 import type { BankAccountRef } from './gateway.ts';
 import { scoreNameMatch } from './names/index.ts';
 import type { BankLinks } from './links.ts';
+import * as repo from './repository.ts';
 import type { PinGuard, Source } from './pin-guard.ts';
 import type { BankSettings } from './settings.ts';
 import type { LinkingPolicy } from './policy.ts';
@@ -116,9 +117,19 @@ export function createLinking(deps: LinkingDeps) {
     if (policy.requireStepUp) deps.assertSteppedUp(user);
     const id = deps.newId('lnk');
     const now = clock.now();
-    await closeExpiredAuthorizations(account, now);
+    await repo.closeExpiredAuthorizations(db, account, now);
     try {
-      await insertPendingLink(id, user, account, method, policy, source, now);
+      await repo.insertPendingLink(db, {
+        id,
+        userId: user.id,
+        account,
+        method,
+        attempts: policy.attempts,
+        expiresAt: new Date(now.getTime() + policy.authorizationTtlMs),
+        deviceId: source.deviceId ?? null,
+        ip: source.ip ?? null,
+        at: now,
+      });
     } catch (e) {
       // At most one authorization in progress per bank account (a unique index): a burst of links to one
       // account cannot multiply the guesses at its PIN. It lasts at most authorizationTtlMs.
@@ -131,50 +142,6 @@ export function createLinking(deps: LinkingDeps) {
       throw e;
     }
     return view(await load(user.id, id));
-  }
-
-  /** Pending authorizations past their expiry stop holding the account's one pending slot. */
-  async function closeExpiredAuthorizations(account: BankAccountRef, now: Date): Promise<void> {
-    await db
-      .updateTable('bank_links')
-      .set({ status: 'failed', failure_code: 'authorization_expired', attempts_left: 0 })
-      .where('bank_code', '=', account.bankCode)
-      .where('branch_code', '=', account.branchCode)
-      .where('account_number', '=', account.accountNumber)
-      .where('status', '=', 'pending_authorization')
-      .where('expires_at', '<=', now)
-      .execute();
-  }
-
-  async function insertPendingLink(
-    id: string,
-    user: LinkUser,
-    account: BankAccountRef,
-    method: AuthMethod,
-    policy: LinkingPolicy,
-    source: Source,
-    now: Date,
-  ): Promise<void> {
-    await db
-      .insertInto('bank_links')
-      .values({
-        id,
-        user_id: user.id,
-        bank_code: account.bankCode,
-        branch_code: account.branchCode,
-        account_type: account.accountType,
-        account_number: account.accountNumber,
-        status: 'pending_authorization',
-        auth_method: method,
-        auth_step: method === 'app' ? 'app' : 'pin',
-        attempts_left: policy.attempts,
-        expires_at: new Date(now.getTime() + policy.authorizationTtlMs),
-        device_id: source.deviceId ?? null,
-        ip: source.ip ?? null,
-        activated_at: null,
-        created_at: now,
-      })
-      .execute();
   }
 
   /** Turns the request into a Zengin account: bank and branch must exist; Japan Post symbol/number converted. */
@@ -282,14 +249,7 @@ export function createLinking(deps: LinkingDeps) {
     await giveAttemptBack(link.id);
     if (link.auth_method !== 'otp') return view(await finish(taken));
     // Only the request that moves the link from PIN to code has the bank send a code.
-    const moved = await db
-      .updateTable('bank_links')
-      .set({ auth_step: 'otp' })
-      .where('id', '=', link.id)
-      .where('status', '=', 'pending_authorization')
-      .where('auth_step', '=', 'pin')
-      .returningAll()
-      .executeTakeFirst();
+    const moved = await repo.moveToOtpStep(db, link.id);
     if (moved) await deps.bank.sendOtp(ref(link), link.id, deps.operatorName);
     if (otp && moved) return authorizeOtp(moved, otp);
     return view(await load(link.user_id, link.id));
@@ -313,27 +273,8 @@ export function createLinking(deps: LinkingDeps) {
   }
 
   /** Takes one of the link's attempts for a guess at `step`, atomically; undefined when none is left. */
-  async function takeAttempt(link: LinkRow, step: 'pin' | 'otp'): Promise<LinkRow | undefined> {
-    return db
-      .updateTable('bank_links')
-      .set((eb) => ({ attempts_left: eb('attempts_left', '-', 1) }))
-      .where('id', '=', link.id)
-      .where('status', '=', 'pending_authorization')
-      .where('auth_step', '=', step)
-      .where('attempts_left', '>', 0)
-      .where('expires_at', '>', clock.now())
-      .returningAll()
-      .executeTakeFirst();
-  }
-
-  async function giveAttemptBack(linkId: string): Promise<void> {
-    await db
-      .updateTable('bank_links')
-      .set((eb) => ({ attempts_left: eb('attempts_left', '+', 1) }))
-      .where('id', '=', linkId)
-      .where('status', '=', 'pending_authorization')
-      .execute();
-  }
+  const takeAttempt = (link: LinkRow, step: 'pin' | 'otp') => repo.takeAttempt(db, link.id, step, clock.now());
+  const giveAttemptBack = (linkId: string) => repo.giveAttemptBack(db, linkId);
 
   /** The authorization ran out of time before the bank was asked: the link fails, and says so. */
   async function expire(link: LinkRow): Promise<LinkView> {
@@ -400,8 +341,7 @@ export function createLinking(deps: LinkingDeps) {
         return failAndLoad(link, 'account_already_linked', {}, score);
       throw e;
     }
-    if (score !== null)
-      await db.updateTable('bank_links').set({ name_match_score: score }).where('id', '=', link.id).execute();
+    if (score !== null) await repo.recordNameMatch(db, link.id, score);
     if (policy.notifyHolder)
       await deps.bank.notifyHolder(
         ref(link),
@@ -437,33 +377,17 @@ export function createLinking(deps: LinkingDeps) {
     notify = true,
     score: number | null = null,
   ): Promise<boolean> {
-    const moved = await db
-      .updateTable('bank_links')
-      .set({
-        status: 'failed',
-        failure_code: code,
-        attempts_left: 0,
-        ...(score !== null ? { name_match_score: score } : {}),
-      })
-      .where('id', '=', link.id)
-      .where('status', '=', 'pending_authorization')
-      .returning('id')
-      .executeTakeFirst();
+    const moved = await repo.failPendingLink(db, link.id, code, score);
     if (moved && notify && deps.policy().notifyHolder)
       await deps.bank.notifyHolder(
         ref(link),
         `${deps.operatorName} との口座連携が試みられましたが、完了しませんでした。お心当たりのない場合は銀行へご連絡ください。`,
       );
-    return moved !== undefined;
+    return moved;
   }
 
   async function load(userId: string, id: string): Promise<LinkRow> {
-    const row = await db
-      .selectFrom('bank_links')
-      .selectAll()
-      .where('id', '=', id)
-      .where('user_id', '=', userId)
-      .executeTakeFirst();
+    const row = await repo.findLink(db, userId, id);
     if (!row) throw new AppError('unknown_bank_link', `no bank link ${id}`, { bankLinkId: id });
     return row;
   }

@@ -1,14 +1,8 @@
-import { type Kysely, type Selectable, type Transaction, sql } from 'kysely';
-import {
-  type AccountType,
-  type BankLinksTable,
-  type DB,
-  type LinkStatus,
-  inTransaction,
-  isCheckViolation,
-} from '../db/index.ts';
+import type { Kysely, Transaction } from 'kysely';
+import { type AccountType, type DB, type LinkStatus, inTransaction, isCheckViolation } from '../db/index.ts';
 import { AppError, type Clock, type NewId } from '../platform/index.ts';
 import type { BankAccountRef } from './gateway.ts';
+import * as repo from './repository.ts';
 import type { BankSettings } from './settings.ts';
 
 export interface BankLink {
@@ -31,8 +25,8 @@ export interface BankLinkInput {
 }
 
 /**
- * Bank links: bank_links and linked_bank_accounts are written only by the banks area (this module and the
- * linking flow in linking.ts, through repository.ts). Money reads links through `getLink`/`listLinks`.
+ * Bank links as the rest of Saifu uses them: money reads them (`getLink`, `listLinks`), the user unlinks, a
+ * holder's report freezes them. bank_links and linked_bank_accounts are written only through repository.ts.
  */
 export function createBankLinks(deps: { db: Kysely<DB>; clock: Clock; newId: NewId; settings: BankSettings }) {
   /** Creates an already-authorised link, bypassing bank authentication: for seeds, tests and benches only. */
@@ -45,20 +39,17 @@ export function createBankLinks(deps: { db: Kysely<DB>; clock: Clock; newId: New
     if (!/^[0-9]{7}$/.test(input.accountNumber))
       throw new AppError('invalid_account_number', 'account numbers are exactly 7 digits');
     const id = deps.newId('lnk');
-    await deps.db
-      .insertInto('bank_links')
-      .values({
-        id,
-        user_id: userId,
-        bank_code: input.bankCode,
-        branch_code: input.branchCode,
-        account_type: input.accountType,
-        account_number: input.accountNumber,
-        status: 'pending_authorization',
-        activated_at: null,
-        created_at: deps.clock.now(),
-      })
-      .execute();
+    await repo.insertPendingLink(deps.db, {
+      id,
+      userId,
+      account: input,
+      method: null,
+      attempts: 3,
+      expiresAt: null,
+      deviceId: null,
+      ip: null,
+      at: deps.clock.now(),
+    });
     await activate(id, input, maxLinks, activatedAt);
     return getLink(userId, id);
   }
@@ -75,29 +66,8 @@ export function createBankLinks(deps: { db: Kysely<DB>; clock: Clock; newId: New
   ): Promise<void> {
     try {
       await inTransaction(deps.db, async (trx) => {
-        await trx
-          .insertInto('linked_bank_accounts')
-          .values({
-            bank_code: account.bankCode,
-            branch_code: account.branchCode,
-            account_number: account.accountNumber,
-            max_links: maxLinks,
-            active_links: 1,
-          })
-          .onConflict((oc) =>
-            oc
-              .columns(['bank_code', 'branch_code', 'account_number'])
-              .doUpdateSet({ active_links: sql`linked_bank_accounts.active_links + 1` }),
-          )
-          .execute();
-        const done = await trx
-          .updateTable('bank_links')
-          .set({ status: 'active', activated_at: at, attempts_left: 0 })
-          .where('id', '=', linkId)
-          .where('status', '=', 'pending_authorization')
-          .returning('id')
-          .executeTakeFirst();
-        if (!done) throw new AppError('invalid_state', 'the link is no longer pending authorization');
+        if (!(await repo.activateLink(trx, linkId, account, maxLinks, at)))
+          throw new AppError('invalid_state', 'the link is no longer pending authorization');
       });
     } catch (e) {
       if (isCheckViolation(e))
@@ -106,37 +76,15 @@ export function createBankLinks(deps: { db: Kysely<DB>; clock: Clock; newId: New
     }
   }
 
-  async function releaseAccount(trx: Transaction<DB>, link: BankLink): Promise<void> {
-    await trx
-      .updateTable('linked_bank_accounts')
-      .set({ active_links: sql`greatest(active_links - 1, 0)` })
-      .where('bank_code', '=', link.bankCode)
-      .where('branch_code', '=', link.branchCode)
-      .where('account_number', '=', link.accountNumber)
-      .execute();
-  }
-
   /** A link of this user; anyone else's link is reported as unknown, never as forbidden, so ids cannot be probed. */
   async function getLink(userId: string, id: string): Promise<BankLink> {
-    const row = await deps.db
-      .selectFrom('bank_links')
-      .selectAll()
-      .where('id', '=', id)
-      .where('user_id', '=', userId)
-      .executeTakeFirst();
+    const row = await repo.findLink(deps.db, userId, id);
     if (!row) throw new AppError('unknown_bank_link', `no bank link ${id}`, { bankLinkId: id });
     return toLink(row);
   }
 
   async function listLinks(userId: string): Promise<BankLink[]> {
-    const rows = await deps.db
-      .selectFrom('bank_links')
-      .selectAll()
-      .where('user_id', '=', userId)
-      .where('status', 'in', ['active', 'frozen', 'pending_authorization'])
-      .orderBy('id', 'desc')
-      .execute();
-    return rows.map(toLink);
+    return (await repo.listLinks(deps.db, userId)).map(toLink);
   }
 
   /** Unlinking a frozen link is refused: a frozen link is evidence in an open case. */
@@ -153,17 +101,7 @@ export function createBankLinks(deps: { db: Kysely<DB>; clock: Clock; newId: New
         'this bank has suspended changes to existing links; try again later',
         { bankCode: link.bankCode },
       );
-    await inTransaction(deps.db, async (trx) => {
-      const done = await trx
-        .updateTable('bank_links')
-        .set({ status: 'unlinked' })
-        .where('id', '=', id)
-        .where('user_id', '=', userId)
-        .where('status', '=', link.status)
-        .returning('id')
-        .executeTakeFirst();
-      if (done && link.status === 'active') await releaseAccount(trx, link);
-    });
+    await inTransaction(deps.db, (trx) => repo.unlinkLink(trx, link));
     return getLink(userId, id);
   }
 
@@ -175,33 +113,15 @@ export function createBankLinks(deps: { db: Kysely<DB>; clock: Clock; newId: New
     trx: Transaction<DB>,
     account: Omit<BankAccountRef, 'accountType'>,
   ): Promise<{ linkIds: string[]; userIds: string[] }> {
-    const links = await trx
-      .selectFrom('bank_links')
-      .select(['id', 'user_id', 'status'])
-      .where('bank_code', '=', account.bankCode)
-      .where('branch_code', '=', account.branchCode)
-      .where('account_number', '=', account.accountNumber)
-      .where('status', 'in', ['active', 'pending_authorization', 'frozen'])
-      .forUpdate()
-      .execute();
-    const active = links.filter((l) => l.status === 'active').map((l) => l.id);
-    const pending = links.filter((l) => l.status === 'pending_authorization').map((l) => l.id);
-    if (active.length > 0)
-      await trx.updateTable('bank_links').set({ status: 'frozen' }).where('id', 'in', active).execute();
-    if (pending.length > 0)
-      await trx
-        .updateTable('bank_links')
-        .set({ status: 'failed', failure_code: 'reported_unauthorized' })
-        .where('id', 'in', pending)
-        .execute();
-    return { linkIds: links.map((l) => l.id), userIds: [...new Set(links.map((l) => l.user_id))] };
+    const links = await repo.freezeAccountLinks(trx, account);
+    return { linkIds: links.map((l) => l.id), userIds: [...new Set(links.map((l) => l.userId))] };
   }
 
   return { createActiveLink, activate, getLink, listLinks, unlink, freezeAccountLinks };
 }
 export type BankLinks = ReturnType<typeof createBankLinks>;
 
-function toLink(r: Selectable<BankLinksTable>): BankLink {
+function toLink(r: repo.LinkRow): BankLink {
   return {
     id: r.id,
     userId: r.user_id,

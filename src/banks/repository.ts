@@ -1,0 +1,222 @@
+import { type Kysely, type Selectable, type Transaction, sql } from 'kysely';
+import type { AccountType, BankLinksTable, DB, LinkFailureCode } from '../db/index.ts';
+import type { AuthMethod } from './authenticator.ts';
+import type { BankAccountRef } from './gateway.ts';
+
+/**
+ * Queries on bank_links and linked_bank_accounts: the only place that writes them (bank_settings and its history
+ * are in settings.ts). Functions that must join the caller's transaction take `trx`.
+ */
+
+type Q = Kysely<DB> | Transaction<DB>;
+export type LinkRow = Selectable<BankLinksTable>;
+type Account = Omit<BankAccountRef, 'accountType'>;
+
+export async function findLink(q: Q, userId: string, id: string): Promise<LinkRow | undefined> {
+  return q.selectFrom('bank_links').selectAll().where('id', '=', id).where('user_id', '=', userId).executeTakeFirst();
+}
+
+export async function listLinks(q: Q, userId: string): Promise<LinkRow[]> {
+  return q
+    .selectFrom('bank_links')
+    .selectAll()
+    .where('user_id', '=', userId)
+    .where('status', 'in', ['active', 'frozen', 'pending_authorization'])
+    .orderBy('id', 'desc')
+    .execute();
+}
+
+export async function insertPendingLink(
+  q: Q,
+  l: {
+    id: string;
+    userId: string;
+    account: BankAccountRef;
+    method: AuthMethod | null;
+    attempts: number;
+    expiresAt: Date | null;
+    deviceId: string | null;
+    ip: string | null;
+    at: Date;
+  },
+): Promise<void> {
+  await q
+    .insertInto('bank_links')
+    .values({
+      id: l.id,
+      user_id: l.userId,
+      bank_code: l.account.bankCode,
+      branch_code: l.account.branchCode,
+      account_type: l.account.accountType as AccountType,
+      account_number: l.account.accountNumber,
+      status: 'pending_authorization',
+      ...(l.method ? { auth_method: l.method, auth_step: l.method === 'app' ? 'app' : 'pin' } : {}),
+      attempts_left: l.attempts,
+      expires_at: l.expiresAt,
+      device_id: l.deviceId,
+      ip: l.ip,
+      activated_at: null,
+      created_at: l.at,
+    })
+    .execute();
+}
+
+/** Pending authorizations past their expiry stop holding the account's one pending slot. */
+export async function closeExpiredAuthorizations(q: Q, account: Account, now: Date): Promise<void> {
+  await q
+    .updateTable('bank_links')
+    .set({ status: 'failed', failure_code: 'authorization_expired', attempts_left: 0 })
+    .where('bank_code', '=', account.bankCode)
+    .where('branch_code', '=', account.branchCode)
+    .where('account_number', '=', account.accountNumber)
+    .where('status', '=', 'pending_authorization')
+    .where('expires_at', '<=', now)
+    .execute();
+}
+
+/** Takes one of the link's attempts for a guess at `step`, atomically; undefined when none is left. */
+export async function takeAttempt(q: Q, linkId: string, step: 'pin' | 'otp', now: Date): Promise<LinkRow | undefined> {
+  return q
+    .updateTable('bank_links')
+    .set((eb) => ({ attempts_left: eb('attempts_left', '-', 1) }))
+    .where('id', '=', linkId)
+    .where('status', '=', 'pending_authorization')
+    .where('auth_step', '=', step)
+    .where('attempts_left', '>', 0)
+    .where('expires_at', '>', now)
+    .returningAll()
+    .executeTakeFirst();
+}
+
+export async function giveAttemptBack(q: Q, linkId: string): Promise<void> {
+  await q
+    .updateTable('bank_links')
+    .set((eb) => ({ attempts_left: eb('attempts_left', '+', 1) }))
+    .where('id', '=', linkId)
+    .where('status', '=', 'pending_authorization')
+    .execute();
+}
+
+/** PIN → code: only the caller that moves the step gets the row (and has the bank send a code). */
+export async function moveToOtpStep(q: Q, linkId: string): Promise<LinkRow | undefined> {
+  return q
+    .updateTable('bank_links')
+    .set({ auth_step: 'otp' })
+    .where('id', '=', linkId)
+    .where('status', '=', 'pending_authorization')
+    .where('auth_step', '=', 'pin')
+    .returningAll()
+    .executeTakeFirst();
+}
+
+/** Fails a pending link; true when this call moved it (of racing callers, exactly one). */
+export async function failPendingLink(
+  q: Q,
+  linkId: string,
+  code: LinkFailureCode,
+  score: number | null,
+): Promise<boolean> {
+  const moved = await q
+    .updateTable('bank_links')
+    .set({
+      status: 'failed',
+      failure_code: code,
+      attempts_left: 0,
+      ...(score !== null ? { name_match_score: score } : {}),
+    })
+    .where('id', '=', linkId)
+    .where('status', '=', 'pending_authorization')
+    .returning('id')
+    .executeTakeFirst();
+  return moved !== undefined;
+}
+
+export async function recordNameMatch(q: Q, linkId: string, score: number): Promise<void> {
+  await q.updateTable('bank_links').set({ name_match_score: score }).where('id', '=', linkId).execute();
+}
+
+/**
+ * Counts an activation against the bank account (the CHECK on linked_bank_accounts refuses more active links than
+ * it allows) and marks the link active; false when the link was no longer pending.
+ */
+export async function activateLink(
+  trx: Transaction<DB>,
+  linkId: string,
+  account: Account,
+  maxLinks: number,
+  at: Date,
+): Promise<boolean> {
+  await trx
+    .insertInto('linked_bank_accounts')
+    .values({
+      bank_code: account.bankCode,
+      branch_code: account.branchCode,
+      account_number: account.accountNumber,
+      max_links: maxLinks,
+      active_links: 1,
+    })
+    .onConflict((oc) =>
+      oc
+        .columns(['bank_code', 'branch_code', 'account_number'])
+        .doUpdateSet({ active_links: sql`linked_bank_accounts.active_links + 1` }),
+    )
+    .execute();
+  const done = await trx
+    .updateTable('bank_links')
+    .set({ status: 'active', activated_at: at, attempts_left: 0 })
+    .where('id', '=', linkId)
+    .where('status', '=', 'pending_authorization')
+    .returning('id')
+    .executeTakeFirst();
+  return done !== undefined;
+}
+
+/** Unlinks (from the status it had when read); frees the account's slot when it was active. */
+export async function unlinkLink(
+  trx: Transaction<DB>,
+  link: { id: string; userId: string; status: string } & Account,
+): Promise<void> {
+  const done = await trx
+    .updateTable('bank_links')
+    .set({ status: 'unlinked' })
+    .where('id', '=', link.id)
+    .where('user_id', '=', link.userId)
+    .where('status', '=', link.status as LinkRow['status'])
+    .returning('id')
+    .executeTakeFirst();
+  if (done && link.status === 'active')
+    await trx
+      .updateTable('linked_bank_accounts')
+      .set({ active_links: sql`greatest(active_links - 1, 0)` })
+      .where('bank_code', '=', link.bankCode)
+      .where('branch_code', '=', link.branchCode)
+      .where('account_number', '=', link.accountNumber)
+      .execute();
+}
+
+/** "This wasn't me": every link to the account, locked; active ones frozen, pending ones failed. */
+export async function freezeAccountLinks(
+  trx: Transaction<DB>,
+  account: Account,
+): Promise<Array<{ id: string; userId: string }>> {
+  const links = await trx
+    .selectFrom('bank_links')
+    .select(['id', 'user_id', 'status'])
+    .where('bank_code', '=', account.bankCode)
+    .where('branch_code', '=', account.branchCode)
+    .where('account_number', '=', account.accountNumber)
+    .where('status', 'in', ['active', 'pending_authorization', 'frozen'])
+    .forUpdate()
+    .execute();
+  const active = links.filter((l) => l.status === 'active').map((l) => l.id);
+  const pending = links.filter((l) => l.status === 'pending_authorization').map((l) => l.id);
+  if (active.length > 0)
+    await trx.updateTable('bank_links').set({ status: 'frozen' }).where('id', 'in', active).execute();
+  if (pending.length > 0)
+    await trx
+      .updateTable('bank_links')
+      .set({ status: 'failed', failure_code: 'reported_unauthorized' })
+      .where('id', 'in', pending)
+      .execute();
+  return links.map((l) => ({ id: l.id, userId: l.user_id }));
+}
