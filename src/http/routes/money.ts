@@ -17,6 +17,15 @@ const actorOf = (req: { user?: import('../../identity/index.ts').User }) => {
   return req.user;
 };
 
+/** The actor with where the request came from (`X-Device-Id`, the client's IP): the risk engine's signals. */
+const sourced = (req: FastifyRequest & { user?: import('../../identity/index.ts').User }) => {
+  const device = req.headers['x-device-id'];
+  return {
+    ...actorOf(req),
+    source: { ip: req.ip, ...(typeof device === 'string' && device ? { deviceId: device.slice(0, 128) } : {}) },
+  };
+};
+
 /**
  * Completes a `requires_action` object: the factor is checked by the step-up (attempts counted per user, so wrong
  * factors count toward the lockout), then the wallet re-checks every rule of the object's creation.
@@ -100,7 +109,7 @@ export function moneyRoutes(s: Services, idem: Idem): FastifyPluginAsyncZod {
       handler: async (req, reply) => {
         const charge = await idem.run(req, reply, routes.charge, (write) =>
           s.wallet.charges.createCharge(
-            actorOf(req),
+            sourced(req),
             { bankLinkId: req.body.bankLinkId, amount: toAmount(req.body.amount) },
             write,
           ),
@@ -241,7 +250,7 @@ export function moneyRoutes(s: Services, idem: Idem): FastifyPluginAsyncZod {
         const { to, message } = req.body;
         const transfer = await idem.run(req, reply, routes.transfer, (write) =>
           s.wallet.transfers.createTransfer(
-            actorOf(req),
+            sourced(req),
             { to, amount: toAmount(req.body.amount), ...(message ? { message } : {}) },
             write,
           ),
@@ -290,7 +299,7 @@ export function moneyRoutes(s: Services, idem: Idem): FastifyPluginAsyncZod {
       handler: async (req, reply) => {
         const withdrawal = await idem.run(req, reply, routes.withdrawal, (write) =>
           s.wallet.withdrawals.createWithdrawal(
-            actorOf(req),
+            sourced(req),
             { bankLinkId: req.body.bankLinkId, amount: toAmount(req.body.amount) },
             write,
           ),
