@@ -70,8 +70,9 @@ export function createCharges(deps: WalletDeps, accounts: AccountDirectory, link
       await alongside?.(trx, id);
       const limitRatio = await assertWithinLimits(trx, actor, link, wallet, input.amount);
       const now = deps.clock.now();
-      // Scored before money moves: deny throws here (nothing written), challenge waits for a factor like a
-      // first charge, review holds the money (pending credit, bank not called) until an analyst decides.
+      // Scored before money moves: deny throws here (nothing written); challenge waits for a factor like a
+      // first charge (a session holding a fresh factor has given it already); review holds the money (pending
+      // credit, bank not called) until an analyst decides.
       const risk = await assessMoney(
         deps.risk,
         eventOf(actor, { type: 'charge', amount: input.amount, linkId: link.id }),
@@ -80,7 +81,7 @@ export function createCharges(deps: WalletDeps, accounts: AccountDirectory, link
       const state =
         risk.decision === 'review'
           ? ('in_review' as const)
-          : needsConfirmation || risk.decision === 'challenge'
+          : needsConfirmation || (risk.decision === 'challenge' && !isElevated(actor, now))
             ? ('requires_action' as const)
             : ('pending' as const);
       const hold =
@@ -163,13 +164,10 @@ export function createCharges(deps: WalletDeps, accounts: AccountDirectory, link
         `the charge exceeds the ${refusal.limit.replaceAll('_', ' ')} limit`,
         refusal,
       );
-    // The amount over the limit that applies to it (per charge, or what is left today on a cooling-off link): a
-    // risk signal (link_then_drain).
-    const applies =
-      limits.newLinkDaily !== undefined
-        ? Math.min(limits.perCharge, Math.max(0, limits.newLinkDaily - usage.dailyUsedOnLink))
-        : limits.perCharge;
-    return applies > 0 ? amount / applies : 1;
+    // A risk signal (link_then_drain): the amount over the per-charge limit of the user's level and bank. Not
+    // over a cooling-off link's daily cap: that cap already bounds a new link, and an honest first top-up of
+    // ¥8,000 on it must not be held (docs/rules.md).
+    return limits.perCharge > 0 ? amount / limits.perCharge : 1;
   }
 
   /**

@@ -82,8 +82,8 @@ export function createTransfers(
         const needsFactor =
           !isElevated(actor, now) &&
           (await sentToday(trx, actor.id, now)) + input.amount >= deps.policy.stepUp.transfersFrom;
-        // Scored before money moves: deny throws (nothing written), challenge waits for a factor, review holds
-        // the money as a pending transfer until an analyst decides.
+        // Scored before money moves: deny throws (nothing written); challenge waits for a factor (unless the
+        // session holds a fresh one); review holds the money as a pending transfer until an analyst decides.
         const risk = await assessMoney(
           deps.risk,
           eventOf(actor, {
@@ -97,7 +97,7 @@ export function createTransfers(
         const state =
           risk.decision === 'review'
             ? ('in_review' as const)
-            : needsFactor || risk.decision === 'challenge'
+            : needsFactor || (risk.decision === 'challenge' && !isElevated(actor, now))
               ? ('requires_action' as const)
               : ('succeeded' as const);
         const [t] = await deps.ledger.transfer(

@@ -52,8 +52,8 @@ export function createWithdrawals(deps: WalletDeps, accounts: AccountDirectory, 
       await alongside?.(trx, id);
       const now = deps.clock.now();
       await assertPayerMayPay(trx, actor.id, now, true);
-      // Scored before money moves: deny throws (nothing written), challenge waits for a factor like a first
-      // withdrawal, review holds the money (the bank is not called) until an analyst decides.
+      // Scored before money moves: deny throws (nothing written); challenge waits for a factor like a first
+      // withdrawal (unless the session holds a fresh one); review holds the money (the bank is not called) until an analyst decides.
       const spendable = (await deps.ledger.available(trx, wallet)).available;
       const risk = await assessMoney(
         deps.risk,
@@ -67,7 +67,7 @@ export function createWithdrawals(deps: WalletDeps, accounts: AccountDirectory, 
       state =
         risk.decision === 'review'
           ? 'in_review'
-          : needsFactor || risk.decision === 'challenge'
+          : needsFactor || (risk.decision === 'challenge' && !isElevated(actor, now))
             ? 'requires_action'
             : 'pending';
       const [hold] = await deps.ledger.transfer(
