@@ -70,7 +70,7 @@ export async function assessMoney(
     ruleSetVersion: d.ruleSetVersion,
   };
   if (d.decision === 'deny')
-    throw new AppError('risk_denied', 'this payment was refused by our fraud checks', {
+    throw new AppError('risk_denied', 'this money movement was refused by our risk checks', {
       score: verdict.score,
       reasons: verdict.reasons,
       ruleSetVersion: verdict.ruleSetVersion,
