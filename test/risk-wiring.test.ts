@@ -114,16 +114,20 @@ describe.each(DATABASES)('risk decisions on money objects on %s', (kind) => {
   describe('under a published rule set with review and deny rules', () => {
     let a: Customer;
     let b: Customer;
+    let merchant: { id: string; apiKey: string };
     beforeAll(async () => {
+      merchant = await w.wallet.payments.createMerchant('Risk Shop');
       const rules = [
         ['deny_big_round', 'deny', 'event.amount == 77777.0'],
         ['review_transfer', 'review', 'event.type == "transfer" && event.amount == 12345.0'],
         ['review_withdrawal', 'review', 'event.type == "withdrawal" && event.amount == 23456.0'],
+        ['challenge_payment', 'challenge', 'event.type == "payment" && event.amount == 3333.0'],
+        ['review_payment', 'review', 'event.type == "payment" && event.amount == 4444.0'],
       ].map(([id, action, expression]) => ({
         id: id!,
         name: id!,
         enabled: true,
-        action: action as 'deny' | 'review',
+        action: action as 'deny' | 'review' | 'challenge',
         score: 90,
         message: `${id} fired`,
         expression: expression!,
@@ -137,12 +141,13 @@ describe.each(DATABASES)('risk decisions on money objects on %s', (kind) => {
       ).toBe('succeeded');
     });
 
-    it('deny: 422 risk_denied for a charge, a transfer and a withdrawal, and nothing stored or moved', async () => {
+    it('deny: 422 risk_denied for a charge, a transfer, a withdrawal and a payment, and nothing stored or moved', async () => {
       const before = await ledgerSnapshot(w);
       const attempts = [
         ['/v1/charges', { bankLinkId: a.link.id, amount: 77_777 }],
         ['/v1/transfers', { to: { userId: b.actor.id }, amount: 77_777 }],
         ['/v1/withdrawals', { bankLinkId: a.link.id, amount: 77_777 }],
+        ['/v1/payments', { merchantId: merchant.id, amount: 77_777 }],
       ] as const;
       for (const [url, body] of attempts) {
         const r = await call(app, 'POST', url, { token: a.token, key: k(), body });
@@ -184,6 +189,40 @@ describe.each(DATABASES)('risk decisions on money objects on %s', (kind) => {
       expect((await w.wallet.history.summary(a.actor)).pending.outgoing).toBe(12_345 + 23_456);
       const cases = await w.cases.listCases({ kind: 'risk_review', limit: 100 });
       expect(cases.data.some((x) => (x.details as { objectId?: string }).objectId === r.json.id)).toBe(true);
+    });
+
+    it('challenge: a payment waits for a factor with its money held, and is posted on confirmation', async () => {
+      const p = await w.wallet.payments.createPayment(plain(a), { merchantId: merchant.id, amount: amount(3_333) });
+      expect(p).toMatchObject({
+        status: 'requires_action',
+        nextAction: { confirmUrl: `/v1/payments/${p.id}/confirm` },
+        risk: { decision: 'challenge', reasons: [{ rule: 'challenge_payment' }], ruleSetVersion: 1 },
+      });
+      const held = (await w.wallet.history.summary(a.actor)).pending.outgoing;
+      expect(held).toBeGreaterThanOrEqual(3_333);
+      const done = await w.wallet.payments.confirmPayment(a.actor, p.id);
+      expect(done).toMatchObject({ status: 'succeeded', risk: { decision: 'challenge' } });
+      expect((await w.wallet.history.summary(a.actor)).pending.outgoing).toBe(held - 3_333);
+      // A session already holding a fresh factor has given it: the payment goes through at once.
+      const direct = await w.wallet.payments.createPayment(a.actor, { merchantId: merchant.id, amount: amount(3_333) });
+      expect(direct).toMatchObject({ status: 'succeeded', risk: { decision: 'challenge' } });
+    });
+
+    it('review: a payment is in_review with its money held, a case opened, and cannot be refunded meanwhile', async () => {
+      const r = await call(app, 'POST', '/v1/payments', {
+        token: a.token,
+        key: k(),
+        body: { merchantId: merchant.id, amount: 4_444 },
+      });
+      expect(r.status).toBe(201);
+      expect(r.json).toMatchObject({ status: 'in_review', risk: { decision: 'review', ruleSetVersion: 1 } });
+      const got = await call(app, 'GET', `/v1/payments/${r.json.id}`, { token: a.token });
+      expect(got.json).toMatchObject({ status: 'in_review', risk: { decision: 'review', score: 90 } });
+      const cases = await w.cases.listCases({ kind: 'risk_review', limit: 100 });
+      expect(cases.data.some((x) => (x.details as { objectId?: string }).objectId === r.json.id)).toBe(true);
+      await expect(w.wallet.payments.refund(merchant.id, r.json.id, amount(1_000))).rejects.toMatchObject({
+        code: 'invalid_state',
+      });
     });
   });
 });

@@ -135,7 +135,11 @@ export interface PaymentsTable {
   status: MoneyStatus;
   description: string | null;
   reference: string | null;
+  /** The ledger transfer; for a payment waiting (requires_action, in_review) its hold, posted or voided later. */
   transfer_id: string;
+  failure_code: ColumnType<MoneyFailureCode | null, MoneyFailureCode | null | undefined, MoneyFailureCode | null>;
+  /** The risk decision at creation (JSON text); NULL for rows from before the engine. */
+  risk: ColumnType<string | null, string | null | undefined, string | null>;
   created_at: Ts;
 }
 export interface WalletTransfersTable {

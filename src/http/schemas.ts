@@ -104,6 +104,9 @@ export const Payment = z.object({
   merchantId: z.string(),
   description: z.string().optional(),
   reference: z.string().optional(),
+  failureCode: MoneyFailureCode.optional(),
+  risk: Risk,
+  nextAction: NextAction,
   createdAt: Timestamp,
 });
 export const Transfer = z.object({

@@ -33,6 +33,7 @@ export function createWallet(deps: WalletDeps) {
     };
     const expired =
       (await charges.expireUnconfirmed()) +
+      (await payments.expireUnconfirmed()) +
       (await transfers.expireUnconfirmed()) +
       (await withdrawals.expireUnconfirmed());
     return { ...settled, expired };

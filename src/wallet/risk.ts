@@ -82,7 +82,7 @@ export async function assessMoney(
 export async function openRiskReview(
   open: OpenReviewCase | undefined,
   trx: Transaction<DB>,
-  object: { kind: 'charge' | 'transfer' | 'withdrawal'; id: string; userId: string; amount: number },
+  object: { kind: 'charge' | 'payment' | 'transfer' | 'withdrawal'; id: string; userId: string; amount: number },
   verdict: RiskVerdict,
 ): Promise<string | undefined> {
   return open?.(trx, {

@@ -37,6 +37,10 @@ export interface Payment {
   merchantId: string;
   description?: string;
   reference?: string;
+  failureCode?: MoneyFailureCode;
+  risk: RiskVerdict;
+  /** For `requires_action` (the payer only): confirm with a second factor within 15 minutes. */
+  nextAction?: NextAction;
   createdAt: string;
 }
 

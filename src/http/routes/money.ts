@@ -75,6 +75,10 @@ export function moneyRoutes(s: Services, idem: Idem): FastifyPluginAsyncZod {
       load: (req, id) => s.wallet.charges.getCharge(user(req).id, id),
       resume: (req, id) => s.wallet.charges.resumeCharge(user(req), id),
     },
+    paymentConfirm: {
+      status: 200,
+      load: (req, id) => s.wallet.payments.getPayment({ userId: user(req).id }, id),
+    },
     transfer: { status: 201, load: (req, id) => s.wallet.transfers.getTransfer(user(req).id, id) },
     transferConfirm: { status: 200, load: (req, id) => s.wallet.transfers.getTransfer(user(req).id, id) },
     withdrawal: {
@@ -173,7 +177,7 @@ export function moneyRoutes(s: Services, idem: Idem): FastifyPluginAsyncZod {
         let body = '';
         try {
           // The stored answer is byte for byte what is sent: the body is serialised once, here.
-          await s.wallet.payments.createPayment(actorOf(req), input, (payment) => {
+          await s.wallet.payments.createPayment(sourced(req), input, (payment) => {
             body = JSON.stringify(payment);
             return [idem.doneRecord(req, 201, body)];
           });
@@ -188,6 +192,23 @@ export function moneyRoutes(s: Services, idem: Idem): FastifyPluginAsyncZod {
           .serializer((x) => x as string)
           .send(body as unknown as z.infer<typeof S.Payment>);
       },
+    });
+
+    app.post('/v1/payments/:id/confirm', {
+      ...money(routes.paymentConfirm),
+      config: { rateLimit: { max: 10, timeWindow: '1 minute' } },
+      schema: {
+        tags: ['money'],
+        summary: 'Complete a requires_action payment with a second factor ({otp}, {smsCode} or {passkey})',
+        headers: S.IdempotencyHeaders,
+        params: z.object({ id: z.string() }),
+        body: Factor,
+        response: { 200: S.Payment, ...S.errors(400, 401, 403, 404, 409, 422, 429) },
+      },
+      handler: async (req, reply) =>
+        idem.run(req, reply, routes.paymentConfirm, (write) =>
+          withFactor(s, req, (actor) => s.wallet.payments.confirmPayment(actor, req.params.id, write)),
+        ),
     });
 
     app.get('/v1/payments/:id', {
