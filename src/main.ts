@@ -56,6 +56,8 @@ export async function startPlatform(config: Config, opts: StartOptions = {}): Pr
   });
   if (config.env === 'production' && config.stagingAllowSandboxProviders)
     app.log.warn({ sandboxRoutes: config.sandbox }, STAGING_WARNING);
+  // The published risk rule set (if any) decides from the first request; the periodic job picks up later ones.
+  await services.risk.refresh();
   if (opts.listen !== false) await app.listen({ port: config.port, host: config.host });
 
   // The inquiry job: settles charges and withdrawals whose bank call timed out at least SAIFU_INQUIRY_DELAY_MS ago. One pass at a time.
@@ -67,6 +69,7 @@ export async function startPlatform(config: Config, opts: StartOptions = {}): Pr
       services.wallet.settleInFlight(config.inquiryDelayMs),
       forgetOldIdempotencyKeys(services),
       services.attempts.sweep(),
+      services.risk.refresh(),
     ])
       .then(([r]) => r)
       .then((r) => {

@@ -16,6 +16,7 @@ import {
 import { createLedger } from './ledger/index.ts';
 import { createAudit, createOps } from './ops/index.ts';
 import { type Clock, type NewId, systemClock, ulidIds } from './platform/index.ts';
+import { createAssessor, createRiskEngine, memoryCounters } from './risk/index.ts';
 import {
   createSandboxBank,
   createSandboxBankAuth,
@@ -41,6 +42,8 @@ export interface ServiceOptions {
   relyingParty?: RelyingParty;
   /** A real eKYC provider; absent = the sandbox registry. */
   identityProvider?: IdentityProvider;
+  /** Score money with the risk engine (default true); false = the 2020 service, which had none (tests, simulator). */
+  risk?: boolean;
 }
 
 /** Wires the areas together over one database: the same graph serves HTTP, the CLI, tests and benches. */
@@ -63,7 +66,12 @@ export function createServices(o: ServiceOptions) {
     verifiedIdentity: (_userId: string): Promise<import('./banks/index.ts').VerifiedIdentity | undefined> =>
       Promise.resolve(undefined),
     phoneOf: async (_userId: string): Promise<string | undefined> => undefined,
-    openCase: async (_kind: string, _account: unknown, _details: Record<string, unknown>): Promise<string> => '',
+    openCase: async (
+      _kind: string,
+      _account: unknown,
+      _details: Record<string, unknown>,
+      _trx?: import('kysely').Transaction<import('./db/index.ts').DB>,
+    ): Promise<string> => '',
   };
   const banks = createBanks({
     db,
@@ -79,6 +87,13 @@ export function createServices(o: ServiceOptions) {
     phoneOf: (userId) => late.phoneOf(userId),
     openCase: (kind, account, details) => late.openCase(kind, account, details),
   });
+  // Documents are kept as HMACs under the server secret; operators' allowances and rule-set changes go to the
+  // audit chain.
+  const audit = createAudit({ clock, newId });
+  // One risk engine for every flow: the published rule set (or the default pack, version 0) decides, over
+  // in-process velocity counters. The wallet sees only `assess` (its RiskPort) and a way to open review cases.
+  const risk = createRiskEngine({ db, clock, counters: memoryCounters(), audit: (trx, e) => audit.append(trx, e) });
+  const assessor = createAssessor({ clock, counters: risk.counters, decide: risk.decide });
   const wallet = createWallet({
     db,
     ledger,
@@ -89,6 +104,8 @@ export function createServices(o: ServiceOptions) {
     newId,
     policy: o.policy ?? DEFAULT_POLICY,
     ...(o.alert ? { alert: o.alert } : {}),
+    ...(o.risk === false ? {} : { risk: assessor }),
+    openReviewCase: (trx, details) => late.openCase('risk_review', undefined, details, trx),
   });
   // Identity caches sessions for a second; what changes a session's user tells it to forget them (bound below).
   let forgetUser = (_userId: string): void => {};
@@ -116,8 +133,6 @@ export function createServices(o: ServiceOptions) {
   const sandboxIdentity = createSandboxIdentity({ db, clock, newId });
   forgetUser = identity.forgetUser;
   const security = createAccountSecurity({ db, clock, notifier: mailbox.notifier, mfa, passkeys, identity });
-  // Documents are kept as HMACs under the server secret; operators' allowances go to the audit chain.
-  const audit = createAudit({ clock, newId });
   const ekyc = createEkyc({
     db,
     clock,
@@ -141,11 +156,12 @@ export function createServices(o: ServiceOptions) {
   });
   late.verifiedIdentity = (userId) => ekyc.verifiedIdentityOf(userId);
   late.phoneOf = async (userId) => (await identity.getUser(userId).catch(() => undefined))?.phone;
-  late.openCase = (kind, account, details) =>
+  late.openCase = (kind, account, details, trx) =>
     cases.openCase(
-      kind as 'reverse_brute_force',
+      kind as 'reverse_brute_force' | 'risk_review',
       account as { bankCode: string; branchCode: string; accountNumber: string } | undefined,
       details,
+      trx,
     );
   const setLinkingPolicy = (p: LinkingPolicy) => {
     linkingPolicy = p;
@@ -161,6 +177,7 @@ export function createServices(o: ServiceOptions) {
     attempts,
     ledger,
     wallet,
+    risk,
     identity,
     mfa,
     passkeys,

@@ -17,7 +17,7 @@ describe.each(DATABASES)('the 2020 attack under the 2020 configuration on %s', (
   let w: World;
   let app: FastifyInstance;
   beforeAll(async () => {
-    w = await createWorld(kind, { policy: WALLET_POLICY_2020, linkingPolicy: LINKING_POLICY_2020 });
+    w = await createWorld(kind, { policy: WALLET_POLICY_2020, linkingPolicy: LINKING_POLICY_2020, risk: false });
     app = await httpApp(w, { trustProxy: true });
   });
   afterAll(async () => {

@@ -120,6 +120,8 @@ export interface ChargesTable {
   hold_id: string | null;
   bank_reference: string;
   bank_called_at: Ts | null;
+  /** The risk decision at creation (JSON text); NULL for rows from before the engine. */
+  risk: ColumnType<string | null, string | null | undefined, string | null>;
   created_at: Ts;
   updated_at: Ts;
 }
@@ -133,7 +135,11 @@ export interface PaymentsTable {
   status: MoneyStatus;
   description: string | null;
   reference: string | null;
+  /** The ledger transfer; for a payment waiting (requires_action, in_review) its hold, posted or voided later. */
   transfer_id: string;
+  failure_code: ColumnType<MoneyFailureCode | null, MoneyFailureCode | null | undefined, MoneyFailureCode | null>;
+  /** The risk decision at creation (JSON text); NULL for rows from before the engine. */
+  risk: ColumnType<string | null, string | null | undefined, string | null>;
   created_at: Ts;
 }
 export interface WalletTransfersTable {
@@ -146,6 +152,8 @@ export interface WalletTransfersTable {
   /** For a requires_action transfer this is its hold (a pending ledger transfer), posted or voided later. */
   transfer_id: string;
   failure_code: ColumnType<MoneyFailureCode | null, MoneyFailureCode | null | undefined, MoneyFailureCode | null>;
+  /** The risk decision at creation (JSON text); NULL for rows from before the engine. */
+  risk: ColumnType<string | null, string | null | undefined, string | null>;
   created_at: Ts;
 }
 export interface RefundsTable {

@@ -99,6 +99,7 @@ export const STATUS: Record<ErrorCode, number> = {
   registration_changes_suspended: 409,
   account_already_linked: 409,
   bank_unavailable: 503,
+  risk_denied: 422,
   // risk
   rule_invalid: 422,
   self_approval: 403,

@@ -76,7 +76,8 @@ export const IdempotencyHeaders = z.object({
 export const Risk = z.object({
   decision: z.enum(['allow', 'challenge', 'review', 'deny']),
   score: z.number(),
-  reasons: z.array(z.string()),
+  reasons: z.array(z.object({ rule: z.string(), message: z.string() })),
+  ruleSetVersion: z.number().int(),
 });
 
 export const NextAction = z
@@ -103,6 +104,9 @@ export const Payment = z.object({
   merchantId: z.string(),
   description: z.string().optional(),
   reference: z.string().optional(),
+  failureCode: MoneyFailureCode.optional(),
+  risk: Risk,
+  nextAction: NextAction,
   createdAt: Timestamp,
 });
 export const Transfer = z.object({
@@ -114,6 +118,7 @@ export const Transfer = z.object({
   to: z.object({ userId: z.string() }),
   message: z.string().optional(),
   failureCode: MoneyFailureCode.optional(),
+  risk: Risk,
   nextAction: NextAction,
   createdAt: Timestamp,
 });
@@ -124,6 +129,7 @@ export const Withdrawal = z.object({
   amount: z.number().int(),
   bankLinkId: z.string(),
   failureCode: MoneyFailureCode.optional(),
+  risk: Risk,
   nextAction: NextAction,
   createdAt: Timestamp,
 });

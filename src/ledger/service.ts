@@ -98,8 +98,9 @@ export function createLedger(deps: LedgerDeps) {
     trx: Transaction<DB>,
     requests: TransferRequest[],
     phase: 'single' | 'pending' = 'single',
+    alongside: (ids: string[]) => repo.Alongside[] = () => [],
   ): Promise<Transfer[]> {
-    return move(trx, requests, phase, []);
+    return move(trx, requests, phase, alongside);
   }
 
   /**

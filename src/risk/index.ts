@@ -15,7 +15,8 @@
  * - counters count before they are checked (`record` returns the totals including the event).
  *
  * Must never: read `Date.now()`, call the network from `decide`, import another area's internals or HTTP types.
- * Not yet here: the event store, signal computation from rows, block lists, wiring into money flows (see README).
+ * Money flows call it through `createAssessor` (the wallet's `RiskPort`): counters recorded, then `decide`.
+ * Not yet here: the event store, signal computation from rows, block lists, links and payments (see README).
  */
 export { RISK_ERROR_CODES, type RiskErrorCode } from './errors.ts';
 export {
@@ -52,6 +53,7 @@ export {
 } from './restrictions.ts';
 export { BUCKETS, WINDOWS, memoryCounters, type Counters, type Totals, type WindowName } from './counters.ts';
 export { redisCounters } from './redis-counters.ts';
+export { createAssessor, type Assessor } from './assess.ts';
 export { ruleSetFromYaml, ruleSetToYaml, type RuleSetDocument } from './documents.ts';
 export {
   DEFAULT_RULES_YAML,

@@ -56,7 +56,11 @@ export const SIGNAL_FIELDS = {
   verification: 'string',
   /** The link's name-match score, 0–100 (100 when no link). */
   nameMatchScore: 'double',
-  /** The event's amount over the limit that applies to it (per charge, or what is left today), 0–1+. */
+  /**
+   * The event's amount over the limit that applies to it, 0–1+: for a charge, the per-charge limit of the user's
+   * level and bank (a cooling-off link's daily cap bounds it already); for a transfer or withdrawal, the spendable
+   * balance.
+   */
   limitRatio: 'double',
   userCharges1h: 'double',
   userCharges24h: 'double',

@@ -25,6 +25,7 @@ import {
   lockWallet,
 } from './context.ts';
 import { limitsFor } from './policy.ts';
+import { actorSignals, assessMoney, eventOf, linkSignals, openRiskReview, riskColumn, riskFromColumn } from './risk.ts';
 import type { Actor, Charge } from './types.ts';
 
 /** Charges that use up limits: final or in flight, and awaiting confirmation only while it can still come. */
@@ -64,20 +65,43 @@ export function createCharges(deps: WalletDeps, accounts: AccountDirectory, link
     // A bank known to be down is refused before anything is written.
     if (!needsConfirmation) saga.assertBankAvailable(link.bankCode);
 
-    await inTransaction(deps.db, async (trx) => {
+    const status = await inTransaction(deps.db, async (trx) => {
       await lockWallet(trx, actor.id);
       await alongside?.(trx, id);
-      await assertWithinLimits(trx, actor, link, wallet, input.amount);
+      const limitRatio = await assertWithinLimits(trx, actor, link, wallet, input.amount);
       const now = deps.clock.now();
-      const hold = needsConfirmation
-        ? undefined
-        : (
-            await deps.ledger.transfer(
-              trx,
-              [{ debitAccountId: clearing, creditAccountId: wallet, amount: input.amount, code: 'charge', refId: id }],
-              'pending',
-            )
-          )[0];
+      // Scored before money moves: deny throws here (nothing written); challenge waits for a factor like a
+      // first charge (a session holding a fresh factor has given it already); review holds the money (pending
+      // credit, bank not called) until an analyst decides.
+      const risk = await assessMoney(
+        deps.risk,
+        eventOf(actor, { type: 'charge', amount: input.amount, linkId: link.id }),
+        { ...actorSignals(actor, now), ...linkSignals(link, now), limitRatio },
+      );
+      const state =
+        risk.decision === 'review'
+          ? ('in_review' as const)
+          : needsConfirmation || (risk.decision === 'challenge' && !isElevated(actor, now))
+            ? ('requires_action' as const)
+            : ('pending' as const);
+      const hold =
+        state === 'requires_action'
+          ? undefined
+          : (
+              await deps.ledger.transfer(
+                trx,
+                [
+                  {
+                    debitAccountId: clearing,
+                    creditAccountId: wallet,
+                    amount: input.amount,
+                    code: 'charge',
+                    refId: id,
+                  },
+                ],
+                'pending',
+              )
+            )[0];
       await trx
         .insertInto('charges')
         .values({
@@ -86,17 +110,26 @@ export function createCharges(deps: WalletDeps, accounts: AccountDirectory, link
           bank_link_id: link.id,
           bank_code: link.bankCode,
           amount: input.amount,
-          status: needsConfirmation ? 'requires_action' : 'pending',
+          status: state,
           failure_code: null,
           hold_id: hold?.id ?? null,
           bank_reference: id,
-          bank_called_at: needsConfirmation ? null : now,
+          bank_called_at: state === 'pending' ? now : null,
+          risk: riskColumn(risk),
           created_at: now,
           updated_at: now,
         })
         .execute();
+      if (state === 'in_review')
+        await openRiskReview(
+          deps.openReviewCase,
+          trx,
+          { kind: 'charge', id, userId: actor.id, amount: input.amount },
+          risk,
+        );
+      return state;
     });
-    if (needsConfirmation) return getCharge(actor.id, id);
+    if (status !== 'pending') return getCharge(actor.id, id);
     await debitBank(link, id, input.amount);
     return getCharge(actor.id, id);
   }
@@ -112,7 +145,7 @@ export function createCharges(deps: WalletDeps, accounts: AccountDirectory, link
     wallet: string,
     amount: Yen,
     confirming?: string,
-  ): Promise<void> {
+  ): Promise<number> {
     const bank = await bankSettings(link.bankCode, trx);
     if (bank && !bank.charging)
       throw new AppError('charging_suspended', 'this bank has suspended charges', { bankCode: link.bankCode });
@@ -131,6 +164,10 @@ export function createCharges(deps: WalletDeps, accounts: AccountDirectory, link
         `the charge exceeds the ${refusal.limit.replaceAll('_', ' ')} limit`,
         refusal,
       );
+    // A risk signal (link_then_drain): the amount over the per-charge limit of the user's level and bank. Not
+    // over a cooling-off link's daily cap: that cap already bounds a new link, and an honest first top-up of
+    // ¥8,000 on it must not be held (docs/rules.md).
+    return limits.perCharge > 0 ? amount / limits.perCharge : 1;
   }
 
   /**
@@ -390,8 +427,7 @@ export function toCharge(r: Selectable<ChargesTable>): Charge {
     amount: yen(r.amount),
     bankLinkId: r.bank_link_id,
     ...(r.failure_code ? { failureCode: r.failure_code } : {}),
-    // The risk engine is a later issue: until it exists every charge that passes the limits is allowed.
-    risk: { decision: 'allow', score: 0, reasons: [] },
+    risk: riskFromColumn(r.risk),
     ...(r.status === 'requires_action' ? { nextAction: nextActionFor('charges', r.id) } : {}),
     createdAt: new Date(r.created_at).toISOString(),
   };

@@ -18,7 +18,7 @@ export const confirmationCutoff = (now: Date): Date => new Date(now.getTime() - 
 export const isConfirmationExpired = (createdAt: Date | string, now: Date): boolean =>
   new Date(createdAt).getTime() + CONFIRM_TTL_MS < now.getTime();
 
-export function nextActionFor(kind: 'charges' | 'transfers' | 'withdrawals', id: string): NextAction {
+export function nextActionFor(kind: 'charges' | 'payments' | 'transfers' | 'withdrawals', id: string): NextAction {
   return { type: 'confirm', methods: ['otp', 'passkey'], confirmUrl: `/v1/${kind}/${id}/confirm` };
 }
 

@@ -5,6 +5,7 @@ import type { Ledger } from '../ledger/index.ts';
 import { assertMay, hasFreshFactor } from '../identity/index.ts';
 import { AppError, type Clock, type NewId } from '../platform/index.ts';
 import type { LimitPolicy } from './policy.ts';
+import type { OpenReviewCase, RiskPort } from './risk.ts';
 import type { Actor } from './types.ts';
 
 export interface WalletDeps {
@@ -19,6 +20,10 @@ export interface WalletDeps {
   policy: LimitPolicy;
   /** Where failures that need a person go (a compensation that failed, a bank answer that makes no sense). */
   alert?: (message: string, details: Record<string, unknown>) => void;
+  /** The risk engine: scores every charge, transfer and withdrawal before money moves (absent = allow all). */
+  risk?: RiskPort;
+  /** The review queue: a case for every object a risk decision sends to review. */
+  openReviewCase?: OpenReviewCase;
 }
 
 /** Ledger account ids of wallets and merchants: looked up once, then cached (they never change). */

@@ -12,6 +12,7 @@ export const WALLET_ERROR_CODES = [
   'registration_changes_suspended',
   'account_already_linked',
   'bank_unavailable',
+  'risk_denied',
 ] as const;
 export type WalletErrorCode = (typeof WALLET_ERROR_CODES)[number];
 

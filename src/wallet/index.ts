@@ -3,7 +3,9 @@
  * Invariants: every movement goes through the ledger in one short transaction; limits are checked under the
  * wallet's row lock and count held charges; an object waiting for a second factor (requires_action) holds its
  * money and headroom, and its confirmation re-checks every rule of its creation; a bank is only ever called between a committed hold and its
- * post/void, never inside a transaction. Never import HTTP types here.
+ * post/void, never inside a transaction; charges, transfers and withdrawals are scored by the risk port (risk.ts)
+ * inside their transaction before any row is written, and store the decision with the object. Never import HTTP
+ * types here.
  */
 import { createBankSaga } from './bank-saga.ts';
 import { createCharges } from './charges.ts';
@@ -31,6 +33,7 @@ export function createWallet(deps: WalletDeps) {
     };
     const expired =
       (await charges.expireUnconfirmed()) +
+      (await payments.expireUnconfirmed()) +
       (await transfers.expireUnconfirmed()) +
       (await withdrawals.expireUnconfirmed());
     return { ...settled, expired };

@@ -5,7 +5,15 @@ import type { Alongside } from '../ledger/index.ts';
 import { inTransaction } from '../db/index.ts';
 import { type Yen, yen } from '../money/index.ts';
 import { AppError } from '../platform/index.ts';
-import { type AccountDirectory, type WalletDeps, assertMayMoveMoney } from './context.ts';
+import { confirmationCutoff, isConfirmationExpired, nextActionFor } from './confirmation.ts';
+import {
+  type AccountDirectory,
+  type WalletDeps,
+  assertMayMoveMoney,
+  assertPayerMayPay,
+  isElevated,
+} from './context.ts';
+import { actorSignals, assessMoney, eventOf, openRiskReview, riskColumn, riskFromColumn } from './risk.ts';
 import type { Actor, Payment, Refund } from './types.ts';
 
 const hashKey = (key: string): string => createHash('sha256').update(key).digest('hex');
@@ -53,38 +61,142 @@ export function createPayments(deps: WalletDeps, accounts: AccountDirectory) {
     const wallet = await accounts.walletAccountOf(actor.id);
     const id = deps.newId('pay');
     const now = deps.clock.now();
+    // Scored before money moves, with no database round trip (counters in memory, a compiled rule set): deny
+    // throws here; challenge (without a fresh factor in the session) and review hold the money instead.
+    const risk = await assessMoney(
+      deps.risk,
+      eventOf(actor, {
+        type: 'payment',
+        amount: input.amount,
+        recipientId: input.merchantId,
+        recipientKind: 'merchant',
+      }),
+      actorSignals(actor, now),
+    );
+    const status =
+      risk.decision === 'review'
+        ? ('in_review' as const)
+        : risk.decision === 'challenge' && !isElevated(actor, now)
+          ? ('requires_action' as const)
+          : ('succeeded' as const);
     const payment: Payment = {
       id,
       object: 'payment',
-      status: 'succeeded',
+      status,
       amount: input.amount,
       amountRefunded: yen(0),
       merchantId: input.merchantId,
       ...(input.description ? { description: input.description } : {}),
       ...(input.reference ? { reference: input.reference } : {}),
+      risk,
+      ...(status === 'requires_action' ? { nextAction: nextActionFor('payments', id) } : {}),
       createdAt: now.toISOString(),
     };
-    // One statement, no lock taken by hand: the wallet's balance row is the lock and its CHECK the rule; the
-    // payment row is written in the same statement, so the hot path is a single round trip.
-    await deps.ledger.transferAtomically(
-      deps.db,
-      [{ debitAccountId: wallet, creditAccountId: merchant, amount: input.amount, code: 'payment', refId: id }],
-      ([transferId]) => [
-        deps.db.insertInto('payments').values({
-          id,
-          user_id: actor.id,
-          merchant_id: input.merchantId,
-          amount: input.amount,
-          status: 'succeeded',
-          description: input.description ?? null,
-          reference: input.reference ?? null,
-          transfer_id: transferId!,
-          created_at: now,
-        }),
+    const requests = [
+      { debitAccountId: wallet, creditAccountId: merchant, amount: input.amount, code: 'payment' as const, refId: id },
+    ];
+    const row = (transferId: string) =>
+      deps.db.insertInto('payments').values({
+        id,
+        user_id: actor.id,
+        merchant_id: input.merchantId,
+        amount: input.amount,
+        status,
+        description: input.description ?? null,
+        reference: input.reference ?? null,
+        transfer_id: transferId,
+        risk: riskColumn(risk),
+        created_at: now,
+      });
+    if (status === 'succeeded') {
+      // One statement, no lock taken by hand: the wallet's balance row is the lock and its CHECK the rule; the
+      // payment row is written in the same statement, so the hot path is a single round trip.
+      await deps.ledger.transferAtomically(deps.db, requests, ([transferId]) => [
+        row(transferId!),
         ...alongside(payment),
-      ],
-    );
+      ]);
+      return payment;
+    }
+    // Held: the money leaves the spendable balance as a pending transfer to the merchant, posted on confirmation
+    // (or by an analyst after review), voided after 15 minutes unconfirmed.
+    await inTransaction(deps.db, async (trx) => {
+      await deps.ledger.transfer(trx, requests, 'pending', ([transferId]) => [row(transferId!), ...alongside(payment)]);
+      if (status === 'in_review')
+        await openRiskReview(
+          deps.openReviewCase,
+          trx,
+          { kind: 'payment', id, userId: actor.id, amount: input.amount },
+          risk,
+        );
+    });
     return payment;
+  }
+
+  /** Posts a `requires_action` payment once the caller has confirmed a second factor. */
+  async function confirmPayment(
+    actor: Actor,
+    id: string,
+    alongside?: (trx: Transaction<DB>, paymentId: string) => Promise<void>,
+  ): Promise<Payment> {
+    assertMayMoveMoney(actor, deps.policy.requirePhoneConfirmed);
+    const row = await deps.db
+      .selectFrom('payments')
+      .selectAll()
+      .where('id', '=', id)
+      .where('user_id', '=', actor.id)
+      .executeTakeFirst();
+    if (!row) throw new AppError('not_found', `no payment ${id}`);
+    if (row.status !== 'requires_action')
+      throw new AppError('invalid_state', `the payment is ${row.status}`, { status: row.status });
+    if (isConfirmationExpired(row.created_at, deps.clock.now())) {
+      await voidWaiting(id);
+      return getPayment({ userId: actor.id }, id);
+    }
+    await inTransaction(deps.db, async (trx) => {
+      await alongside?.(trx, id);
+      await assertPayerMayPay(trx, actor.id, deps.clock.now(), false);
+      const done = await trx
+        .updateTable('payments')
+        .set({ status: 'succeeded' })
+        .where('id', '=', id)
+        .where('status', '=', 'requires_action')
+        .returning('transfer_id')
+        .executeTakeFirst();
+      if (!done) throw new AppError('invalid_state', 'the payment was confirmed or voided already');
+      await deps.ledger.resolvePending(trx, done.transfer_id, 'post');
+    });
+    return getPayment({ userId: actor.id }, id);
+  }
+
+  /** A waiting payment's hold is voided and it fails with `confirmation_expired`; false if it was no longer waiting. */
+  async function voidWaiting(id: string): Promise<boolean> {
+    return inTransaction(deps.db, async (trx) => {
+      const done = await trx
+        .updateTable('payments')
+        .set({ status: 'failed', failure_code: 'confirmation_expired' })
+        .where('id', '=', id)
+        .where('status', '=', 'requires_action')
+        .returning('transfer_id')
+        .executeTakeFirst();
+      if (!done) return false;
+      await deps.ledger.resolvePending(trx, done.transfer_id, 'void');
+      return true;
+    });
+  }
+
+  /** The periodic job: voids payments left unconfirmed for 15 minutes. */
+  async function expireUnconfirmed(batch = 100): Promise<number> {
+    const rows = await deps.db
+      .selectFrom('payments')
+      .select('id')
+      .where('status', '=', 'requires_action')
+      .where('created_at', '<', confirmationCutoff(deps.clock.now()))
+      .orderBy('created_at')
+      .limit(batch)
+      .execute();
+    let n = 0;
+    for (const r of rows) if (await voidWaiting(r.id)) n++;
+    return n;
   }
 
   /** A payment as its payer or its merchant sees it. */
@@ -115,6 +227,10 @@ export function createPayments(deps: WalletDeps, accounts: AccountDirectory) {
         .forUpdate()
         .executeTakeFirst();
       if (!p) throw new AppError('not_found', `no payment ${paymentId} for this merchant`);
+      if (p.status !== 'succeeded')
+        throw new AppError('invalid_state', `the payment is ${p.status}: only a succeeded payment can be refunded`, {
+          status: p.status,
+        });
       await alongside?.(trx, id);
       const refundable = p.amount - p.refunded;
       if (amount > refundable)
@@ -158,7 +274,17 @@ export function createPayments(deps: WalletDeps, accounts: AccountDirectory) {
     return toRefund(row);
   }
 
-  return { createMerchant, authenticateMerchant, getMerchant, createPayment, getPayment, refund, getRefund };
+  return {
+    createMerchant,
+    authenticateMerchant,
+    getMerchant,
+    createPayment,
+    confirmPayment,
+    expireUnconfirmed,
+    getPayment,
+    refund,
+    getRefund,
+  };
 }
 export type Payments = ReturnType<typeof createPayments>;
 
@@ -172,6 +298,9 @@ export function toPayment(r: Selectable<PaymentsTable>): Payment {
     merchantId: r.merchant_id,
     ...(r.description ? { description: r.description } : {}),
     ...(r.reference ? { reference: r.reference } : {}),
+    ...(r.failure_code ? { failureCode: r.failure_code } : {}),
+    risk: riskFromColumn(r.risk),
+    ...(r.status === 'requires_action' ? { nextAction: nextActionFor('payments', r.id) } : {}),
     createdAt: new Date(r.created_at).toISOString(),
   };
 }

@@ -15,6 +15,7 @@ import {
   isElevated,
   lockWallets,
 } from './context.ts';
+import { actorSignals, assessMoney, eventOf, openRiskReview, riskColumn, riskFromColumn } from './risk.ts';
 import type { Actor, WalletTransfer } from './types.ts';
 
 /** Recipient lookups that did not move money, per sender and Asia/Tokyo day: beyond this, 429. */
@@ -81,12 +82,29 @@ export function createTransfers(
         const needsFactor =
           !isElevated(actor, now) &&
           (await sentToday(trx, actor.id, now)) + input.amount >= deps.policy.stepUp.transfersFrom;
+        // Scored before money moves: deny throws (nothing written); challenge waits for a factor (unless the
+        // session holds a fresh one); review holds the money as a pending transfer until an analyst decides.
+        const risk = await assessMoney(
+          deps.risk,
+          eventOf(actor, {
+            type: 'transfer',
+            amount: input.amount,
+            recipientId: recipient.id,
+            recipientKind: 'person',
+          }),
+          { ...actorSignals(actor, now), limitRatio: spendable > 0 ? input.amount / spendable : 1 },
+        );
+        const state =
+          risk.decision === 'review'
+            ? ('in_review' as const)
+            : needsFactor || (risk.decision === 'challenge' && !isElevated(actor, now))
+              ? ('requires_action' as const)
+              : ('succeeded' as const);
         const [t] = await deps.ledger.transfer(
           trx,
           [{ debitAccountId: from, creditAccountId: to, amount: input.amount, code: 'transfer', refId: id }],
-          needsFactor ? 'pending' : 'single',
+          state === 'succeeded' ? 'single' : 'pending',
         );
-        const state = needsFactor ? ('requires_action' as const) : ('succeeded' as const);
         await trx
           .insertInto('wallet_transfers')
           .values({
@@ -97,9 +115,17 @@ export function createTransfers(
             status: state,
             message: input.message ?? null,
             transfer_id: t!.id,
+            risk: riskColumn(risk),
             created_at: now,
           })
           .execute();
+        if (state === 'in_review')
+          await openRiskReview(
+            deps.openReviewCase,
+            trx,
+            { kind: 'transfer', id, userId: actor.id, amount: input.amount },
+            risk,
+          );
         return state;
       });
       moved = status === 'succeeded';
@@ -263,6 +289,7 @@ export function toTransfer(r: Selectable<WalletTransfersTable>, viewerId: string
     to: { userId: r.to_user_id },
     ...(r.message ? { message: r.message } : {}),
     ...(r.failure_code ? { failureCode: r.failure_code } : {}),
+    risk: riskFromColumn(r.risk),
     ...(r.status === 'requires_action' && viewerId === r.from_user_id
       ? { nextAction: nextActionFor('transfers', r.id) }
       : {}),

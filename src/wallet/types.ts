@@ -7,10 +7,12 @@ export interface NextAction {
   confirmUrl: string;
 }
 
+/** The risk decision a money object was created under (docs/api.md); objects from before the engine show allow/0/v0. */
 export interface RiskVerdict {
   decision: 'allow' | 'challenge' | 'review' | 'deny';
   score: number;
-  reasons: string[];
+  reasons: Array<{ rule: string; message: string }>;
+  ruleSetVersion: number;
 }
 
 export interface Charge {
@@ -35,6 +37,10 @@ export interface Payment {
   merchantId: string;
   description?: string;
   reference?: string;
+  failureCode?: MoneyFailureCode;
+  risk: RiskVerdict;
+  /** For `requires_action` (the payer only): confirm with a second factor within 15 minutes. */
+  nextAction?: NextAction;
   createdAt: string;
 }
 
@@ -47,6 +53,7 @@ export interface WalletTransfer {
   to: { userId: string };
   message?: string;
   failureCode?: MoneyFailureCode;
+  risk: RiskVerdict;
   /** For `requires_action` (the sender only): confirm with a second factor within 15 minutes. */
   nextAction?: NextAction;
   createdAt: string;
@@ -59,6 +66,7 @@ export interface Withdrawal {
   amount: Yen;
   bankLinkId: string;
   failureCode?: MoneyFailureCode;
+  risk: RiskVerdict;
   /** For `requires_action` (first withdrawal to a link): confirm with a second factor within 15 minutes. */
   nextAction?: NextAction;
   createdAt: string;
@@ -105,4 +113,8 @@ export interface Actor {
   securityHoldUntil?: string | null;
   /** The session acting, when the actor came through a session: step-up state lives there. */
   session?: { id: string; elevatedUntil: string | null };
+  /** When the user signed up (ISO): the account's age is a risk signal. */
+  createdAt?: string;
+  /** Where the request came from (`X-Device-Id`, the client's IP), when it came over HTTP: risk signals. */
+  source?: { deviceId?: string; ip?: string };
 }

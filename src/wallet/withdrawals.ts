@@ -16,6 +16,7 @@ import {
   isElevated,
   lockWallet,
 } from './context.ts';
+import { actorSignals, assessMoney, eventOf, linkSignals, openRiskReview, riskColumn, riskFromColumn } from './risk.ts';
 import type { Actor, Withdrawal } from './types.ts';
 
 /** A write that must commit with the withdrawal's first row or not at all (the API's idempotency record). */
@@ -45,11 +46,30 @@ export function createWithdrawals(deps: WalletDeps, accounts: AccountDirectory, 
     const clearing = await deps.ledger.bankClearingAccount(deps.db, link.bankCode);
     const wallet = await accounts.walletAccountOf(actor.id);
     const id = deps.newId('wdr');
+    let state: 'pending' | 'requires_action' | 'in_review' = 'pending';
     await inTransaction(deps.db, async (trx) => {
       await lockWallet(trx, actor.id);
       await alongside?.(trx, id);
       const now = deps.clock.now();
       await assertPayerMayPay(trx, actor.id, now, true);
+      // Scored before money moves: deny throws (nothing written); challenge waits for a factor like a first
+      // withdrawal (unless the session holds a fresh one); review holds the money (the bank is not called) until an analyst decides.
+      const spendable = (await deps.ledger.available(trx, wallet)).available;
+      const risk = await assessMoney(
+        deps.risk,
+        eventOf(actor, { type: 'withdrawal', amount: input.amount, linkId: link.id }),
+        {
+          ...actorSignals(actor, now),
+          ...linkSignals(link, now),
+          limitRatio: spendable > 0 ? input.amount / spendable : 1,
+        },
+      );
+      state =
+        risk.decision === 'review'
+          ? 'in_review'
+          : needsFactor || (risk.decision === 'challenge' && !isElevated(actor, now))
+            ? 'requires_action'
+            : 'pending';
       const [hold] = await deps.ledger.transfer(
         trx,
         [{ debitAccountId: wallet, creditAccountId: clearing, amount: input.amount, code: 'withdrawal', refId: id }],
@@ -63,17 +83,25 @@ export function createWithdrawals(deps: WalletDeps, accounts: AccountDirectory, 
           bank_link_id: link.id,
           bank_code: link.bankCode,
           amount: input.amount,
-          status: needsFactor ? 'requires_action' : 'pending',
+          status: state,
           failure_code: null,
           hold_id: hold?.id ?? null,
           bank_reference: id,
-          bank_called_at: needsFactor ? null : now,
+          bank_called_at: state === 'pending' ? now : null,
+          risk: riskColumn(risk),
           created_at: now,
           updated_at: now,
         })
         .execute();
+      if (state === 'in_review')
+        await openRiskReview(
+          deps.openReviewCase,
+          trx,
+          { kind: 'withdrawal', id, userId: actor.id, amount: input.amount },
+          risk,
+        );
     });
-    if (!needsFactor) await creditBank(link, id, input.amount);
+    if (state === 'pending') await creditBank(link, id, input.amount);
     return getWithdrawal(actor.id, id);
   }
 
@@ -240,6 +268,7 @@ export function toWithdrawal(r: Selectable<WithdrawalsTable>): Withdrawal {
     amount: yen(r.amount),
     bankLinkId: r.bank_link_id,
     ...(r.failure_code ? { failureCode: r.failure_code } : {}),
+    risk: riskFromColumn(r.risk),
     ...(r.status === 'requires_action' ? { nextAction: nextActionFor('withdrawals', r.id) } : {}),
     createdAt: new Date(r.created_at).toISOString(),
   };

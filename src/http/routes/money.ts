@@ -17,6 +17,15 @@ const actorOf = (req: { user?: import('../../identity/index.ts').User }) => {
   return req.user;
 };
 
+/** The actor with where the request came from (`X-Device-Id`, the client's IP): the risk engine's signals. */
+const sourced = (req: FastifyRequest & { user?: import('../../identity/index.ts').User }) => {
+  const device = req.headers['x-device-id'];
+  return {
+    ...actorOf(req),
+    source: { ip: req.ip, ...(typeof device === 'string' && device ? { deviceId: device.slice(0, 128) } : {}) },
+  };
+};
+
 /**
  * Completes a `requires_action` object: the factor is checked by the step-up (attempts counted per user, so wrong
  * factors count toward the lockout), then the wallet re-checks every rule of the object's creation.
@@ -66,6 +75,10 @@ export function moneyRoutes(s: Services, idem: Idem): FastifyPluginAsyncZod {
       load: (req, id) => s.wallet.charges.getCharge(user(req).id, id),
       resume: (req, id) => s.wallet.charges.resumeCharge(user(req), id),
     },
+    paymentConfirm: {
+      status: 200,
+      load: (req, id) => s.wallet.payments.getPayment({ userId: user(req).id }, id),
+    },
     transfer: { status: 201, load: (req, id) => s.wallet.transfers.getTransfer(user(req).id, id) },
     transferConfirm: { status: 200, load: (req, id) => s.wallet.transfers.getTransfer(user(req).id, id) },
     withdrawal: {
@@ -100,7 +113,7 @@ export function moneyRoutes(s: Services, idem: Idem): FastifyPluginAsyncZod {
       handler: async (req, reply) => {
         const charge = await idem.run(req, reply, routes.charge, (write) =>
           s.wallet.charges.createCharge(
-            actorOf(req),
+            sourced(req),
             { bankLinkId: req.body.bankLinkId, amount: toAmount(req.body.amount) },
             write,
           ),
@@ -164,7 +177,7 @@ export function moneyRoutes(s: Services, idem: Idem): FastifyPluginAsyncZod {
         let body = '';
         try {
           // The stored answer is byte for byte what is sent: the body is serialised once, here.
-          await s.wallet.payments.createPayment(actorOf(req), input, (payment) => {
+          await s.wallet.payments.createPayment(sourced(req), input, (payment) => {
             body = JSON.stringify(payment);
             return [idem.doneRecord(req, 201, body)];
           });
@@ -179,6 +192,23 @@ export function moneyRoutes(s: Services, idem: Idem): FastifyPluginAsyncZod {
           .serializer((x) => x as string)
           .send(body as unknown as z.infer<typeof S.Payment>);
       },
+    });
+
+    app.post('/v1/payments/:id/confirm', {
+      ...money(routes.paymentConfirm),
+      config: { rateLimit: { max: 10, timeWindow: '1 minute' } },
+      schema: {
+        tags: ['money'],
+        summary: 'Complete a requires_action payment with a second factor ({otp}, {smsCode} or {passkey})',
+        headers: S.IdempotencyHeaders,
+        params: z.object({ id: z.string() }),
+        body: Factor,
+        response: { 200: S.Payment, ...S.errors(400, 401, 403, 404, 409, 422, 429) },
+      },
+      handler: async (req, reply) =>
+        idem.run(req, reply, routes.paymentConfirm, (write) =>
+          withFactor(s, req, (actor) => s.wallet.payments.confirmPayment(actor, req.params.id, write)),
+        ),
     });
 
     app.get('/v1/payments/:id', {
@@ -241,7 +271,7 @@ export function moneyRoutes(s: Services, idem: Idem): FastifyPluginAsyncZod {
         const { to, message } = req.body;
         const transfer = await idem.run(req, reply, routes.transfer, (write) =>
           s.wallet.transfers.createTransfer(
-            actorOf(req),
+            sourced(req),
             { to, amount: toAmount(req.body.amount), ...(message ? { message } : {}) },
             write,
           ),
@@ -290,7 +320,7 @@ export function moneyRoutes(s: Services, idem: Idem): FastifyPluginAsyncZod {
       handler: async (req, reply) => {
         const withdrawal = await idem.run(req, reply, routes.withdrawal, (write) =>
           s.wallet.withdrawals.createWithdrawal(
-            actorOf(req),
+            sourced(req),
             { bankLinkId: req.body.bankLinkId, amount: toAmount(req.body.amount) },
             write,
           ),
