@@ -3,7 +3,9 @@ import { decide } from './decide.ts';
 import { defaultRuleSet } from './engine.ts';
 import { type RiskEvent, type Signals, riskEvent, signalsOf } from './vocabulary.ts';
 
-const pack = defaultRuleSet();
+const shipped = defaultRuleSet();
+/** Every rule switched on, so the ones shipped off (waiting for a signal) are proved too. */
+const pack = { ...shipped, rules: shipped.rules.map((r) => ({ ...r, enabled: true })) };
 const NOON_TOKYO = new Date('2026-11-10T03:00:00Z');
 const THREE_AM_TOKYO = new Date('2026-11-09T18:00:00Z');
 
@@ -120,6 +122,11 @@ describe('default rule pack', () => {
       });
     });
   }
+  it('rules shipped off stay off in the shipped pack: night_large_amount waits for userMaxAmount30d', () => {
+    expect(shipped.rules.filter((r) => !r.enabled).map((r) => r.id)).toEqual(['night_large_amount']);
+    const c = CASES.night_large_amount!.fires;
+    expect(decide(riskEvent(c.event), signalsOf(c.signals), shipped, c.at ?? NOON_TOKYO).reasons).toEqual([]);
+  });
   it('an ordinary charge by an established user fires nothing', () => {
     const d = run({ event: { type: 'charge', amount: 5_000 }, signals: { userCharges24h: 1 } });
     expect(d).toMatchObject({ decision: 'allow', score: 0, reasons: [], restrictions: [], errors: [] });
