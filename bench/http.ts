@@ -46,12 +46,14 @@ export async function httpWorld(o: {
   warmupSeconds: number;
   connections: number;
   poolSize: number;
+  /** false: the risk engine off, for the on/off ratio measured in the same run. */
+  risk?: boolean;
 }): Promise<HttpWorld> {
   const database = await scratchDatabase(o.kind, o.poolSize);
   let app: FastifyInstance | undefined;
   let stopServer = () => {};
   try {
-    const { s, statements } = await benchServices(database);
+    const { s, statements } = await benchServices(database, { ...(o.risk === false ? { risk: false } : {}) });
     const tokens = await benchUsers(s, o.users);
     const merchants: string[] = [];
     for (let i = 0; i < o.merchants; i++) merchants.push((await s.wallet.payments.createMerchant(`Bench ${i}`)).id);

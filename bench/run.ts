@@ -215,6 +215,33 @@ async function runHttp(kind: Kind, workers: number): Promise<void> {
   }
 }
 
+/** The same uniform payment case with the risk engine off, in the same run: the on/off ratio is the target. */
+async function runHttpRiskOff(kind: Kind): Promise<void> {
+  progress(`HTTP ${kind} uniform, risk engine off`);
+  let w: HttpWorld | undefined;
+  try {
+    w = await httpWorld({
+      kind,
+      users: USERS,
+      merchants: MERCHANTS,
+      workers: 0,
+      warmupSeconds: WARMUP,
+      connections: CONNECTIONS,
+      poolSize: POOL,
+      risk: false,
+    });
+    recordHttp(
+      'http payment (risk off)',
+      kind,
+      'uniform',
+      CONNECTIONS,
+      await httpCase(w, { mode: 'uniform', seconds: SECONDS, connections: CONNECTIONS }),
+    );
+  } finally {
+    await w?.close();
+  }
+}
+
 let crashed: unknown;
 try {
   if (pgVersion && dbs.includes('postgres') && (!ONLY || ONLY === 'baseline')) await runBaseline();
@@ -222,6 +249,7 @@ try {
     if (!ONLY || ONLY === 'ledger') await runLedger(kind);
     if (!ONLY || ONLY === 'http') {
       await runHttp(kind, 0);
+      if (kind === 'postgres') await runHttpRiskOff(kind);
       if (WORKERS > 0 && kind === 'postgres') await runHttp(kind, WORKERS);
     }
   }
@@ -305,6 +333,18 @@ for (const bench of [
     const b = base[mode]?.tps;
     if (v && b) ratios.push([`${bench} / pgbench, ${mode}`, 'postgres', times(v / b), '(info)', '']);
   }
+}
+{
+  const on = tps('http payment', 'postgres', 'uniform');
+  const off = tps('http payment (risk off)', 'postgres', 'uniform');
+  if (on && off)
+    ratios.push([
+      'HTTP payments/s, risk on / risk off',
+      'postgres',
+      times(on / off),
+      '≥ 0.9×',
+      on / off >= 0.9 ? 'yes' : 'NO',
+    ]);
 }
 for (const s of suffixes) {
   const u = tps(`http payment${s}`, 'postgres', 'uniform');

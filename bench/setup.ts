@@ -50,10 +50,17 @@ export async function postgresVersion(): Promise<string | undefined> {
 }
 
 /** The service graph over a scratch database, every statement counted. */
-export async function benchServices(database: Database): Promise<{ s: Services; statements: StatementCounter }> {
+export async function benchServices(
+  database: Database,
+  o: { risk?: boolean } = {},
+): Promise<{ s: Services; statements: StatementCounter }> {
   const statements = new StatementCounter();
   const counted: Database = { ...database, db: database.db.withPlugin(statements) };
-  const s = createServices({ database: counted, secretKey: BENCH_SECRET_KEY });
+  const s = createServices({
+    database: counted,
+    secretKey: BENCH_SECRET_KEY,
+    ...(o.risk === false ? { risk: false } : {}),
+  });
   await seedParticipatingBanks(counted.db, s.clock);
   return { s, statements };
 }
