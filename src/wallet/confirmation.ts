@@ -1,5 +1,5 @@
 import { type Transaction, sql } from 'kysely';
-import type { DB } from '../db/index.ts';
+import { type DB, inTransaction } from '../db/index.ts';
 import { type Yen, yen } from '../money/index.ts';
 import type { WalletDeps } from './context.ts';
 import type { NextAction } from './types.ts';
@@ -57,4 +57,37 @@ export async function walletHolding(
   return yen(
     a.available + a.pendingIncoming + (await waitingChargesOf(trx, userId, deps.clock.now(), excludeChargeId)),
   );
+}
+
+/** Money objects that hold their money in a ledger hold while they wait, and the column naming that hold. */
+const HOLD_OF = { payments: 'transfer_id', wallet_transfers: 'transfer_id', withdrawals: 'hold_id' } as const;
+export type WaitingTable = keyof typeof HOLD_OF;
+
+/**
+ * A waiting object fails with `confirmation_expired` and its hold is voided, in one transaction; false when it
+ * was no longer waiting (confirmed or voided meanwhile: the conditional UPDATE lets exactly one caller through).
+ */
+export async function voidWaiting(deps: WalletDeps, table: WaitingTable, id: string): Promise<boolean> {
+  return inTransaction(deps.db, async (trx) => {
+    const touched = table === 'withdrawals' ? sql`, updated_at = ${deps.clock.now()}` : sql``;
+    const r = await sql<{ hold: string | null }>`
+      UPDATE ${sql.table(table)} SET status = 'failed', failure_code = 'confirmation_expired'${touched}
+      WHERE id = ${id} AND status = 'requires_action'
+      RETURNING ${sql.ref(HOLD_OF[table])} AS hold`.execute(trx);
+    const hold = r.rows[0]?.hold;
+    if (!hold) return false;
+    await deps.ledger.resolvePending(trx, hold, 'void');
+    return true;
+  });
+}
+
+/** The periodic job's pass over one table: voids up to `batch` objects left unconfirmed for 15 minutes. */
+export async function expireWaiting(deps: WalletDeps, table: WaitingTable, batch = 100): Promise<number> {
+  const rows = await sql<{ id: string }>`
+    SELECT id FROM ${sql.table(table)}
+    WHERE status = 'requires_action' AND created_at < ${confirmationCutoff(deps.clock.now())}
+    ORDER BY created_at LIMIT ${batch}`.execute(deps.db);
+  let n = 0;
+  for (const r of rows.rows) if (await voidWaiting(deps, table, r.id)) n++;
+  return n;
 }

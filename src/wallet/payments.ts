@@ -5,7 +5,12 @@ import type { Alongside } from '../ledger/index.ts';
 import { inTransaction } from '../db/index.ts';
 import { type Yen, yen } from '../money/index.ts';
 import { AppError } from '../platform/index.ts';
-import { confirmationCutoff, isConfirmationExpired, nextActionFor } from './confirmation.ts';
+import {
+  isConfirmationExpired,
+  nextActionFor,
+  expireWaiting,
+  voidWaiting as voidWaitingObject,
+} from './confirmation.ts';
 import {
   type AccountDirectory,
   type WalletDeps,
@@ -168,36 +173,9 @@ export function createPayments(deps: WalletDeps, accounts: AccountDirectory) {
     return getPayment({ userId: actor.id }, id);
   }
 
-  /** A waiting payment's hold is voided and it fails with `confirmation_expired`; false if it was no longer waiting. */
-  async function voidWaiting(id: string): Promise<boolean> {
-    return inTransaction(deps.db, async (trx) => {
-      const done = await trx
-        .updateTable('payments')
-        .set({ status: 'failed', failure_code: 'confirmation_expired' })
-        .where('id', '=', id)
-        .where('status', '=', 'requires_action')
-        .returning('transfer_id')
-        .executeTakeFirst();
-      if (!done) return false;
-      await deps.ledger.resolvePending(trx, done.transfer_id, 'void');
-      return true;
-    });
-  }
-
-  /** The periodic job: voids payments left unconfirmed for 15 minutes. */
-  async function expireUnconfirmed(batch = 100): Promise<number> {
-    const rows = await deps.db
-      .selectFrom('payments')
-      .select('id')
-      .where('status', '=', 'requires_action')
-      .where('created_at', '<', confirmationCutoff(deps.clock.now()))
-      .orderBy('created_at')
-      .limit(batch)
-      .execute();
-    let n = 0;
-    for (const r of rows) if (await voidWaiting(r.id)) n++;
-    return n;
-  }
+  const voidWaiting = (id: string) => voidWaitingObject(deps, 'payments', id);
+  /** The periodic job: voids objects of this kind left unconfirmed for 15 minutes. */
+  const expireUnconfirmed = (batch = 100) => expireWaiting(deps, 'payments', batch);
 
   /** A payment as its payer or its merchant sees it. */
   async function getPayment(viewer: { userId?: string; merchantId?: string }, id: string): Promise<Payment> {

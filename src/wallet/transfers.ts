@@ -5,7 +5,14 @@ import { inTransaction } from '../db/index.ts';
 import { type Yen, addTokyoDays, tokyoDayStart, yen } from '../money/index.ts';
 import { normalizePhone } from '../notify/index.ts';
 import { AppError } from '../platform/index.ts';
-import { confirmationCutoff, isConfirmationExpired, nextActionFor, walletHolding } from './confirmation.ts';
+import {
+  confirmationCutoff,
+  isConfirmationExpired,
+  nextActionFor,
+  walletHolding,
+  expireWaiting,
+  voidWaiting as voidWaitingObject,
+} from './confirmation.ts';
 import {
   type AccountDirectory,
   type WalletDeps,
@@ -232,36 +239,9 @@ export function createTransfers(
     return r;
   }
 
-  /** A waiting transfer's hold is voided and it fails with `confirmation_expired`; false if it was no longer waiting. */
-  async function voidWaiting(id: string): Promise<boolean> {
-    return inTransaction(deps.db, async (trx) => {
-      const done = await trx
-        .updateTable('wallet_transfers')
-        .set({ status: 'failed', failure_code: 'confirmation_expired' })
-        .where('id', '=', id)
-        .where('status', '=', 'requires_action')
-        .returning('transfer_id')
-        .executeTakeFirst();
-      if (!done) return false;
-      await deps.ledger.resolvePending(trx, done.transfer_id, 'void');
-      return true;
-    });
-  }
-
-  /** The periodic job: voids transfers left unconfirmed for 15 minutes. */
-  async function expireUnconfirmed(batch = 100): Promise<number> {
-    const rows = await deps.db
-      .selectFrom('wallet_transfers')
-      .select('id')
-      .where('status', '=', 'requires_action')
-      .where('created_at', '<', confirmationCutoff(deps.clock.now()))
-      .orderBy('created_at')
-      .limit(batch)
-      .execute();
-    let n = 0;
-    for (const r of rows) if (await voidWaiting(r.id)) n++;
-    return n;
-  }
+  const voidWaiting = (id: string) => voidWaitingObject(deps, 'wallet_transfers', id);
+  /** The periodic job: voids objects of this kind left unconfirmed for 15 minutes. */
+  const expireUnconfirmed = (batch = 100) => expireWaiting(deps, 'wallet_transfers', batch);
 
   /** A transfer as its sender or its recipient sees it (only the sender is offered the confirmation). */
   async function getTransfer(userId: string, id: string): Promise<WalletTransfer> {

@@ -6,7 +6,12 @@ import { type Yen, yen } from '../money/index.ts';
 import { AppError } from '../platform/index.ts';
 import { BANK_UNAVAILABLE, type BankSaga } from './bank-saga.ts';
 import type { BankLink, BankLinks } from '../banks/index.ts';
-import { confirmationCutoff, isConfirmationExpired, nextActionFor } from './confirmation.ts';
+import {
+  isConfirmationExpired,
+  nextActionFor,
+  expireWaiting,
+  voidWaiting as voidWaitingObject,
+} from './confirmation.ts';
 import {
   type AccountDirectory,
   type WalletDeps,
@@ -214,36 +219,9 @@ export function createWithdrawals(deps: WalletDeps, accounts: AccountDirectory, 
     return r !== undefined;
   }
 
-  /** A waiting withdrawal's hold is voided and it fails with `confirmation_expired`; false if it was no longer waiting. */
-  async function voidWaiting(id: string): Promise<boolean> {
-    return inTransaction(deps.db, async (trx) => {
-      const done = await trx
-        .updateTable('withdrawals')
-        .set({ status: 'failed', failure_code: 'confirmation_expired', updated_at: deps.clock.now() })
-        .where('id', '=', id)
-        .where('status', '=', 'requires_action')
-        .returning('hold_id')
-        .executeTakeFirst();
-      if (!done?.hold_id) return false;
-      await deps.ledger.resolvePending(trx, done.hold_id, 'void');
-      return true;
-    });
-  }
-
-  /** The periodic job: voids withdrawals left unconfirmed for 15 minutes. */
-  async function expireUnconfirmed(batch = 100): Promise<number> {
-    const rows = await deps.db
-      .selectFrom('withdrawals')
-      .select('id')
-      .where('status', '=', 'requires_action')
-      .where('created_at', '<', confirmationCutoff(deps.clock.now()))
-      .orderBy('created_at')
-      .limit(batch)
-      .execute();
-    let n = 0;
-    for (const r of rows) if (await voidWaiting(r.id)) n++;
-    return n;
-  }
+  const voidWaiting = (id: string) => voidWaitingObject(deps, 'withdrawals', id);
+  /** The periodic job: voids objects of this kind left unconfirmed for 15 minutes. */
+  const expireUnconfirmed = (batch = 100) => expireWaiting(deps, 'withdrawals', batch);
 
   async function getWithdrawal(userId: string, id: string): Promise<Withdrawal> {
     const row = await deps.db
