@@ -25,7 +25,16 @@ import {
   lockWallet,
 } from './context.ts';
 import { limitsFor } from './policy.ts';
-import { actorSignals, assessMoney, eventOf, linkSignals, openRiskReview, riskColumn, riskFromColumn } from './risk.ts';
+import {
+  actorSignals,
+  assessMoney,
+  eventOf,
+  linkSignals,
+  openRiskReview,
+  riskColumn,
+  riskFromColumn,
+  statusFor,
+} from './risk.ts';
 import type { Actor, Charge } from './types.ts';
 
 /** Charges that use up limits: final or in flight, and awaiting confirmation only while it can still come. */
@@ -78,12 +87,7 @@ export function createCharges(deps: WalletDeps, accounts: AccountDirectory, link
         eventOf(actor, { type: 'charge', amount: input.amount, linkId: link.id }),
         { ...actorSignals(actor, now), ...linkSignals(link, now), limitRatio },
       );
-      const state =
-        risk.decision === 'review'
-          ? ('in_review' as const)
-          : needsConfirmation || (risk.decision === 'challenge' && !isElevated(actor, now))
-            ? ('requires_action' as const)
-            : ('pending' as const);
+      const state = statusFor(risk, { needsFactor: needsConfirmation, elevated: isElevated(actor, now) }, 'pending');
       const hold =
         state === 'requires_action'
           ? undefined

@@ -18,7 +18,7 @@ import {
   assertPayerMayPay,
   isElevated,
 } from './context.ts';
-import { actorSignals, assessMoney, eventOf, openRiskReview, riskColumn, riskFromColumn } from './risk.ts';
+import { actorSignals, assessMoney, eventOf, openRiskReview, riskColumn, riskFromColumn, statusFor } from './risk.ts';
 import type { Actor, Payment, Refund } from './types.ts';
 
 const hashKey = (key: string): string => createHash('sha256').update(key).digest('hex');
@@ -78,12 +78,7 @@ export function createPayments(deps: WalletDeps, accounts: AccountDirectory) {
       }),
       actorSignals(actor, now),
     );
-    const status =
-      risk.decision === 'review'
-        ? ('in_review' as const)
-        : risk.decision === 'challenge' && !isElevated(actor, now)
-          ? ('requires_action' as const)
-          : ('succeeded' as const);
+    const status = statusFor(risk, { needsFactor: false, elevated: isElevated(actor, now) }, 'succeeded');
     const payment: Payment = {
       id,
       object: 'payment',

@@ -94,6 +94,21 @@ export async function openRiskReview(
   });
 }
 
+/**
+ * The one enforcement rule for every money object: a review holds it for an analyst; a challenge (unless the
+ * session already holds a fresh factor) or a plain factor rule (`needsFactor`) makes it wait for one; otherwise it
+ * proceeds (`pending` at the bank, or `succeeded`).
+ */
+export function statusFor<P extends 'pending' | 'succeeded'>(
+  risk: RiskVerdict,
+  o: { needsFactor: boolean; elevated: boolean },
+  proceed: P,
+): 'in_review' | 'requires_action' | P {
+  if (risk.decision === 'review') return 'in_review';
+  if (o.needsFactor || (risk.decision === 'challenge' && !o.elevated)) return 'requires_action';
+  return proceed;
+}
+
 export const riskColumn = (v: RiskVerdict): string => JSON.stringify(v);
 
 export function riskFromColumn(s: string | null | undefined): RiskVerdict {

@@ -22,7 +22,7 @@ import {
   isElevated,
   lockWallets,
 } from './context.ts';
-import { actorSignals, assessMoney, eventOf, openRiskReview, riskColumn, riskFromColumn } from './risk.ts';
+import { actorSignals, assessMoney, eventOf, openRiskReview, riskColumn, riskFromColumn, statusFor } from './risk.ts';
 import type { Actor, WalletTransfer } from './types.ts';
 
 /** Recipient lookups that did not move money, per sender and Asia/Tokyo day: beyond this, 429. */
@@ -101,12 +101,7 @@ export function createTransfers(
           }),
           { ...actorSignals(actor, now), limitRatio: spendable > 0 ? input.amount / spendable : 1 },
         );
-        const state =
-          risk.decision === 'review'
-            ? ('in_review' as const)
-            : needsFactor || (risk.decision === 'challenge' && !isElevated(actor, now))
-              ? ('requires_action' as const)
-              : ('succeeded' as const);
+        const state = statusFor(risk, { needsFactor, elevated: isElevated(actor, now) }, 'succeeded');
         const [t] = await deps.ledger.transfer(
           trx,
           [{ debitAccountId: from, creditAccountId: to, amount: input.amount, code: 'transfer', refId: id }],

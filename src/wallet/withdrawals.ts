@@ -21,7 +21,16 @@ import {
   isElevated,
   lockWallet,
 } from './context.ts';
-import { actorSignals, assessMoney, eventOf, linkSignals, openRiskReview, riskColumn, riskFromColumn } from './risk.ts';
+import {
+  actorSignals,
+  assessMoney,
+  eventOf,
+  linkSignals,
+  openRiskReview,
+  riskColumn,
+  riskFromColumn,
+  statusFor,
+} from './risk.ts';
 import type { Actor, Withdrawal } from './types.ts';
 
 /** A write that must commit with the withdrawal's first row or not at all (the API's idempotency record). */
@@ -69,12 +78,7 @@ export function createWithdrawals(deps: WalletDeps, accounts: AccountDirectory, 
           limitRatio: spendable > 0 ? input.amount / spendable : 1,
         },
       );
-      state =
-        risk.decision === 'review'
-          ? 'in_review'
-          : needsFactor || (risk.decision === 'challenge' && !isElevated(actor, now))
-            ? 'requires_action'
-            : 'pending';
+      state = statusFor(risk, { needsFactor, elevated: isElevated(actor, now) }, 'pending');
       const [hold] = await deps.ledger.transfer(
         trx,
         [{ debitAccountId: wallet, creditAccountId: clearing, amount: input.amount, code: 'withdrawal', refId: id }],
