@@ -146,7 +146,8 @@ export function createAttemptCounter(deps: { db: Kysely<DB>; clock: Clock }): At
   }
 
   async function consume(budgets: Budget | readonly Budget[]): Promise<Ticket> {
-    // A fixed order: two requests taking the same keys never wait on each other in a cycle.
+    // A fixed order: two requests taking the same keys never wait on each other in a cycle. A crash between two
+    // budgets leaves the first one's slot taken until its window ends: it fails closed, never open.
     const list = (Array.isArray(budgets) ? [...budgets] : [budgets as Budget]).sort((a, b) =>
       a.key < b.key ? -1 : a.key > b.key ? 1 : 0,
     );
