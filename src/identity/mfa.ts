@@ -58,8 +58,7 @@ export function createMfa(deps: {
       .select(['totp_pending_secret'])
       .where('id', '=', userId)
       .executeTakeFirstOrThrow();
-    if (!user.totp_pending_secret)
-      throw new AppError('mfa_not_enrolled', 'start TOTP enrolment first');
+    if (!user.totp_pending_secret) throw new AppError('mfa_not_enrolled', 'start TOTP enrolment first');
     const step = await checkTotp(deps.box.open(user.totp_pending_secret), otp, clock.now(), null);
     if (step === null) throw new AppError('invalid_otp', 'the code is not correct');
     await db
