@@ -56,6 +56,9 @@ describe('configuration', () => {
     [{ SAIFU_METRICS_TOKEN: 'short' }, 'SAIFU_METRICS_TOKEN'],
     [{ SAIFU_DOCS: 'maybe' }, 'SAIFU_DOCS'],
     [{ SAIFU_WORKERS: '2' }, 'SAIFU_WORKERS'],
+    [{ SAIFU_WORKERS: '2', DATABASE_URL: 'postgres://db/saifu' }, 'SAIFU_WORKERS'],
+    [{ SAIFU_REDIS_URL: 'localhost:6379' }, 'SAIFU_REDIS_URL'],
+    [{ SAIFU_REDIS_URL: 'http://cache:6379' }, 'SAIFU_REDIS_URL'],
     [{ SAIFU_PUBLIC_URL: 'localhost:3000/x' }, 'SAIFU_PUBLIC_URL'],
     [{ SAIFU_INQUIRY_DELAY_MS: '-1' }, 'SAIFU_INQUIRY_DELAY_MS'],
     [{ SAIFU_REQUEST_TIMEOUT_MS: '0' }, 'SAIFU_REQUEST_TIMEOUT_MS'],
@@ -126,6 +129,35 @@ describe('configuration', () => {
       metrics: true,
       metricsToken: 'scrape-0123456789abcdef',
     });
+  });
+
+  it('risk counters: in-process by default, Redis when SAIFU_REDIS_URL is a redis:// or rediss:// URL', () => {
+    expect(loadConfig({}).redisUrl).toBeUndefined();
+    expect(loadConfig({ SAIFU_REDIS_URL: '' }).redisUrl).toBeUndefined();
+    expect(loadConfig({ SAIFU_REDIS_URL: 'redis://127.0.0.1:6379/2' }).redisUrl).toBe('redis://127.0.0.1:6379/2');
+    expect(loadConfig({ SAIFU_REDIS_URL: 'rediss://:pw@cache.internal:6380' }).redisUrl).toBe(
+      'rediss://:pw@cache.internal:6380',
+    );
+    expect(configError({ SAIFU_REDIS_URL: 'localhost:6379' })).toBe(
+      'invalid SAIFU_REDIS_URL="localhost:6379": must be a redis:// or rediss:// URL',
+    );
+    // A password in a refused URL is not echoed.
+    expect(configError({ SAIFU_REDIS_URL: 'http://:hunter2hunter2@cache:6379' })).toBe(
+      'invalid SAIFU_REDIS_URL="http://***@cache:6379": must be a redis:// or rediss:// URL',
+    );
+  });
+
+  it('several workers need Redis: per-process counters would let an attacker spread requests over processes', () => {
+    const db = { DATABASE_URL: 'postgres://db/saifu' };
+    expect(configError({ ...db, SAIFU_WORKERS: '4' })).toMatch(
+      /^invalid SAIFU_WORKERS="4": .*SAIFU_REDIS_URL \(per-process risk counters would let an attacker spread requests over processes\)$/,
+    );
+    expect(loadConfig({ ...db, SAIFU_WORKERS: '4', SAIFU_REDIS_URL: 'redis://cache:6379' })).toMatchObject({
+      workers: 4,
+      redisUrl: 'redis://cache:6379',
+    });
+    // One worker keeps the in-process counters.
+    expect(loadConfig({ ...db, SAIFU_WORKERS: '1' }).redisUrl).toBeUndefined();
   });
 
   it('secret keys need real entropy: random hex or base64 pass; spaces, repeats and short keys do not', () => {

@@ -93,6 +93,10 @@ const schema = z.object({
   ),
   SAIFU_ALLOW_LEGACY_PIN: bool(false),
   SAIFU_WORKERS: int(1, 1, 64),
+  SAIFU_REDIS_URL: optionalString.refine(
+    (v) => v === undefined || /^rediss?:\/\/\S+$/.test(v),
+    'must be a redis:// or rediss:// URL',
+  ),
   SAIFU_PUBLIC_URL: optionalString.refine(
     (v) => v === undefined || /^https?:\/\/[^/]+$/.test(v),
     'must be an origin such as https://wallet.example.jp (no path)',
@@ -118,8 +122,10 @@ export interface Config {
   secretKey: string | undefined;
   /** Accept `legacy_pin` banks (the 2020 weakness); off unless explicitly enabled, for the simulator. */
   allowLegacyPin: boolean;
-  /** HTTP worker processes (node:cluster) sharing the port; more than 1 needs PostgreSQL. */
+  /** HTTP worker processes (node:cluster) sharing the port; more than 1 needs PostgreSQL and Redis. */
   workers: number;
+  /** Redis for the risk engine's velocity counters, shared by every process; absent = in-process counters. */
+  redisUrl: string | undefined;
   /** The origin users reach Saifu at; passkeys are bound to its host name. */
   publicUrl: string;
   /**
@@ -145,7 +151,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     const name = String(issue?.path[0] ?? 'environment');
-    throw new ConfigError(`invalid ${name}=${JSON.stringify(env[name] ?? '')}: ${issue?.message ?? 'invalid value'}`);
+    // A URL's password (redis://:secret@host) is not echoed into the log.
+    const shown = (env[name] ?? '').replace(/\/\/[^/@\s]*@/, '//***@');
+    throw new ConfigError(`invalid ${name}=${JSON.stringify(shown)}: ${issue?.message ?? 'invalid value'}`);
   }
   const v = parsed.data;
   const production = v.SAIFU_ENV === 'production';
@@ -154,6 +162,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (v.SAIFU_WORKERS > 1 && !v.DATABASE_URL)
     throw new ConfigError(
       `invalid SAIFU_WORKERS=${JSON.stringify(env.SAIFU_WORKERS)}: more than one worker needs DATABASE_URL (PGlite is single-process)`,
+    );
+  if (v.SAIFU_WORKERS > 1 && !v.SAIFU_REDIS_URL)
+    throw new ConfigError(
+      `invalid SAIFU_WORKERS=${JSON.stringify(env.SAIFU_WORKERS)}: more than one worker needs SAIFU_REDIS_URL (per-process risk counters would let an attacker spread requests over processes)`,
     );
   if (v.SAIFU_HEADERS_TIMEOUT_MS > v.SAIFU_REQUEST_TIMEOUT_MS)
     throw new ConfigError(
@@ -191,6 +203,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     allowLegacyPin: v.SAIFU_ALLOW_LEGACY_PIN,
     publicUrl: v.SAIFU_PUBLIC_URL ?? `http://localhost:${v.PORT}`,
     workers: v.SAIFU_WORKERS,
+    redisUrl: v.SAIFU_REDIS_URL,
     stagingAllowSandboxProviders: staging,
     docs,
     metrics: !production || v.SAIFU_METRICS_TOKEN !== undefined,

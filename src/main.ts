@@ -7,6 +7,7 @@ import { DEFAULT_LINKING_POLICY } from './banks/policy.ts';
 import { seedParticipatingBanks } from './banks/seed.ts';
 import { type Database, migrate, openDatabase } from './db/index.ts';
 import { buildApp } from './http/index.ts';
+import { redisCounters } from './risk/index.ts';
 import { seedSandbox, type SeedReport } from './sandbox/index.ts';
 import { type Services, createServices } from './services.ts';
 
@@ -36,11 +37,14 @@ export async function startPlatform(config: Config, opts: StartOptions = {}): Pr
   const secretKey = secretKeyOf(config);
   const linkingPolicy = { ...DEFAULT_LINKING_POLICY, allowLegacyPin: config.allowLegacyPin };
   const relyingParty = { id: new URL(config.publicUrl).hostname, name: 'Saifu', origin: config.publicUrl };
+  // With SAIFU_REDIS_URL every process counts risk velocity in one place (config requires it for several workers).
+  const counters = config.redisUrl ? redisCounters(config.redisUrl) : undefined;
   const services = createServices({
     database,
     secretKey,
     linkingPolicy,
     relyingParty,
+    counters,
     alert: (message, details) => app?.log.error(details, message),
   });
   if (setup) await seedParticipatingBanks(database.db, services.clock);
@@ -93,6 +97,7 @@ export async function startPlatform(config: Config, opts: StartOptions = {}): Pr
       clearInterval(timer);
       await app?.close();
       await database.close();
+      await counters?.close();
     },
   };
 }

@@ -16,7 +16,7 @@ import {
 import { createLedger } from './ledger/index.ts';
 import { createAudit, createOps } from './ops/index.ts';
 import { type Clock, type NewId, systemClock, ulidIds } from './platform/index.ts';
-import { createAssessor, createRiskEngine, memoryCounters } from './risk/index.ts';
+import { type Counters, createAssessor, createRiskEngine, memoryCounters } from './risk/index.ts';
 import {
   createSandboxBank,
   createSandboxBankAuth,
@@ -44,6 +44,8 @@ export interface ServiceOptions {
   identityProvider?: IdentityProvider;
   /** Score money with the risk engine (default true); false = the 2020 service, which had none (tests, simulator). */
   risk?: boolean;
+  /** The risk engine's velocity counters (Redis with several processes); absent = in-process counters. */
+  counters?: Counters;
 }
 
 /** Wires the areas together over one database: the same graph serves HTTP, the CLI, tests and benches. */
@@ -92,7 +94,12 @@ export function createServices(o: ServiceOptions) {
   const audit = createAudit({ clock, newId });
   // One risk engine for every flow: the published rule set (or the default pack, version 0) decides, over
   // in-process velocity counters. The wallet sees only `assess` (its RiskPort) and a way to open review cases.
-  const risk = createRiskEngine({ db, clock, counters: memoryCounters(), audit: (trx, e) => audit.append(trx, e) });
+  const risk = createRiskEngine({
+    db,
+    clock,
+    counters: o.counters ?? memoryCounters(),
+    audit: (trx, e) => audit.append(trx, e),
+  });
   const assessor = createAssessor({ clock, counters: risk.counters, decide: risk.decide });
   const wallet = createWallet({
     db,
