@@ -1,7 +1,8 @@
-import { randomInt } from 'node:crypto';
+import { randomInt, randomUUID } from 'node:crypto';
 import { seedParticipatingBanks } from '../../src/banks/seed.ts';
 import { amount } from '../../src/money/index.ts';
 import { ManualClock } from '../../src/platform/index.ts';
+import { redisCounters } from '../../src/risk/index.ts';
 import { type ServiceOptions, type Services, createServices } from '../../src/services.ts';
 import type { BankLink } from '../../src/banks/index.ts';
 import type { Actor } from '../../src/wallet/index.ts';
@@ -19,9 +20,21 @@ export async function createWorld(
 ): Promise<World> {
   const database = await freshDatabase(kind, options.poolSize);
   const clock = new ManualClock('2026-11-10T03:00:00Z');
-  const services = createServices({ ...options, database, clock });
+  // TEST_RISK_COUNTERS=redis runs the suite's risk wiring on Redis counters (TEST_REDIS_URL, default local).
+  const counters =
+    options.counters ??
+    (process.env.TEST_RISK_COUNTERS === 'redis'
+      ? redisCounters(process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379', {
+          prefix: `saifu:test:${randomUUID()}:`,
+        })
+      : undefined);
+  const services = createServices({ ...options, counters, database, clock });
   await seedParticipatingBanks(database.db, clock);
-  return { ...services, clock, close: () => database.close() };
+  const close = async () => {
+    await database.close();
+    if (counters && counters !== options.counters) await counters.close();
+  };
+  return { ...services, clock, close };
 }
 
 let phoneSeq = randomInt(10_000_000);
