@@ -16,7 +16,7 @@ import {
 import { createLedger } from './ledger/index.ts';
 import { createAudit, createOps } from './ops/index.ts';
 import { type Clock, type NewId, systemClock, ulidIds } from './platform/index.ts';
-import { type Counters, createAssessor, createRiskEngine, memoryCounters } from './risk/index.ts';
+import { type Counters, createRiskEngine, createRiskPort, memoryCounters } from './risk/index.ts';
 import {
   createSandboxBank,
   createSandboxBankAuth,
@@ -99,8 +99,9 @@ export function createServices(o: ServiceOptions) {
     clock,
     counters: o.counters ?? memoryCounters(),
     audit: (trx, e) => audit.append(trx, e),
+    newId,
   });
-  const assessor = createAssessor({ clock, counters: risk.counters, decide: risk.decide });
+  const riskPort = createRiskPort({ db, clock, newId, engine: risk });
   const wallet = createWallet({
     db,
     ledger,
@@ -111,7 +112,7 @@ export function createServices(o: ServiceOptions) {
     newId,
     policy: o.policy ?? DEFAULT_POLICY,
     ...(o.alert ? { alert: o.alert } : {}),
-    ...(o.risk === false ? {} : { risk: assessor }),
+    ...(o.risk === false ? {} : { risk: riskPort }),
     openReviewCase: (trx, details) => late.openCase('risk_review', undefined, details, trx),
   });
   // Identity caches sessions for a second; what changes a session's user tells it to forget them (bound below).
@@ -185,6 +186,7 @@ export function createServices(o: ServiceOptions) {
     ledger,
     wallet,
     risk,
+    riskPort,
     identity,
     mfa,
     passkeys,

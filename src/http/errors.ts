@@ -100,6 +100,10 @@ export const STATUS: Record<ErrorCode, number> = {
   account_already_linked: 409,
   bank_unavailable: 503,
   risk_denied: 422,
+  restricted_charge_daily_cap: 422,
+  restricted_no_outgoing_transfers: 422,
+  restricted_withdrawals_to_charging_account_only: 422,
+  restricted_merchants_only: 422,
   // risk
   rule_invalid: 422,
   self_approval: 403,

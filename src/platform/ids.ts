@@ -27,7 +27,10 @@ export type IdPrefix =
   | 'apr'
   | 'flt'
   | 'key'
-  | 'cev';
+  | 'cev'
+  | 'rev'
+  | 'rst'
+  | 'lst';
 
 export type NewId = (prefix: IdPrefix) => string;
 

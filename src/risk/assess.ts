@@ -1,9 +1,20 @@
-import type { Clock } from '../platform/index.ts';
-import type { Counters, Totals } from './counters.ts';
+import type { Clock, NewId } from '../platform/index.ts';
+import type { Counters, Stamp, Totals } from './counters.ts';
 import type { Decision } from './decide.ts';
-import { type RiskEvent, type Signals, signalsOf } from './vocabulary.ts';
+import type { ListIndex } from './lists.ts';
+import type { Assessment, ShadowDecision } from './store.ts';
+import { NEVER_HOURS, type RiskEvent, type Signals, signalsOf, tokyoHour } from './vocabulary.ts';
 
+const MINUTE_MS = 60_000;
+const HOUR_MS = 3_600_000;
 const DAY_MS = 86_400_000;
+/** How long "first seen on this device", the last charge and the last security changes are remembered. */
+const STAMP_TTL_MS = 90 * DAY_MS;
+const PAYEE_WINDOW_MS = 90 * DAY_MS;
+/** A wallet younger than this is "new" for the mule signal. */
+const NEW_WALLET_HOURS = 7 * 24;
+
+const MONEY = new Set(['charge', 'payment', 'transfer', 'withdrawal']);
 
 /** Totals before this event: `record` returns them with it (counters count before they are checked). */
 const before = (t: Totals, amount: number) => ({
@@ -12,34 +23,135 @@ const before = (t: Totals, amount: number) => ({
   sum24h: Math.max(0, t['24h'].sum - amount),
 });
 
-/**
- * The port the money flows call (`assess(event, signals) → Decision`): records the event in the velocity counters
- * (per user, device and IP, and the distinct wallets seen on the device and IP) before deciding, adds what the
- * counters know to the signals the caller computed from its own rows, fills the rest with the quiet defaults
- * (`signalsOf`) and decides on the rule set in force. Async only for the counters (Redis); `decide` is pure.
- */
-export function createAssessor(deps: {
+const hoursSince = (s: Stamp | undefined, ms: number): number => (s ? Math.max(0, (ms - s.at) / HOUR_MS) : NEVER_HOURS);
+
+export interface AssessorDeps {
   clock: Clock;
   counters: Counters;
-  decide: (event: RiskEvent, signals: Signals) => Decision;
-}) {
+  newId: NewId;
+  /** The rule set in force (pure, synchronous). */
+  decide: (event: RiskEvent, signals: Signals, at: Date) => Decision;
+  /** The shadowed draft, if one runs: decided and stored beside the real decision, never enforced. */
+  shadow: (event: RiskEvent, signals: Signals, at: Date) => ShadowDecision | undefined;
+  lists: ListIndex;
+}
+
+/**
+ * The port the flows call (`assess(event, known) → Assessment`): records the event in the velocity counters
+ * (per user, device and IP; distinct wallets per device and IP; payees; stamps for the last charge, the first sight
+ * of this user on this device and the last security changes) before deciding, adds what the counters and the
+ * in-memory lists know to the signals the caller computed from rows it already had, fills the rest with quiet
+ * defaults and decides on the rule set in force. No database round trip: the counters are in memory (or one
+ * pipelined Redis connection) and the lists are held in memory. Storing the assessment is the caller's, in the
+ * transaction of the change it describes (`assessmentStatements`).
+ */
+export function createAssessor(deps: AssessorDeps) {
   const { counters } = deps;
   return {
-    async assess(event: RiskEvent, known: Partial<Signals>): Promise<Decision> {
+    async assess(event: RiskEvent, known: Partial<Signals>): Promise<Assessment> {
       const at = deps.clock.now();
-      const [user, , , walletsPerDevice30d, walletsPerIp24h] = await Promise.all([
-        counters.record(`user:${event.userId}:${event.type}`, at, event.amount),
+      const ms = at.getTime();
+      const u = event.userId;
+      const money = MONEY.has(event.type);
+      const payee = (event.type === 'payment' || event.type === 'transfer') && event.recipientId !== '';
+      const accountAgeHours = known.accountAgeHours ?? NEVER_HOURS;
+      // Reads of a key come before its record in the same batch: the in-process counters run each call to the
+      // end synchronously, and one Redis connection answers in order.
+      const [
+        money30d,
+        user,
+        ,
+        ,
+        perDevice,
+        perIp,
+        identities,
+        seenOnDevice,
+        lastCharge,
+        passwordChange,
+        phoneChange,
+        lastLink,
+        payees,
+        newPayers,
+      ] = await Promise.all([
+        money ? counters.read(`user:${u}:money`, at) : undefined,
+        counters.record(`user:${u}:${event.type}`, at, event.amount),
         event.deviceId ? counters.record(`device:${event.deviceId}:${event.type}`, at, event.amount) : undefined,
         event.ip ? counters.record(`ip:${event.ip}:${event.type}`, at, event.amount) : undefined,
-        event.deviceId ? counters.distinct(`wallets:device:${event.deviceId}`, event.userId, at, 30 * DAY_MS) : 1,
-        event.ip ? counters.distinct(`wallets:ip:${event.ip}`, event.userId, at, DAY_MS) : 1,
+        event.deviceId ? counters.distinct(`wallets:device:${event.deviceId}`, u, at, 30 * DAY_MS) : undefined,
+        event.ip ? counters.distinct(`wallets:ip:${event.ip}`, u, at, DAY_MS) : undefined,
+        event.deviceId
+          ? counters.distinct(
+              `identities:device:${event.deviceId}`,
+              known.verification === 'verified' ? u : undefined,
+              at,
+              30 * DAY_MS,
+            )
+          : undefined,
+        // A request without a device id is treated as a new device: leaving the header out must not look safer.
+        event.deviceId ? counters.stamp(`seen:${u}:${event.deviceId}`, at, 1, 'first', STAMP_TTL_MS) : undefined,
+        counters.stamp(
+          `last-charge:${u}`,
+          at,
+          event.type === 'charge' ? event.amount : undefined,
+          'last',
+          STAMP_TTL_MS,
+        ),
+        counters.stamp(
+          `changed:password:${u}`,
+          at,
+          event.type === 'password_change' ? 1 : undefined,
+          'last',
+          STAMP_TTL_MS,
+        ),
+        counters.stamp(`changed:phone:${u}`, at, event.type === 'phone_change' ? 1 : undefined, 'last', STAMP_TTL_MS),
+        counters.stamp(`last-link:${u}`, at, event.type === 'link' ? 1 : undefined, 'last', STAMP_TTL_MS),
+        payee ? counters.distinct(`payees:${u}`, event.recipientId, at, PAYEE_WINDOW_MS) : undefined,
+        payee
+          ? counters.distinct(
+              `new-payers:${event.recipientId}`,
+              accountAgeHours < NEW_WALLET_HOURS ? u : undefined,
+              at,
+              DAY_MS,
+            )
+          : undefined,
+        money && (event.type === 'charge' || event.type === 'payment')
+          ? counters.record(`user:${u}:money`, at, event.amount)
+          : undefined,
       ]);
       const prior = before(user, event.amount);
-      const velocity: Partial<Signals> =
-        event.type === 'charge'
+      const computed: Partial<Signals> = {
+        walletsPerDevice30d: perDevice?.size ?? 1,
+        walletsPerIp24h: perIp?.size ?? 1,
+        identitiesPerDevice30d: identities?.size ?? (known.verification === 'verified' ? 1 : 0),
+        deviceAgeHours: hoursSince(seenOnDevice, ms),
+        passwordChangeAgeHours: hoursSince(passwordChange, ms),
+        phoneChangeAgeHours: hoursSince(phoneChange, ms),
+        lastLinkAgeHours: hoursSince(lastLink, ms),
+        minutesSinceLastCharge: lastCharge ? Math.max(0, (ms - lastCharge.at) / MINUTE_MS) : NEVER_HOURS * 60,
+        lastChargeAmount: lastCharge?.value ?? 0,
+        userMaxAmount30d: money30d?.['30d'].max ?? 0,
+        firstPaymentToPayee: payees?.isNew ?? false,
+        recipientNewPayers24h: newPayers?.size ?? 0,
+        blocklisted: deps.lists.matches('block', event, at),
+        allowlisted: deps.lists.matches('allow', event, at),
+        watchlisted: deps.lists.matches('watch', event, at),
+        tokyoHour: tokyoHour(at),
+        ...(event.type === 'charge'
           ? { userCharges1h: prior.count1h, userCharges24h: prior.count24h, userChargeSum24h: prior.sum24h }
-          : {};
-      return deps.decide(event, signalsOf({ walletsPerDevice30d, walletsPerIp24h, ...velocity, ...known }));
+          : {}),
+      };
+      const signals = signalsOf({ ...computed, ...known });
+      const decision = deps.decide(event, signals, at);
+      const shadow = deps.shadow(event, signals, at);
+      return {
+        ...decision,
+        id: deps.newId('rev'),
+        at,
+        event,
+        signals,
+        enforced: true,
+        ...(shadow ? { shadow } : {}),
+      };
     },
   };
 }

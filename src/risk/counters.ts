@@ -11,30 +11,57 @@ export const WINDOW_NAMES = Object.keys(WINDOWS) as WindowName[];
 /** Slots per window. */
 export const BUCKETS = 60;
 
-export type Totals = Record<WindowName, { count: number; sum: number }>;
+/** Per window: how many events, their yen, and the largest single amount (for "against the user's own history"). */
+export type Totals = Record<WindowName, { count: number; sum: number; max: number }>;
+
+/** A stamp: when something was (first or last) seen, with a number (e.g. the amount of the last charge). */
+export interface Stamp {
+  at: number;
+  value: number;
+}
 
 export interface Counters {
   /** Counts one occurrence of `key` (with `amount` yen, 0 if none) at `at`; the totals afterwards. */
   record(key: string, at: Date, amount?: number): Promise<Totals>;
   /** The totals without counting anything. */
   read(key: string, at: Date): Promise<Totals>;
-  /** Adds `member` to the distinct set of `key` (e.g. wallets seen on a device) and returns how many distinct
-   *  members were seen within `windowMs`. */
-  distinct(key: string, member: string, at: Date, windowMs: number): Promise<number>;
+  /**
+   * Adds `member` to the distinct set of `key` (e.g. wallets seen on a device) and returns how many distinct
+   * members were seen within `windowMs`, and whether `member` was not among them before. Without a member it only
+   * counts (size; isNew false).
+   */
+  distinct(key: string, member: string | undefined, at: Date, windowMs: number): Promise<Distinct>;
+  /**
+   * Stamps `key` (`mode` 'last': always, e.g. the last charge; 'first': only if absent, e.g. the first time a user
+   * was seen on a device) and returns the stamp from before this call (undefined if none). The stamp lives
+   * `ttlMs`. `value` undefined only reads.
+   */
+  stamp(
+    key: string,
+    at: Date,
+    value: number | undefined,
+    mode: 'first' | 'last',
+    ttlMs: number,
+  ): Promise<Stamp | undefined>;
   close(): Promise<void>;
+}
+
+export interface Distinct {
+  size: number;
+  isNew: boolean;
 }
 
 export const slotOf = (window: WindowName, ms: number): number => Math.floor(ms / (WINDOWS[window] / BUCKETS));
 
 const zeroTotals = (): Totals => ({
-  '1m': { count: 0, sum: 0 },
-  '1h': { count: 0, sum: 0 },
-  '24h': { count: 0, sum: 0 },
-  '30d': { count: 0, sum: 0 },
+  '1m': { count: 0, sum: 0, max: 0 },
+  '1h': { count: 0, sum: 0, max: 0 },
+  '24h': { count: 0, sum: 0, max: 0 },
+  '30d': { count: 0, sum: 0, max: 0 },
 });
 
-/** One window of one key: [slot, count, sum] triples, oldest first, at most BUCKETS of them. */
-type Slots = Array<[number, number, number]>;
+/** One window of one key: [slot, count, sum, max] tuples, oldest first, at most BUCKETS of them. */
+type Slots = Array<[number, number, number, number]>;
 
 export interface MemoryCountersOptions {
   /** Keys kept (least recently used dropped first); bounded memory whatever the traffic. */
@@ -49,6 +76,7 @@ export function memoryCounters(o: MemoryCountersOptions = {}): Counters {
   const maxMembers = o.maxMembers ?? 1_000;
   const keys = new Map<string, Record<WindowName, Slots>>();
   const sets = new Map<string, Map<string, number>>();
+  const stamps = new Map<string, Stamp & { expires: number }>();
 
   function touch<V>(map: Map<string, V>, key: string, make: () => V): V {
     let v = map.get(key);
@@ -66,9 +94,10 @@ export function memoryCounters(o: MemoryCountersOptions = {}): Counters {
       const oldest = slotOf(w, ms) - BUCKETS + 1;
       const slots = entry[w];
       while (slots.length > 0 && (slots[0]?.[0] ?? 0) < oldest) slots.shift();
-      for (const [, c, s] of slots) {
+      for (const [, c, s, m] of slots) {
         t[w].count += c;
         t[w].sum += s;
+        if (m > t[w].max) t[w].max = m;
       }
     }
     return t;
@@ -84,7 +113,8 @@ export function memoryCounters(o: MemoryCountersOptions = {}): Counters {
         if (last && last[0] === slot) {
           last[1] += 1;
           last[2] += amount;
-        } else entry[w].push([slot, 1, amount]);
+          if (amount > last[3]) last[3] = amount;
+        } else entry[w].push([slot, 1, amount, amount]);
       }
       return totalsOf(entry, ms);
     },
@@ -94,13 +124,31 @@ export function memoryCounters(o: MemoryCountersOptions = {}): Counters {
     async distinct(key, member, at, windowMs) {
       const ms = at.getTime();
       const set = touch(sets, key, () => new Map<string, number>());
-      set.delete(member);
-      set.set(member, ms);
+      // Oldest first (a re-seen member moves to the end): drop what left the window, then the oldest beyond the cap.
       for (const [m, seen] of set) {
         if (seen > ms - windowMs && set.size <= maxMembers) break;
         set.delete(m);
       }
-      return set.size;
+      if (member === undefined) return { size: set.size, isNew: false };
+      const isNew = !set.has(member);
+      set.delete(member);
+      set.set(member, ms);
+      if (set.size > maxMembers) set.delete(set.keys().next().value as string);
+      return { size: set.size, isNew };
+    },
+    async stamp(key, at, value, mode, ttlMs) {
+      const ms = at.getTime();
+      let prior: (Stamp & { expires: number }) | undefined = stamps.get(key);
+      if (prior && prior.expires <= ms) {
+        stamps.delete(key);
+        prior = undefined;
+      }
+      if (value !== undefined && (mode === 'last' || !prior)) {
+        stamps.delete(key);
+        stamps.set(key, { at: ms, value, expires: ms + ttlMs });
+        if (stamps.size > maxKeys) stamps.delete(stamps.keys().next().value as string);
+      }
+      return prior ? { at: prior.at, value: prior.value } : undefined;
     },
     async close() {},
   };

@@ -45,7 +45,7 @@ export function decide(event: RiskEvent, signals: Signals, ruleSet: CompiledRule
     if (STRENGTH[rule.action] > STRENGTH[action]) action = rule.action;
     score += rule.score;
     reasons.push({ rule: rule.id, message: rule.message });
-    for (const spec of rule.restrictions ?? []) restrictions.push(restrictionAt(spec, at));
+    for (const spec of rule.restrictions ?? []) restrictions.push(restrictionAt(spec, at, rule.id));
   }
   return {
     decision: action,

@@ -28,6 +28,7 @@ for (const kind of DATABASES) {
         db: d.db,
         clock,
         counters: memoryCounters(),
+        newId: (p) => `${p}_${Math.random().toString(36).slice(2)}`,
         audit: async (_trx, e) => audits.push(e),
       });
     beforeAll(async () => {

@@ -16,7 +16,6 @@
  *
  * Must never: read `Date.now()`, call the network from `decide`, import another area's internals or HTTP types.
  * Money flows call it through `createAssessor` (the wallet's `RiskPort`): counters recorded, then `decide`.
- * Not yet here: the event store, signal computation from rows, block lists, links and payments (see README).
  */
 export { RISK_ERROR_CODES, type RiskErrorCode } from './errors.ts';
 export {
@@ -51,9 +50,38 @@ export {
   type Movement,
   type Restriction,
 } from './restrictions.ts';
-export { BUCKETS, WINDOWS, memoryCounters, type Counters, type Totals, type WindowName } from './counters.ts';
+export {
+  BUCKETS,
+  WINDOWS,
+  memoryCounters,
+  type Counters,
+  type Distinct,
+  type Stamp,
+  type Totals,
+  type WindowName,
+} from './counters.ts';
 export { redisCounters } from './redis-counters.ts';
 export { createAssessor, type Assessor } from './assess.ts';
+export { createRiskPort, type RiskPortImpl } from './port.ts';
+export {
+  assessmentStatements,
+  eventsAfter,
+  labelEvents,
+  restrictionsInForce,
+  type Assessment,
+  type ShadowDecision,
+  type StoredEvent,
+  type StoredRestriction,
+} from './store.ts';
+export {
+  LIST_KINDS,
+  LIST_NAMES,
+  createListIndex,
+  listKeysOf,
+  type ListEntry,
+  type ListKind,
+  type ListName,
+} from './lists.ts';
 export { ruleSetFromYaml, ruleSetToYaml, type RuleSetDocument } from './documents.ts';
 export {
   DEFAULT_RULES_YAML,

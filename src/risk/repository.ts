@@ -60,7 +60,29 @@ export async function markPublished(
   await trx.updateTable('risk_rule_sets').set({ status: 'retired' }).where('status', '=', 'published').execute();
   await trx
     .updateTable('risk_rule_sets')
-    .set({ status: 'published', published_at: o.at, ...(o.approvedBy ? { approved_by: o.approvedBy } : {}) })
+    .set({
+      status: 'published',
+      shadow: false,
+      published_at: o.at,
+      ...(o.approvedBy ? { approved_by: o.approvedBy } : {}),
+    })
     .where('version', '=', version)
     .execute();
+}
+
+/** The draft shadowed on live traffic, if any. */
+export const shadowRuleSet = (q: Q) =>
+  q.selectFrom('risk_rule_sets').select(['version', 'yaml']).where('shadow', '=', true).executeTakeFirst();
+
+/** Makes `version` the shadowed draft (null: none); returns the previous one. */
+export async function setShadow(trx: Transaction<DB>, version: number | null): Promise<number | null> {
+  const previous = await trx
+    .updateTable('risk_rule_sets')
+    .set({ shadow: false })
+    .where('shadow', '=', true)
+    .returning('version')
+    .executeTakeFirst();
+  if (version !== null)
+    await trx.updateTable('risk_rule_sets').set({ shadow: true }).where('version', '=', version).execute();
+  return previous?.version ?? null;
 }

@@ -7,16 +7,22 @@ export interface Restriction {
   limit?: number;
   until: Date;
   message: string;
+  /** The rule that attached it. */
+  rule?: string;
 }
 
 const HOUR_MS = 3_600_000;
 
 /** A rule's restriction made concrete at the decision time. */
-export function restrictionAt(spec: RestrictionSpec, at: Date): Restriction {
+export function restrictionAt(spec: RestrictionSpec, at: Date, rule?: string): Restriction {
   const until = new Date(at.getTime() + spec.durationHours * HOUR_MS);
-  return spec.limit === undefined
-    ? { type: spec.type, until, message: spec.message }
-    : { type: spec.type, limit: spec.limit, until, message: spec.message };
+  return {
+    type: spec.type,
+    ...(spec.limit === undefined ? {} : { limit: spec.limit }),
+    until,
+    message: spec.message,
+    ...(rule ? { rule } : {}),
+  };
 }
 
 /** The restrictions still in force at `now` (expiry is exclusive: at `until` it is gone). */

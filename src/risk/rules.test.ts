@@ -73,7 +73,12 @@ describe('decide', () => {
     expect(d.ruleSetVersion).toBe(7);
     expect(d.reasons.map((r) => r.rule)).toEqual(['small', 'big', 'huge', 'capped']);
     expect(d.restrictions).toEqual([
-      { type: 'no_outgoing_transfers', until: new Date('2026-11-11T03:00:00Z'), message: 'no transfers' },
+      {
+        type: 'no_outgoing_transfers',
+        rule: 'capped',
+        until: new Date('2026-11-11T03:00:00Z'),
+        message: 'no transfers',
+      },
     ]);
     expect(decide(riskEvent({ type: 'charge', amount: 2_000 }), signalsOf(), set, AT)).toMatchObject({
       decision: 'challenge',

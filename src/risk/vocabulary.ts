@@ -38,6 +38,11 @@ export const EVENT_FIELDS = {
   recipientId: 'string',
   /** 'merchant' | 'person' | '' */
   recipientKind: 'string',
+  /** The bank account charged, withdrawn to or being linked, as "bank-branch-account"; '' if none. */
+  bankAccount: 'string',
+  /** The user's email and phone (block lists; rules may look at a domain). */
+  email: 'string',
+  phone: 'string',
 } as const;
 
 /** What is known about it at decision time (computed by the caller from counters and rows it already has). */
@@ -86,8 +91,17 @@ export const SIGNAL_FIELDS = {
   recipientNewPayers24h: 'double',
   /** Hour of the decision in Asia/Tokyo, 0–23 (filled by the engine from its clock). */
   tokyoHour: 'double',
-  /** Membership in a block list (any of email, phone, device, IP, bank account, recipient). */
+  /** PIN/OTP failures on this bank account in the last hour (any wallet). */
+  pinFailuresPerAccount1h: 'double',
+  /** Membership in a block list (any of user, email, phone, device, IP, bank account, merchant, recipient). */
   blocklisted: 'bool',
+  /** Membership in an allow list (an analyst vouched for this user, device, account...): rules may spare it. */
+  allowlisted: 'bool',
+  /**
+   * One hop from fraud: the user, device, IP, bank account or payee was on a wallet labelled fraud (a holder's
+   * "this wasn't me", an analyst's label, a bank's return); the label spread it to the watch list.
+   */
+  watchlisted: 'bool',
 } as const;
 
 type CelTs<T> = T extends 'double' ? number : T extends 'bool' ? boolean : string;
@@ -104,6 +118,9 @@ const EMPTY_EVENT: Omit<RiskEvent, 'type'> = {
   linkId: '',
   recipientId: '',
   recipientKind: '',
+  bankAccount: '',
+  email: '',
+  phone: '',
 };
 
 const QUIET_SIGNALS: Signals = {
@@ -131,7 +148,10 @@ const QUIET_SIGNALS: Signals = {
   firstPaymentToPayee: false,
   recipientNewPayers24h: 0,
   tokyoHour: 12,
+  pinFailuresPerAccount1h: 0,
   blocklisted: false,
+  allowlisted: false,
+  watchlisted: false,
 };
 
 /** An event with every field present ('' / 0 for what does not apply). */

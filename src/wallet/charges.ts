@@ -27,13 +27,17 @@ import {
 import { limitsFor } from './policy.ts';
 import {
   actorSignals,
+  assertNotRestricted,
   assessMoney,
+  bankAccountKey,
   eventOf,
   linkSignals,
   openRiskReview,
+  recordScored,
   riskColumn,
   riskFromColumn,
   statusFor,
+  storingDenials,
 } from './risk.ts';
 import type { Actor, Charge } from './types.ts';
 
@@ -74,65 +78,69 @@ export function createCharges(deps: WalletDeps, accounts: AccountDirectory, link
     // A bank known to be down is refused before anything is written.
     if (!needsConfirmation) saga.assertBankAvailable(link.bankCode);
 
-    const status = await inTransaction(deps.db, async (trx) => {
-      await lockWallet(trx, actor.id);
-      await alongside?.(trx, id);
-      const limitRatio = await assertWithinLimits(trx, actor, link, wallet, input.amount);
-      const now = deps.clock.now();
-      // Scored before money moves: deny throws here (nothing written); challenge waits for a factor like a
-      // first charge (a session holding a fresh factor has given it already); review holds the money (pending
-      // credit, bank not called) until an analyst decides.
-      const risk = await assessMoney(
-        deps.risk,
-        eventOf(actor, { type: 'charge', amount: input.amount, linkId: link.id }),
-        { ...actorSignals(actor, now), ...linkSignals(link, now), limitRatio },
-      );
-      const state = statusFor(risk, { needsFactor: needsConfirmation, elevated: isElevated(actor, now) }, 'pending');
-      const hold =
-        state === 'requires_action'
-          ? undefined
-          : (
-              await deps.ledger.transfer(
-                trx,
-                [
-                  {
-                    debitAccountId: clearing,
-                    creditAccountId: wallet,
-                    amount: input.amount,
-                    code: 'charge',
-                    refId: id,
-                  },
-                ],
-                'pending',
-              )
-            )[0];
-      await trx
-        .insertInto('charges')
-        .values({
-          id,
-          user_id: actor.id,
-          bank_link_id: link.id,
-          bank_code: link.bankCode,
-          amount: input.amount,
-          status: state,
-          failure_code: null,
-          hold_id: hold?.id ?? null,
-          bank_reference: id,
-          bank_called_at: state === 'pending' ? now : null,
-          risk: riskColumn(risk),
-          created_at: now,
-          updated_at: now,
-        })
-        .execute();
-      if (state === 'in_review')
-        await openRiskReview(
-          deps.openReviewCase,
-          trx,
-          { kind: 'charge', id, userId: actor.id, amount: input.amount },
-          risk,
+    const status = await storingDenials(deps.risk, deps.db, () =>
+      inTransaction(deps.db, async (trx) => {
+        await lockWallet(trx, actor.id);
+        await alongside?.(trx, id);
+        const limitRatio = await assertWithinLimits(trx, actor, link, wallet, input.amount);
+        const now = deps.clock.now();
+        // Scored before money moves: deny throws here (nothing written); challenge waits for a factor like a
+        // first charge (a session holding a fresh factor has given it already); review holds the money (pending
+        // credit, bank not called) until an analyst decides.
+        const scored = await assessMoney(
+          deps.risk,
+          eventOf(actor, { type: 'charge', amount: input.amount, linkId: link.id, bankAccount: bankAccountKey(link) }),
+          { ...actorSignals(actor, now), ...linkSignals(link, now), limitRatio },
         );
-      return state;
-    });
+        const risk = scored.verdict;
+        const state = statusFor(risk, { needsFactor: needsConfirmation, elevated: isElevated(actor, now) }, 'pending');
+        const hold =
+          state === 'requires_action'
+            ? undefined
+            : (
+                await deps.ledger.transfer(
+                  trx,
+                  [
+                    {
+                      debitAccountId: clearing,
+                      creditAccountId: wallet,
+                      amount: input.amount,
+                      code: 'charge',
+                      refId: id,
+                    },
+                  ],
+                  'pending',
+                )
+              )[0];
+        await trx
+          .insertInto('charges')
+          .values({
+            id,
+            user_id: actor.id,
+            bank_link_id: link.id,
+            bank_code: link.bankCode,
+            amount: input.amount,
+            status: state,
+            failure_code: null,
+            hold_id: hold?.id ?? null,
+            bank_reference: id,
+            bank_called_at: state === 'pending' ? now : null,
+            risk: riskColumn(risk),
+            created_at: now,
+            updated_at: now,
+          })
+          .execute();
+        await recordScored(deps.risk, trx, scored, id);
+        if (state === 'in_review')
+          await openRiskReview(
+            deps.openReviewCase,
+            trx,
+            { kind: 'charge', id, userId: actor.id, amount: input.amount },
+            risk,
+          );
+        return state;
+      }),
+    );
     if (status !== 'pending') return getCharge(actor.id, id);
     await debitBank(link, id, input.amount);
     return getCharge(actor.id, id);
@@ -162,6 +170,16 @@ export function createCharges(deps: WalletDeps, accounts: AccountDirectory, link
     );
     const usage = await usageOf(trx, actor.id, link, wallet, confirming);
     const refusal = refuseCharge(amount, limits, usage);
+    // A restriction a risk decision put on this link or wallet (a daily cap for a week after a suspicious charge).
+    if (!refusal)
+      await assertNotRestricted(
+        deps.risk,
+        trx,
+        actor.id,
+        { kind: 'charge', amount, chargedToday: usage.dailyUsedOnLink },
+        deps.clock.now(),
+        link.id,
+      );
     if (refusal)
       throw new AppError(
         'limit_exceeded',

@@ -13,6 +13,11 @@ export const WALLET_ERROR_CODES = [
   'account_already_linked',
   'bank_unavailable',
   'risk_denied',
+  // A restriction a risk decision attached, in force (details: restriction, until, limit).
+  'restricted_charge_daily_cap',
+  'restricted_no_outgoing_transfers',
+  'restricted_withdrawals_to_charging_account_only',
+  'restricted_merchants_only',
 ] as const;
 export type WalletErrorCode = (typeof WALLET_ERROR_CODES)[number];
 

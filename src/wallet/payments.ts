@@ -18,7 +18,16 @@ import {
   assertPayerMayPay,
   isElevated,
 } from './context.ts';
-import { actorSignals, assessMoney, eventOf, openRiskReview, riskColumn, riskFromColumn, statusFor } from './risk.ts';
+import {
+  actorSignals,
+  assessMoney,
+  eventOf,
+  openRiskReview,
+  riskColumn,
+  riskFromColumn,
+  statusFor,
+  storingDenials,
+} from './risk.ts';
 import type { Actor, Payment, Refund } from './types.ts';
 
 const hashKey = (key: string): string => createHash('sha256').update(key).digest('hex');
@@ -68,7 +77,7 @@ export function createPayments(deps: WalletDeps, accounts: AccountDirectory) {
     const now = deps.clock.now();
     // Scored before money moves, with no database round trip (counters in memory, a compiled rule set): deny
     // throws here; challenge (without a fresh factor in the session) and review hold the money instead.
-    const risk = await assessMoney(
+    const scored = await assessMoney(
       deps.risk,
       eventOf(actor, {
         type: 'payment',
@@ -77,7 +86,10 @@ export function createPayments(deps: WalletDeps, accounts: AccountDirectory) {
         recipientKind: 'merchant',
       }),
       actorSignals(actor, now),
-    );
+    ).catch((e) => storingDenials(deps.risk, deps.db, () => Promise.reject(e)));
+    const risk = scored.verdict;
+    // The decision is stored with the payment, in the same statement (no extra round trip on the hot path).
+    const stored = scored.assessment && deps.risk ? deps.risk.statements(scored.assessment, id) : [];
     const status = statusFor(risk, { needsFactor: false, elevated: isElevated(actor, now) }, 'succeeded');
     const payment: Payment = {
       id,
@@ -113,6 +125,7 @@ export function createPayments(deps: WalletDeps, accounts: AccountDirectory) {
       // payment row is written in the same statement, so the hot path is a single round trip.
       await deps.ledger.transferAtomically(deps.db, requests, ([transferId]) => [
         row(transferId!),
+        ...stored,
         ...alongside(payment),
       ]);
       return payment;
@@ -120,7 +133,11 @@ export function createPayments(deps: WalletDeps, accounts: AccountDirectory) {
     // Held: the money leaves the spendable balance as a pending transfer to the merchant, posted on confirmation
     // (or by an analyst after review), voided after 15 minutes unconfirmed.
     await inTransaction(deps.db, async (trx) => {
-      await deps.ledger.transfer(trx, requests, 'pending', ([transferId]) => [row(transferId!), ...alongside(payment)]);
+      await deps.ledger.transfer(trx, requests, 'pending', ([transferId]) => [
+        row(transferId!),
+        ...stored,
+        ...alongside(payment),
+      ]);
       if (status === 'in_review')
         await openRiskReview(
           deps.openReviewCase,

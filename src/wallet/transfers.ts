@@ -22,7 +22,18 @@ import {
   isElevated,
   lockWallets,
 } from './context.ts';
-import { actorSignals, assessMoney, eventOf, openRiskReview, riskColumn, riskFromColumn, statusFor } from './risk.ts';
+import {
+  actorSignals,
+  assertNotRestricted,
+  assessMoney,
+  eventOf,
+  openRiskReview,
+  recordScored,
+  riskColumn,
+  riskFromColumn,
+  statusFor,
+  storingDenials,
+} from './risk.ts';
 import type { Actor, WalletTransfer } from './types.ts';
 
 /** Recipient lookups that did not move money, per sender and Asia/Tokyo day: beyond this, 429. */
@@ -78,58 +89,63 @@ export function createTransfers(
       if (recipient.id === actor.id) throw new AppError('self_transfer', 'you cannot send money to yourself');
       const to = await accounts.walletAccountOf(recipient.id);
       const id = deps.newId('trf');
-      const status = await inTransaction(deps.db, async (trx) => {
-        // The payer's lock serialises the day's sum; the recipient's, its balance cap (a credit-side rule).
-        await lockWallets(trx, [actor.id, recipient.id]);
-        await alongside?.(trx, id);
-        const now = deps.clock.now();
-        await assertPayerMayPay(trx, actor.id, now, true);
-        if (input.amount > deps.policy.balanceCap - (await walletHolding(deps, trx, recipient.id, to)))
-          throw unavailable();
-        const needsFactor =
-          !isElevated(actor, now) &&
-          (await sentToday(trx, actor.id, now)) + input.amount >= deps.policy.stepUp.transfersFrom;
-        // Scored before money moves: deny throws (nothing written); challenge waits for a factor (unless the
-        // session holds a fresh one); review holds the money as a pending transfer until an analyst decides.
-        const risk = await assessMoney(
-          deps.risk,
-          eventOf(actor, {
-            type: 'transfer',
-            amount: input.amount,
-            recipientId: recipient.id,
-            recipientKind: 'person',
-          }),
-          { ...actorSignals(actor, now), limitRatio: spendable > 0 ? input.amount / spendable : 1 },
-        );
-        const state = statusFor(risk, { needsFactor, elevated: isElevated(actor, now) }, 'succeeded');
-        const [t] = await deps.ledger.transfer(
-          trx,
-          [{ debitAccountId: from, creditAccountId: to, amount: input.amount, code: 'transfer', refId: id }],
-          state === 'succeeded' ? 'single' : 'pending',
-        );
-        await trx
-          .insertInto('wallet_transfers')
-          .values({
-            id,
-            from_user_id: actor.id,
-            to_user_id: recipient.id,
-            amount: input.amount,
-            status: state,
-            message: input.message ?? null,
-            transfer_id: t!.id,
-            risk: riskColumn(risk),
-            created_at: now,
-          })
-          .execute();
-        if (state === 'in_review')
-          await openRiskReview(
-            deps.openReviewCase,
-            trx,
-            { kind: 'transfer', id, userId: actor.id, amount: input.amount },
-            risk,
+      const status = await storingDenials(deps.risk, deps.db, () =>
+        inTransaction(deps.db, async (trx) => {
+          // The payer's lock serialises the day's sum; the recipient's, its balance cap (a credit-side rule).
+          await lockWallets(trx, [actor.id, recipient.id]);
+          await alongside?.(trx, id);
+          const now = deps.clock.now();
+          await assertPayerMayPay(trx, actor.id, now, true);
+          await assertNotRestricted(deps.risk, trx, actor.id, { kind: 'transfer' }, now);
+          if (input.amount > deps.policy.balanceCap - (await walletHolding(deps, trx, recipient.id, to)))
+            throw unavailable();
+          const needsFactor =
+            !isElevated(actor, now) &&
+            (await sentToday(trx, actor.id, now)) + input.amount >= deps.policy.stepUp.transfersFrom;
+          // Scored before money moves: deny throws (nothing written); challenge waits for a factor (unless the
+          // session holds a fresh one); review holds the money as a pending transfer until an analyst decides.
+          const scored = await assessMoney(
+            deps.risk,
+            eventOf(actor, {
+              type: 'transfer',
+              amount: input.amount,
+              recipientId: recipient.id,
+              recipientKind: 'person',
+            }),
+            { ...actorSignals(actor, now), limitRatio: spendable > 0 ? input.amount / spendable : 1 },
           );
-        return state;
-      });
+          const risk = scored.verdict;
+          const state = statusFor(risk, { needsFactor, elevated: isElevated(actor, now) }, 'succeeded');
+          const [t] = await deps.ledger.transfer(
+            trx,
+            [{ debitAccountId: from, creditAccountId: to, amount: input.amount, code: 'transfer', refId: id }],
+            state === 'succeeded' ? 'single' : 'pending',
+          );
+          await trx
+            .insertInto('wallet_transfers')
+            .values({
+              id,
+              from_user_id: actor.id,
+              to_user_id: recipient.id,
+              amount: input.amount,
+              status: state,
+              message: input.message ?? null,
+              transfer_id: t!.id,
+              risk: riskColumn(risk),
+              created_at: now,
+            })
+            .execute();
+          await recordScored(deps.risk, trx, scored, id);
+          if (state === 'in_review')
+            await openRiskReview(
+              deps.openReviewCase,
+              trx,
+              { kind: 'transfer', id, userId: actor.id, amount: input.amount },
+              risk,
+            );
+          return state;
+        }),
+      );
       moved = status === 'succeeded';
       return await getTransfer(actor.id, id);
     } finally {
@@ -160,6 +176,7 @@ export function createTransfers(
       await lockWallets(trx, [row.from_user_id, row.to_user_id]);
       await alongside?.(trx, id);
       await assertPayerMayPay(trx, actor.id, deps.clock.now(), true);
+      await assertNotRestricted(deps.risk, trx, actor.id, { kind: 'transfer' }, deps.clock.now());
       // The recipient's cap is held by the pending credit; whether they may still receive is checked again.
       await recipientById(trx, row.to_user_id, yen(row.amount));
       const done = await trx

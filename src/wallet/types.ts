@@ -13,6 +13,8 @@ export interface RiskVerdict {
   score: number;
   reasons: Array<{ rule: string; message: string }>;
   ruleSetVersion: number;
+  /** Restrictions the decision attached, in force until `until` (ISO). */
+  restrictions?: Array<{ type: string; limit?: number; until: string; message: string }>;
 }
 
 export interface Charge {
@@ -115,6 +117,9 @@ export interface Actor {
   session?: { id: string; elevatedUntil: string | null };
   /** When the user signed up (ISO): the account's age is a risk signal. */
   createdAt?: string;
+  /** Contact details, when known (block lists). */
+  email?: string;
+  phone?: string;
   /** Where the request came from (`X-Device-Id`, the client's IP), when it came over HTTP: risk signals. */
   source?: { deviceId?: string; ip?: string };
 }

@@ -23,13 +23,17 @@ import {
 } from './context.ts';
 import {
   actorSignals,
+  assertNotRestricted,
   assessMoney,
+  bankAccountKey,
   eventOf,
   linkSignals,
   openRiskReview,
+  recordScored,
   riskColumn,
   riskFromColumn,
   statusFor,
+  storingDenials,
 } from './risk.ts';
 import type { Actor, Withdrawal } from './types.ts';
 
@@ -61,57 +65,83 @@ export function createWithdrawals(deps: WalletDeps, accounts: AccountDirectory, 
     const wallet = await accounts.walletAccountOf(actor.id);
     const id = deps.newId('wdr');
     let state: 'pending' | 'requires_action' | 'in_review' = 'pending';
-    await inTransaction(deps.db, async (trx) => {
-      await lockWallet(trx, actor.id);
-      await alongside?.(trx, id);
-      const now = deps.clock.now();
-      await assertPayerMayPay(trx, actor.id, now, true);
-      // Scored before money moves: deny throws (nothing written); challenge waits for a factor like a first
-      // withdrawal (unless the session holds a fresh one); review holds the money (the bank is not called) until an analyst decides.
-      const spendable = (await deps.ledger.available(trx, wallet)).available;
-      const risk = await assessMoney(
-        deps.risk,
-        eventOf(actor, { type: 'withdrawal', amount: input.amount, linkId: link.id }),
-        {
-          ...actorSignals(actor, now),
-          ...linkSignals(link, now),
-          limitRatio: spendable > 0 ? input.amount / spendable : 1,
-        },
-      );
-      state = statusFor(risk, { needsFactor, elevated: isElevated(actor, now) }, 'pending');
-      const [hold] = await deps.ledger.transfer(
-        trx,
-        [{ debitAccountId: wallet, creditAccountId: clearing, amount: input.amount, code: 'withdrawal', refId: id }],
-        'pending',
-      );
-      await trx
-        .insertInto('withdrawals')
-        .values({
-          id,
-          user_id: actor.id,
-          bank_link_id: link.id,
-          bank_code: link.bankCode,
-          amount: input.amount,
-          status: state,
-          failure_code: null,
-          hold_id: hold?.id ?? null,
-          bank_reference: id,
-          bank_called_at: state === 'pending' ? now : null,
-          risk: riskColumn(risk),
-          created_at: now,
-          updated_at: now,
-        })
-        .execute();
-      if (state === 'in_review')
-        await openRiskReview(
-          deps.openReviewCase,
-          trx,
-          { kind: 'withdrawal', id, userId: actor.id, amount: input.amount },
-          risk,
+    await storingDenials(deps.risk, deps.db, () =>
+      inTransaction(deps.db, async (trx) => {
+        await lockWallet(trx, actor.id);
+        await alongside?.(trx, id);
+        const now = deps.clock.now();
+        await assertPayerMayPay(trx, actor.id, now, true);
+        await assertWithdrawalAllowed(trx, actor.id, link.id, now);
+        // Scored before money moves: deny throws (nothing written); challenge waits for a factor like a first
+        // withdrawal (unless the session holds a fresh one); review holds the money (the bank is not called) until an analyst decides.
+        const spendable = (await deps.ledger.available(trx, wallet)).available;
+        const scored = await assessMoney(
+          deps.risk,
+          eventOf(actor, {
+            type: 'withdrawal',
+            amount: input.amount,
+            linkId: link.id,
+            bankAccount: bankAccountKey(link),
+          }),
+          {
+            ...actorSignals(actor, now),
+            ...linkSignals(link, now),
+            limitRatio: spendable > 0 ? input.amount / spendable : 1,
+          },
         );
-    });
+        const risk = scored.verdict;
+        state = statusFor(risk, { needsFactor, elevated: isElevated(actor, now) }, 'pending');
+        const [hold] = await deps.ledger.transfer(
+          trx,
+          [{ debitAccountId: wallet, creditAccountId: clearing, amount: input.amount, code: 'withdrawal', refId: id }],
+          'pending',
+        );
+        await trx
+          .insertInto('withdrawals')
+          .values({
+            id,
+            user_id: actor.id,
+            bank_link_id: link.id,
+            bank_code: link.bankCode,
+            amount: input.amount,
+            status: state,
+            failure_code: null,
+            hold_id: hold?.id ?? null,
+            bank_reference: id,
+            bank_called_at: state === 'pending' ? now : null,
+            risk: riskColumn(risk),
+            created_at: now,
+            updated_at: now,
+          })
+          .execute();
+        await recordScored(deps.risk, trx, scored, id);
+        if (state === 'in_review')
+          await openRiskReview(
+            deps.openReviewCase,
+            trx,
+            { kind: 'withdrawal', id, userId: actor.id, amount: input.amount },
+            risk,
+          );
+      }),
+    );
     if (state === 'pending') await creditBank(link, id, input.amount);
     return getWithdrawal(actor.id, id);
+  }
+
+  /**
+   * A restriction in force ("withdrawals only to the charging account") refuses a withdrawal to a bank account that
+   * never charged this wallet.
+   */
+  async function assertWithdrawalAllowed(trx: Transaction<DB>, userId: string, linkId: string, now: Date) {
+    const charged = await trx
+      .selectFrom('charges')
+      .select('id')
+      .where('user_id', '=', userId)
+      .where('bank_link_id', '=', linkId)
+      .where('status', 'in', ['succeeded', 'pending'])
+      .limit(1)
+      .executeTakeFirst();
+    await assertNotRestricted(deps.risk, trx, userId, { kind: 'withdrawal', toChargingAccount: !!charged }, now);
   }
 
   /** Sends a `requires_action` withdrawal to the bank once the caller has confirmed a second factor. */
@@ -138,6 +168,7 @@ export function createWithdrawals(deps: WalletDeps, accounts: AccountDirectory, 
       await alongside?.(trx, id);
       const now = deps.clock.now();
       await assertPayerMayPay(trx, actor.id, now, true);
+      await assertWithdrawalAllowed(trx, actor.id, link.id, now);
       const done = await trx
         .updateTable('withdrawals')
         .set({ status: 'pending', bank_called_at: now, updated_at: now })
