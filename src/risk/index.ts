@@ -84,6 +84,18 @@ export {
 } from './lists.ts';
 export { ruleSetFromYaml, ruleSetToYaml, type RuleSetDocument } from './documents.ts';
 export {
+  BACKTEST_BATCH,
+  BACKTEST_MAX_EVENTS,
+  backtest,
+  backtestStored,
+  createBacktest,
+  pageStoredEvents,
+  testRule,
+  type BacktestRange,
+  type BacktestReport,
+  type RuleUnderTest,
+} from './backtest.ts';
+export {
   DEFAULT_RULES_YAML,
   createRiskEngine,
   defaultRuleSet,
