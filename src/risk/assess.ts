@@ -1,5 +1,5 @@
 import type { Clock, NewId } from '../platform/index.ts';
-import type { Counters, Stamp, Totals } from './counters.ts';
+import { type Counters, type Distinct, type Stamp, type Totals, syncCountersOf } from './counters.ts';
 import type { Decision } from './decide.ts';
 import type { ListIndex } from './lists.ts';
 import type { Assessment, ShadowDecision } from './store.ts';
@@ -36,6 +36,21 @@ export interface AssessorDeps {
   lists: ListIndex;
 }
 
+type Maybe<T> = T | Promise<T>;
+interface MaybeSyncCounters {
+  record(key: string, at: Date, amount?: number): Maybe<Totals>;
+  read(key: string, at: Date): Maybe<Totals>;
+  distinct(key: string, member: string | undefined, at: Date, windowMs: number): Maybe<Distinct>;
+  stamp(
+    key: string,
+    at: Date,
+    value: number | undefined,
+    mode: 'first' | 'last',
+    ttlMs: number,
+  ): Maybe<Stamp | undefined>;
+}
+type Resolved<T extends readonly unknown[]> = { -readonly [K in keyof T]: Awaited<T[K]> };
+
 /**
  * The port the flows call (`assess(event, known) → Assessment`): records the event in the velocity counters
  * (per user, device and IP; distinct wallets per device and IP; payees; stamps for the last charge, the first sight
@@ -46,7 +61,9 @@ export interface AssessorDeps {
  * transaction of the change it describes (`assessmentStatements`).
  */
 export function createAssessor(deps: AssessorDeps) {
-  const { counters } = deps;
+  const sync = syncCountersOf(deps.counters);
+  /** The counters as called: synchronous when they can be, else the async interface (one batch, awaited once). */
+  const c: MaybeSyncCounters = sync ?? deps.counters;
   return {
     async assess(event: RiskEvent, known: Partial<Signals>): Promise<Assessment> {
       const at = deps.clock.now();
@@ -56,7 +73,42 @@ export function createAssessor(deps: AssessorDeps) {
       const payee = (event.type === 'payment' || event.type === 'transfer') && event.recipientId !== '';
       const accountAgeHours = known.accountAgeHours ?? NEVER_HOURS;
       // Reads of a key come before its record in the same batch: the in-process counters run each call to the
-      // end synchronously, and one Redis connection answers in order.
+      // end synchronously (and are called synchronously when they can be: no promise per call), and one Redis
+      // connection answers in order.
+      const calls = [
+        money ? c.read(`user:${u}:money`, at) : undefined,
+        c.record(`user:${u}:${event.type}`, at, event.amount),
+        event.deviceId ? c.record(`device:${event.deviceId}:${event.type}`, at, event.amount) : undefined,
+        event.ip ? c.record(`ip:${event.ip}:${event.type}`, at, event.amount) : undefined,
+        event.deviceId ? c.distinct(`wallets:device:${event.deviceId}`, u, at, 30 * DAY_MS) : undefined,
+        event.ip ? c.distinct(`wallets:ip:${event.ip}`, u, at, DAY_MS) : undefined,
+        event.deviceId
+          ? c.distinct(
+              `identities:device:${event.deviceId}`,
+              known.verification === 'verified' ? u : undefined,
+              at,
+              30 * DAY_MS,
+            )
+          : undefined,
+        // A request without a device id is treated as a new device: leaving the header out must not look safer.
+        event.deviceId ? c.stamp(`seen:${u}:${event.deviceId}`, at, 1, 'first', STAMP_TTL_MS) : undefined,
+        c.stamp(`last-charge:${u}`, at, event.type === 'charge' ? event.amount : undefined, 'last', STAMP_TTL_MS),
+        c.stamp(`changed:password:${u}`, at, event.type === 'password_change' ? 1 : undefined, 'last', STAMP_TTL_MS),
+        c.stamp(`changed:phone:${u}`, at, event.type === 'phone_change' ? 1 : undefined, 'last', STAMP_TTL_MS),
+        c.stamp(`last-link:${u}`, at, event.type === 'link' ? 1 : undefined, 'last', STAMP_TTL_MS),
+        payee ? c.distinct(`payees:${u}`, event.recipientId, at, PAYEE_WINDOW_MS) : undefined,
+        payee
+          ? c.distinct(
+              `new-payers:${event.recipientId}`,
+              accountAgeHours < NEW_WALLET_HOURS ? u : undefined,
+              at,
+              DAY_MS,
+            )
+          : undefined,
+        money && (event.type === 'charge' || event.type === 'payment')
+          ? c.record(`user:${u}:money`, at, event.amount)
+          : undefined,
+      ] as const;
       const [
         money30d,
         user,
@@ -72,52 +124,7 @@ export function createAssessor(deps: AssessorDeps) {
         lastLink,
         payees,
         newPayers,
-      ] = await Promise.all([
-        money ? counters.read(`user:${u}:money`, at) : undefined,
-        counters.record(`user:${u}:${event.type}`, at, event.amount),
-        event.deviceId ? counters.record(`device:${event.deviceId}:${event.type}`, at, event.amount) : undefined,
-        event.ip ? counters.record(`ip:${event.ip}:${event.type}`, at, event.amount) : undefined,
-        event.deviceId ? counters.distinct(`wallets:device:${event.deviceId}`, u, at, 30 * DAY_MS) : undefined,
-        event.ip ? counters.distinct(`wallets:ip:${event.ip}`, u, at, DAY_MS) : undefined,
-        event.deviceId
-          ? counters.distinct(
-              `identities:device:${event.deviceId}`,
-              known.verification === 'verified' ? u : undefined,
-              at,
-              30 * DAY_MS,
-            )
-          : undefined,
-        // A request without a device id is treated as a new device: leaving the header out must not look safer.
-        event.deviceId ? counters.stamp(`seen:${u}:${event.deviceId}`, at, 1, 'first', STAMP_TTL_MS) : undefined,
-        counters.stamp(
-          `last-charge:${u}`,
-          at,
-          event.type === 'charge' ? event.amount : undefined,
-          'last',
-          STAMP_TTL_MS,
-        ),
-        counters.stamp(
-          `changed:password:${u}`,
-          at,
-          event.type === 'password_change' ? 1 : undefined,
-          'last',
-          STAMP_TTL_MS,
-        ),
-        counters.stamp(`changed:phone:${u}`, at, event.type === 'phone_change' ? 1 : undefined, 'last', STAMP_TTL_MS),
-        counters.stamp(`last-link:${u}`, at, event.type === 'link' ? 1 : undefined, 'last', STAMP_TTL_MS),
-        payee ? counters.distinct(`payees:${u}`, event.recipientId, at, PAYEE_WINDOW_MS) : undefined,
-        payee
-          ? counters.distinct(
-              `new-payers:${event.recipientId}`,
-              accountAgeHours < NEW_WALLET_HOURS ? u : undefined,
-              at,
-              DAY_MS,
-            )
-          : undefined,
-        money && (event.type === 'charge' || event.type === 'payment')
-          ? counters.record(`user:${u}:money`, at, event.amount)
-          : undefined,
-      ]);
+      ] = (sync ? calls : await Promise.all(calls)) as Resolved<typeof calls>;
       const prior = before(user, event.amount);
       const computed: Partial<Signals> = {
         walletsPerDevice30d: perDevice?.size ?? 1,

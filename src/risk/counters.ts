@@ -70,8 +70,37 @@ export interface MemoryCountersOptions {
   maxMembers?: number;
 }
 
+/**
+ * The same operations as `Counters`, answered synchronously: what the in-process counters are underneath. The
+ * assessor uses it when it is there (`syncCountersOf`), so a decision costs no promise per counter call.
+ */
+export interface SyncCounters {
+  record(key: string, at: Date, amount?: number): Totals;
+  read(key: string, at: Date): Totals;
+  distinct(key: string, member: string | undefined, at: Date, windowMs: number): Distinct;
+  stamp(key: string, at: Date, value: number | undefined, mode: 'first' | 'last', ttlMs: number): Stamp | undefined;
+}
+
+const syncOf = new WeakMap<Counters, SyncCounters>();
+
+/** The synchronous implementation behind `c`, if it has one (the in-process counters do; Redis does not). */
+export const syncCountersOf = (c: Counters): SyncCounters | undefined => syncOf.get(c);
+
 /** In-process counters: Maps with LRU eviction (a re-used key moves to the end of the Map). */
 export function memoryCounters(o: MemoryCountersOptions = {}): Counters {
+  const sync = memorySyncCounters(o);
+  const c: Counters = {
+    record: async (key, at, amount) => sync.record(key, at, amount),
+    read: async (key, at) => sync.read(key, at),
+    distinct: async (key, member, at, windowMs) => sync.distinct(key, member, at, windowMs),
+    stamp: async (key, at, value, mode, ttlMs) => sync.stamp(key, at, value, mode, ttlMs),
+    async close() {},
+  };
+  syncOf.set(c, sync);
+  return c;
+}
+
+function memorySyncCounters(o: MemoryCountersOptions): SyncCounters {
   const maxKeys = o.maxKeys ?? 200_000;
   const maxMembers = o.maxMembers ?? 1_000;
   const keys = new Map<string, Record<WindowName, Slots>>();
@@ -93,35 +122,40 @@ export function memoryCounters(o: MemoryCountersOptions = {}): Counters {
     for (const w of WINDOW_NAMES) {
       const oldest = slotOf(w, ms) - BUCKETS + 1;
       const slots = entry[w];
-      while (slots.length > 0 && (slots[0]?.[0] ?? 0) < oldest) slots.shift();
-      for (const [, c, s, m] of slots) {
-        t[w].count += c;
-        t[w].sum += s;
-        if (m > t[w].max) t[w].max = m;
+      let drop = 0;
+      while (drop < slots.length && (slots[drop]?.[0] ?? 0) < oldest) drop++;
+      if (drop > 0) slots.splice(0, drop);
+      const tw = t[w];
+      for (let i = 0; i < slots.length; i++) {
+        const x = slots[i] as [number, number, number, number];
+        tw.count += x[1];
+        tw.sum += x[2];
+        if (x[3] > tw.max) tw.max = x[3];
       }
     }
     return t;
   }
 
   return {
-    async record(key, at, amount = 0) {
+    record(key, at, amount = 0) {
       const ms = at.getTime();
       const entry = touch(keys, key, () => ({ '1m': [], '1h': [], '24h': [], '30d': [] }));
       for (const w of WINDOW_NAMES) {
         const slot = slotOf(w, ms);
-        const last = entry[w][entry[w].length - 1];
+        const slots = entry[w];
+        const last = slots[slots.length - 1];
         if (last && last[0] === slot) {
           last[1] += 1;
           last[2] += amount;
           if (amount > last[3]) last[3] = amount;
-        } else entry[w].push([slot, 1, amount, amount]);
+        } else slots.push([slot, 1, amount, amount]);
       }
       return totalsOf(entry, ms);
     },
-    async read(key, at) {
+    read(key, at) {
       return totalsOf(keys.get(key), at.getTime());
     },
-    async distinct(key, member, at, windowMs) {
+    distinct(key, member, at, windowMs) {
       const ms = at.getTime();
       const set = touch(sets, key, () => new Map<string, number>());
       // Oldest first (a re-seen member moves to the end): drop what left the window, then the oldest beyond the cap.
@@ -136,7 +170,7 @@ export function memoryCounters(o: MemoryCountersOptions = {}): Counters {
       if (set.size > maxMembers) set.delete(set.keys().next().value as string);
       return { size: set.size, isNew };
     },
-    async stamp(key, at, value, mode, ttlMs) {
+    stamp(key, at, value, mode, ttlMs) {
       const ms = at.getTime();
       let prior: (Stamp & { expires: number }) | undefined = stamps.get(key);
       if (prior && prior.expires <= ms) {
@@ -150,6 +184,5 @@ export function memoryCounters(o: MemoryCountersOptions = {}): Counters {
       }
       return prior ? { at: prior.at, value: prior.value } : undefined;
     },
-    async close() {},
   };
 }
