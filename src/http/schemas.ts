@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { LINK_FAILURE_CODES, MONEY_FAILURE_CODES } from '../db/index.ts';
 import { amount, InvalidYenError, MAX_AMOUNT, type Yen } from '../money/index.ts';
 import { AppError } from '../platform/index.ts';
+import { RESTRICTION_TYPES } from '../risk/index.ts';
 import { codesForStatus } from './errors.ts';
 
 /** Integer yen, 1 … 9,999,999,999; strings, fractions and zero are refused (docs/api.md). */
@@ -73,11 +74,24 @@ export const IdempotencyHeaders = z.object({
     .describe('Required: 1–255 characters; same key + same body replays the first answer'),
 });
 
+/** A restriction a risk decision attached (docs/api.md), in force until `until`. */
+export const RestrictionAttached = z.object({
+  type: z.string().describe(RESTRICTION_TYPES.join(' | ')),
+  limit: z.number().int().optional().describe('Yen a day, for charge_daily_cap'),
+  until: Timestamp,
+  message: z.string(),
+});
+/** A restriction in force, as GET /v1/wallet and GET /v1/bank-links/{id} show it. */
+export const RestrictionInForce = RestrictionAttached.extend({
+  description: z.string().describe('In plain words, with the expiry in Asia/Tokyo time'),
+  bankLinkId: z.string().optional().describe('The link it binds; absent = the whole wallet'),
+});
 export const Risk = z.object({
   decision: z.enum(['allow', 'challenge', 'review', 'deny']),
   score: z.number(),
   reasons: z.array(z.object({ rule: z.string(), message: z.string() })),
   ruleSetVersion: z.number().int(),
+  restrictions: z.array(RestrictionAttached).optional(),
 });
 
 export const NextAction = z
@@ -151,6 +165,9 @@ export const Wallet = z.object({
     newLinkDaily: LimitUse.optional(),
     balanceCap: z.number().int(),
   }),
+  restrictions: z
+    .array(RestrictionInForce)
+    .describe('What a risk decision restricted on this wallet or its links, in force now, soonest expiry first'),
 });
 export const TransactionItem = z.object({
   id: z.string(),

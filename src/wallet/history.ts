@@ -3,10 +3,15 @@ import { remainingOf, yen } from '../money/index.ts';
 import { AppError } from '../platform/index.ts';
 import type { Charges } from './charges.ts';
 import type { AccountDirectory, WalletDeps } from './context.ts';
-import type { Actor, TransactionItem, WalletSummary } from './types.ts';
+import type { Actor, RestrictionView, TransactionItem, WalletSummary } from './types.ts';
 
 /** What a wallet holder reads: the wallet summary and the list of movements. */
-export function createHistory(deps: WalletDeps, accounts: AccountDirectory, charges: Charges) {
+export function createHistory(
+  deps: WalletDeps,
+  accounts: AccountDirectory,
+  charges: Charges,
+  restrictionsOf: (userId: string) => Promise<RestrictionView[]>,
+) {
   async function summary(actor: Actor): Promise<WalletSummary> {
     const a = await deps.ledger.available(deps.db, await accounts.walletAccountOf(actor.id));
     const v = await charges.limitsView(actor);
@@ -31,6 +36,7 @@ export function createHistory(deps: WalletDeps, accounts: AccountDirectory, char
           : {}),
         balanceCap: v.limits.balanceCap,
       },
+      restrictions: await restrictionsOf(actor.id),
     };
   }
 

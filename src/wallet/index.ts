@@ -14,6 +14,7 @@ import { createHistory } from './history.ts';
 import { createPayments } from './payments.ts';
 import { createTransfers } from './transfers.ts';
 import { holdChargesForReview } from './reviews.ts';
+import { restrictionsOf as restrictionsIn } from './risk.ts';
 import { createWithdrawals } from './withdrawals.ts';
 
 export function createWallet(deps: WalletDeps) {
@@ -24,7 +25,9 @@ export function createWallet(deps: WalletDeps) {
   const payments = createPayments(deps, accounts);
   const transfers = createTransfers(deps, accounts);
   const withdrawals = createWithdrawals(deps, accounts, links, saga);
-  const history = createHistory(deps, accounts, charges);
+  /** The restrictions a risk decision put on the wallet or its links, in force now, in plain words. */
+  const restrictionsOf = (userId: string) => restrictionsIn(deps.risk, deps.db, userId);
+  const history = createHistory(deps, accounts, charges, restrictionsOf);
   /** The periodic job's one pass: settles every charge and withdrawal whose bank call outlived `graceMs`, and voids objects left unconfirmed for 15 minutes. */
   async function settleInFlight(graceMs?: number) {
     const settled = {
@@ -38,7 +41,17 @@ export function createWallet(deps: WalletDeps) {
       (await withdrawals.expireUnconfirmed());
     return { ...settled, expired };
   }
-  return { accounts, charges, payments, transfers, withdrawals, history, settleInFlight, holdChargesForReview };
+  return {
+    accounts,
+    charges,
+    payments,
+    transfers,
+    withdrawals,
+    history,
+    settleInFlight,
+    holdChargesForReview,
+    restrictionsOf,
+  };
 }
 export type Wallet = ReturnType<typeof createWallet>;
 

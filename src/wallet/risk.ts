@@ -2,9 +2,9 @@ import type { Kysely, Transaction } from 'kysely';
 import type { DB } from '../db/index.ts';
 import type { Alongside } from '../ledger/index.ts';
 import type { Assessment, Movement, RiskEvent, Signals, StoredRestriction } from '../risk/index.ts';
-import { checkRestriction } from '../risk/index.ts';
+import { checkRestriction, describeRestriction } from '../risk/index.ts';
 import { AppError } from '../platform/index.ts';
-import type { Actor, RiskVerdict } from './types.ts';
+import type { Actor, RestrictionView, RiskVerdict } from './types.ts';
 
 /**
  * The risk engine as the money flows see it: one call that scores an event before money moves. The composition
@@ -172,6 +172,23 @@ export async function assertNotRestricted(
     ...(r.limit !== undefined ? { limit: r.limit } : {}),
     until: r.until.toISOString(),
   });
+}
+
+/** The restrictions in force on a wallet and its links, in plain words with their expiry (none without a port). */
+export async function restrictionsOf(
+  port: RiskPort | undefined,
+  db: Kysely<DB>,
+  userId: string,
+): Promise<RestrictionView[]> {
+  if (!port) return [];
+  return (await port.restrictionsInForce(db, userId)).map((r) => ({
+    type: r.type,
+    ...(r.limit !== undefined ? { limit: r.limit } : {}),
+    until: r.until.toISOString(),
+    message: r.message,
+    description: describeRestriction(r),
+    ...(r.linkId ? { bankLinkId: r.linkId } : {}),
+  }));
 }
 
 /** Opens the review case of an `in_review` object (in the caller's transaction); a no-op without a queue. */

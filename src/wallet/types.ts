@@ -1,5 +1,6 @@
 import type { MoneyFailureCode, MoneyStatus } from '../db/index.ts';
 import type { Yen } from '../money/index.ts';
+import type { RestrictionType } from '../risk/index.ts';
 
 export interface NextAction {
   type: 'confirm';
@@ -92,6 +93,21 @@ export interface WalletSummary {
     newLinkDaily?: { limit: Yen; used: Yen; remaining: Yen };
     balanceCap: Yen;
   };
+  /** Restrictions a risk decision put on the wallet or one of its links, in force now (soonest expiry first). */
+  restrictions: RestrictionView[];
+}
+
+/** A restriction in force as the wallet holder reads it: `description` says it in plain words with the expiry (JST). */
+export interface RestrictionView {
+  type: RestrictionType;
+  /** Yen a day, for charge_daily_cap. */
+  limit?: number;
+  /** ISO, UTC. */
+  until: string;
+  message: string;
+  description: string;
+  /** The link it binds (a daily charge cap); absent = the whole wallet. */
+  bankLinkId?: string;
 }
 
 export interface TransactionItem {

@@ -26,6 +26,10 @@ export const LinkSchema = z.object({
   limits: z.object({ daily: S.LimitUse.optional(), coolingOffUntil: S.Timestamp.optional() }).optional(),
   createdAt: S.Timestamp,
   activatedAt: S.Timestamp.optional(),
+  restrictions: z
+    .array(S.RestrictionInForce)
+    .optional()
+    .describe('On GET: what a risk decision restricted on this link or on all charging, in force now'),
 });
 
 /** Where a request comes from, for per-device and per-IP defences (docs/api.md: X-Device-Id, client IP). */
@@ -116,7 +120,14 @@ export function bankLinkRoutes(s: Services): Plugin {
         params: z.object({ id: z.string() }),
         response: { 200: LinkSchema, ...S.errors(401, 404) },
       },
-      handler: async (req) => withLimits(req.user!.id, await s.linking.getLink(req.user!.id, req.params.id)),
+      handler: async (req) => {
+        const link = await withLimits(req.user!.id, await s.linking.getLink(req.user!.id, req.params.id));
+        // This link's own restrictions, and caps on charging that bind every link of the wallet.
+        const restrictions = (await s.wallet.restrictionsOf(req.user!.id)).filter((r) =>
+          r.bankLinkId ? r.bankLinkId === link.id : r.type === 'charge_daily_cap',
+        );
+        return { ...link, restrictions };
+      },
     });
     app.delete('/v1/bank-links/:id', {
       preValidation: auth.requireUser,
