@@ -177,7 +177,10 @@ function actual(v: unknown): string {
   if (isCelUint(v)) return `uint:${v.value}`;
   const name = (v as object).constructor?.name;
   if (name === 'UnsignedInt') return `uint:${(v as { value: bigint }).value}`;
-  if (name === 'Type') return `type:${String(v).replace(/^Type<(.*)>$/, '$1')}`;
+  if (name === 'Type')
+    return `type:${String(v)
+      .replace(/^Type<(.*)>$/, '$1')
+      .replace(/^null$/, 'null_type')}`;
   if ((v as { kind?: string }).kind !== undefined && 'name' in (v as object))
     return `type:${(v as { name: string }).name}`;
   if (Array.isArray(v) || isCelList(v)) return `[${Array.from(v as Iterable<unknown>, actual).join(',')}]`;
