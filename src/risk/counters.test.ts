@@ -23,6 +23,14 @@ const run = `${process.pid}-${T0}-${Math.random().toString(36).slice(2)}`;
 const DAY = 86_400_000;
 let made = 0;
 
+afterAll(async () => {
+  if (!HAS_REDIS) return;
+  const r = new Redis(REDIS_URL);
+  const keys = await r.keys(`saifu:test:${run}:*`);
+  if (keys.length > 0) await r.del(...keys);
+  await r.quit();
+});
+
 type Make = (o?: { maxMembers?: number }) => Counters;
 const impls: Array<[string, Make, boolean]> = [
   ['in-process', (o) => memoryCounters(o), true],
