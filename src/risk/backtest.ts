@@ -277,14 +277,14 @@ export async function testRule(
 export const EVENT_FILTER_DECISIONS = ['allow', 'challenge', 'review', 'deny'] as const;
 
 /**
- * One page of stored events, newest first (by `seq`), for operators choosing what to back-test or label; `before`
- * is the `seq` of the last event of the previous page.
+ * One page of stored events, newest first (by `seq`), for operators choosing what to back-test or label;
+ * `startingAfter` is the last event of the previous page, by id (rev_…) or `seq`.
  */
 export async function pageStoredEvents(
   db: Kysely<DB>,
   f: {
     limit: number;
-    before?: number;
+    startingAfter?: string;
     type?: string;
     userId?: string;
     objectId?: string;
@@ -293,7 +293,11 @@ export async function pageStoredEvents(
   },
 ): Promise<{ data: StoredEvent[]; hasMore: boolean }> {
   let s = db.selectFrom('risk_events').select(EVENT_COLUMNS);
-  if (f.before !== undefined) s = s.where('seq', '<', f.before);
+  const after = f.startingAfter;
+  if (after !== undefined)
+    s = /^\d{1,15}$/.test(after)
+      ? s.where('seq', '<', Number(after))
+      : s.where('seq', '<', (eb) => eb.selectFrom('risk_events').select('seq').where('id', '=', after));
   if (f.type) s = s.where('type', '=', f.type);
   if (f.userId) s = s.where('user_id', '=', f.userId);
   if (f.objectId) s = s.where('object_id', '=', f.objectId);
