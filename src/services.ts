@@ -157,8 +157,15 @@ export function createServices(o: ServiceOptions) {
     freezeAccountLinks: (trx, account) => banks.links.freezeAccountLinks(trx, account),
     holdChargesForReview: (trx, linkIds, at) => wallet.holdChargesForReview(trx, linkIds, at),
     freezeUsers: (trx, userIds, at) => identity.freezeUsers(trx, userIds, at),
+    unfreezeUsers: (trx, userIds) => identity.unfreezeUsers(trx, userIds),
+    approveReview: (kind, id, alongside) => wallet.approveReview(kind, id, alongside),
+    rejectReview: (kind, id, alongside) => wallet.rejectReview(kind, id, alongside),
+    addToList: (actor, e, trx) => risk.addToList(actor, e, trx),
     audit: (trx, e) => audit.append(trx, e),
     onUsersFrozen: (userIds) => {
+      for (const userId of userIds) forgetUser(userId);
+    },
+    onUsersUnfrozen: (userIds) => {
       for (const userId of userIds) forgetUser(userId);
     },
   });

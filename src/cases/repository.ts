@@ -1,6 +1,7 @@
-import type { Kysely, Selectable, Transaction } from 'kysely';
+import { type Kysely, type Selectable, type Transaction, sql } from 'kysely';
 import type { CaseStatus, DB } from '../db/index.ts';
-import type { CaseKind, CaseView, Page } from './types.ts';
+import type { StoredEvent } from '../risk/index.ts';
+import { type CaseKind, type CaseView, type Page, RELATED_BY, type RelatedBy, type ReviewEvent } from './types.ts';
 
 type Q = Kysely<DB> | Transaction<DB>;
 
@@ -31,10 +32,19 @@ export async function insertCase(
     .execute();
 }
 
-export async function casesPage(
-  q: Q,
-  f: { kind?: string; status?: string; assignee?: string; limit: number; startingAfter?: string },
-): Promise<Page<CaseView>> {
+export interface CaseFilter {
+  kind?: string;
+  status?: string;
+  assignee?: string;
+  /** The wallet a case is about: a risk review's user, or one of the wallets a report froze. */
+  userId?: string;
+  /** The risk decision that opened a risk review. */
+  decision?: string;
+  limit: number;
+  startingAfter?: string;
+}
+
+export async function casesPage(q: Q, f: CaseFilter): Promise<Page<CaseView>> {
   let query = q
     .selectFrom('cases')
     .selectAll()
@@ -43,6 +53,13 @@ export async function casesPage(
   if (f.kind) query = query.where('kind', '=', f.kind as CaseKind);
   if (f.status) query = query.where('status', '=', f.status as CaseStatus);
   if (f.assignee) query = query.where('assignee', '=', f.assignee);
+  if (f.userId) {
+    const userId = f.userId;
+    query = query.where(
+      sql<boolean>`(details::jsonb ->> 'userId' = ${userId} OR coalesce(details::jsonb -> 'frozenWallets', '[]'::jsonb) @> jsonb_build_array(${userId}::text))`,
+    );
+  }
+  if (f.decision) query = query.where(sql<boolean>`details::jsonb -> 'risk' ->> 'decision' = ${f.decision}`);
   if (f.startingAfter) query = query.where('id', '<', f.startingAfter);
   const rows = await query.execute();
   return { data: rows.slice(0, f.limit).map(toCase), hasMore: rows.length > f.limit };
@@ -53,6 +70,16 @@ export async function findCase(q: Q, id: string, lock = false): Promise<CaseView
   if (lock) query = query.forUpdate();
   const row = await query.executeTakeFirst();
   return row ? toCase(row) : undefined;
+}
+
+/** The case's bank account as the risk engine keys it ("bank-branch-account", in full: for list entries only). */
+export async function caseAccountKey(q: Q, id: string): Promise<string | undefined> {
+  const r = await q
+    .selectFrom('cases')
+    .select(['bank_code', 'branch_code', 'account_number'])
+    .where('id', '=', id)
+    .executeTakeFirst();
+  return r?.bank_code ? `${r.bank_code}-${r.branch_code ?? ''}-${r.account_number ?? ''}` : undefined;
 }
 
 /** Moves a case from the status it had when read (a conditional UPDATE: a concurrent move makes this one fail). */
@@ -132,5 +159,111 @@ function toCase(r: Selectable<DB['cases']>): CaseView {
     details: JSON.parse(r.details) as Record<string, unknown>,
     createdAt: new Date(r.created_at).toISOString(),
     updatedAt: new Date(r.updated_at).toISOString(),
+  };
+}
+
+/**
+ * Stored risk events (risk's table, read here only for the analyst's view) that share one field of an event
+ * (device, IP, bank account, payee), other than the object's own: newest first. The event is JSON text: the field is
+ * read with `->>` (no index yet; the risk area should give this query one when the table grows).
+ */
+export async function relatedEvents(
+  q: Q,
+  by: RelatedBy,
+  value: string,
+  excludeObjectId: string,
+  limit: number,
+): Promise<ReviewEvent[]> {
+  const r = await sql<EventRow>`
+    SELECT id, type, user_id, object_id, amount, occurred_at, event, signals, decision, score, reasons,
+      rule_set_version, shadow, label
+    FROM risk_events
+    WHERE event::jsonb ->> ${RELATED_BY[by]} = ${value} AND object_id IS DISTINCT FROM ${excludeObjectId}
+    ORDER BY seq DESC LIMIT ${limit}`.execute(q);
+  return r.rows.map((row) =>
+    reviewEvent({
+      id: row.id,
+      type: row.type,
+      userId: row.user_id,
+      objectId: row.object_id,
+      amount: Number(row.amount),
+      at: new Date(row.occurred_at),
+      event: JSON.parse(row.event) as StoredEvent['event'],
+      signals: JSON.parse(row.signals) as StoredEvent['signals'],
+      decision: row.decision,
+      score: row.score,
+      reasons: JSON.parse(row.reasons) as StoredEvent['reasons'],
+      ruleSetVersion: row.rule_set_version,
+      shadow: row.shadow ? (JSON.parse(row.shadow) as StoredEvent['shadow']) : null,
+      label: row.label,
+    }),
+  );
+}
+
+type EventRow = {
+  id: string;
+  type: string;
+  user_id: string;
+  object_id: string | null;
+  amount: number | string;
+  occurred_at: Date | string;
+  event: string;
+  signals: string;
+  decision: StoredEvent['decision'];
+  score: number;
+  reasons: string;
+  rule_set_version: number;
+  shadow: string | null;
+  label: StoredEvent['label'];
+};
+
+/** "bank-branch-account" → "bank-branch-***1234": operators see the last four digits of an account. */
+export const maskBankAccount = (key: string): string => {
+  const parts = key.split('-');
+  const account = parts.pop() ?? '';
+  return [...parts, `***${account.slice(-4)}`].join('-');
+};
+
+export function reviewEvent(
+  e: Pick<
+    StoredEvent,
+    | 'id'
+    | 'type'
+    | 'userId'
+    | 'objectId'
+    | 'amount'
+    | 'at'
+    | 'event'
+    | 'signals'
+    | 'decision'
+    | 'score'
+    | 'reasons'
+    | 'ruleSetVersion'
+    | 'shadow'
+    | 'label'
+  >,
+): ReviewEvent {
+  return {
+    id: e.id,
+    type: e.type,
+    userId: e.userId,
+    objectId: e.objectId,
+    amount: e.amount,
+    at: e.at.toISOString(),
+    event: { ...e.event, ...(e.event.bankAccount ? { bankAccount: maskBankAccount(e.event.bankAccount) } : {}) },
+    signals: { ...e.signals },
+    decision: e.decision,
+    score: e.score,
+    reasons: e.reasons.map((r) => ({ rule: r.rule, message: r.message })),
+    ruleSetVersion: e.ruleSetVersion,
+    shadow: e.shadow
+      ? {
+          version: e.shadow.version,
+          decision: e.shadow.decision,
+          score: e.shadow.score,
+          reasons: e.shadow.reasons.map((r) => ({ rule: r.rule, message: r.message })),
+        }
+      : null,
+    label: e.label,
   };
 }

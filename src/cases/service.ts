@@ -1,8 +1,19 @@
 import type { Kysely, Transaction } from 'kysely';
 import { type DB, inTransaction } from '../db/index.ts';
 import { AppError, type Clock, type NewId } from '../platform/index.ts';
+import type { ReviewKind, ReviewOutcome, WithDecision } from '../wallet/index.ts';
+import { checkNote, createCaseActions } from './actions.ts';
+import { type AddToList, labelCase, spreadFraud } from './feedback.ts';
 import * as repo from './repository.ts';
-import { CASE_TRANSITIONS, type CaseKind, type CaseStatus, type CaseView, type UnauthorizedReport } from './types.ts';
+import { reviewView } from './review.ts';
+import {
+  CASE_TRANSITIONS,
+  type CaseKind,
+  type CaseStatus,
+  type CaseView,
+  type RiskReviewView,
+  type UnauthorizedReport,
+} from './types.ts';
 
 type BankAccount = { bankCode: string; branchCode: string; accountNumber: string };
 
@@ -17,6 +28,13 @@ export interface CaseDeps {
   holdChargesForReview: (trx: Transaction<DB>, linkIds: string[], at: Date) => Promise<string[]>;
   /** identity: the wallets' outgoing money is frozen. */
   freezeUsers: (trx: Transaction<DB>, userIds: string[], at: Date) => Promise<void>;
+  /** identity: an analyst lifts a freeze. */
+  unfreezeUsers: (trx: Transaction<DB>, userIds: string[]) => Promise<void>;
+  /** wallet: an analyst's decision on an object held for review; `alongside` commits with the decision. */
+  approveReview: (kind: ReviewKind, id: string, alongside: WithDecision) => Promise<ReviewOutcome>;
+  rejectReview: (kind: ReviewKind, id: string, alongside: WithDecision) => Promise<ReviewOutcome>;
+  /** risk: block and watch list entries, in the caller's transaction (audited by risk). */
+  addToList: AddToList;
   /** ops: the audit chain (operator actions on cases are audited in the same transaction). */
   audit: (
     trx: Transaction<DB>,
@@ -24,9 +42,12 @@ export interface CaseDeps {
   ) => Promise<unknown>;
   /** Told after the commit (identity drops cached sessions of frozen users). */
   onUsersFrozen?: (userIds: string[]) => void;
+  /** Told after the commit (identity drops cached sessions of unfrozen users). */
+  onUsersUnfrozen?: (userIds: string[]) => void;
 }
 
-const MAX_NOTE = 1000;
+/** Who labels and spreads a holder's report (the audit actor of its watch entries). */
+const HOLDER_REPORT = 'holder_report';
 
 /** Cases: opened by holders' reports and security detections (and, next, risk reviews); worked by operators. */
 export function createCases(deps: CaseDeps) {
@@ -46,7 +67,9 @@ export function createCases(deps: CaseDeps) {
   /**
    * "This wasn't me": the holder tells their bank a link or debit was not theirs. At once, in one transaction:
    * every link to the account is frozen, charges not yet final on those links are held for review, the wallets'
-   * outgoing money is frozen, and a case is opened with everything that was touched.
+   * outgoing money is frozen, and a case is opened with everything that was touched. The report is a fraud label:
+   * the wallets' stored events are labelled `fraud` and the label spreads one hop (the wallets, the account, their
+   * devices, IPs and payees go on the watch list).
    */
   async function reportUnauthorized(account: BankAccount): Promise<UnauthorizedReport> {
     const report = await inTransaction(db, async (trx) => {
@@ -56,32 +79,34 @@ export function createCases(deps: CaseDeps) {
       if (userIds.length > 0) await deps.freezeUsers(trx, userIds, now);
       const touched = { frozenLinks: linkIds, frozenWallets: userIds, heldCharges };
       const caseId = await openCase('unauthorized_report', account, touched, trx);
+      await labelCase(trx, { userIds, objectIds: heldCharges }, 'fraud', HOLDER_REPORT, now);
+      const bankAccounts = [`${account.bankCode}-${account.branchCode}-${account.accountNumber}`];
+      await spreadFraud(deps.addToList, trx, { caseId, actor: HOLDER_REPORT, userIds, bankAccounts, now });
       return { caseId, ...touched };
     });
     deps.onUsersFrozen?.(report.frozenWallets);
     return report;
   }
 
-  async function listCases(filter: {
-    kind?: string;
-    status?: string;
-    assignee?: string;
-    limit: number;
-    startingAfter?: string;
-  }) {
+  /** Newest first, filtered by kind, status, assignee, the wallet it is about (userId) and the risk decision. */
+  async function listCases(filter: repo.CaseFilter) {
     return repo.casesPage(db, filter);
   }
 
-  /** One case with its history; viewing it is an audited operator action (it shows a victim's data). */
+  /**
+   * One case with its history; viewing it is an audited operator action (it shows a victim's data). A risk review
+   * shows its evidence too: the object's stored events and related events (same device, IP, bank account, payee).
+   */
   async function viewCase(
     operatorId: string,
     id: string,
-  ): Promise<CaseView & { events: Awaited<ReturnType<typeof repo.eventsOf>> }> {
+  ): Promise<CaseView & { events: Awaited<ReturnType<typeof repo.eventsOf>>; review?: RiskReviewView }> {
     return inTransaction(db, async (trx) => {
       const found = await repo.findCase(trx, id);
       if (!found) throw new AppError('not_found', `no case ${id}`);
       await deps.audit(trx, { actor: operatorId, action: 'case.view', target: id });
-      return { ...found, events: await repo.eventsOf(trx, id) };
+      const review = await reviewView(trx, found);
+      return { ...found, events: await repo.eventsOf(trx, id), ...(review ? { review } : {}) };
     });
   }
 
@@ -94,10 +119,7 @@ export function createCases(deps: CaseDeps) {
     id: string,
     change: { status?: CaseStatus; assignee?: string | null; note: string },
   ): Promise<CaseView> {
-    const note = change.note.trim();
-    if (!note) throw new AppError('reason_required', 'say why (note)');
-    if (note.length > MAX_NOTE)
-      throw new AppError('invalid_request', `the note is at most ${MAX_NOTE} characters`, { field: 'note' });
+    const note = checkNote(change.note);
     return inTransaction(db, async (trx) => {
       const current = await repo.findCase(trx, id, true);
       if (!current) throw new AppError('not_found', `no case ${id}`);
@@ -130,6 +152,7 @@ export function createCases(deps: CaseDeps) {
     });
   }
 
-  return { openCase, reportUnauthorized, listCases, viewCase, updateCase };
+  const { act } = createCaseActions(deps);
+  return { openCase, reportUnauthorized, listCases, viewCase, updateCase, act };
 }
 export type Cases = ReturnType<typeof createCases>;

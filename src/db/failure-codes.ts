@@ -27,6 +27,8 @@ export const MONEY_FAILURE_CODES = [
   'bank_timeout',
   /** A second factor was asked for and not given within 15 minutes. */
   'confirmation_expired',
+  /** Held for review by a risk decision and rejected by an analyst: the hold was voided. */
+  'risk_rejected',
 ] as const;
 export type MoneyFailureCode = (typeof MONEY_FAILURE_CODES)[number];
 

@@ -320,6 +320,12 @@ export function createIdentity(deps: IdentityDeps) {
         .execute();
   }
 
+  /** Lifts an operator's freeze on these wallets, in the caller's transaction (an analyst found them honest). */
+  async function unfreezeUsers(trx: Transaction<DB>, userIds: string[]): Promise<void> {
+    if (userIds.length > 0)
+      await trx.updateTable('users').set({ frozen_at: null }).where('id', 'in', userIds).execute();
+  }
+
   /** For tests, seeds and operators: marks a phone confirmed without a code. */
   async function markPhoneConfirmed(userId: string): Promise<void> {
     await db.updateTable('users').set({ phone_confirmed_at: clock.now() }).where('id', '=', userId).execute();
@@ -328,6 +334,7 @@ export function createIdentity(deps: IdentityDeps) {
 
   return {
     freezeUsers,
+    unfreezeUsers,
     signup,
     confirmPhone,
     sendPhoneCode,

@@ -96,6 +96,10 @@ const CASES: Record<string, { fires: Case; nearMiss: Case }> = {
     fires: { event: { type: 'login' }, signals: { blocklisted: true } },
     nearMiss: { event: { type: 'login' }, signals: { blocklisted: false } },
   },
+  near_fraud: {
+    fires: { event: { type: 'charge', amount: 5_000 }, signals: { watchlisted: true } },
+    nearMiss: { event: { type: 'charge', amount: 5_000 }, signals: { watchlisted: true, allowlisted: true } },
+  },
 };
 
 const run = (c: Case) => decide(riskEvent(c.event), signalsOf(c.signals), pack, c.at ?? NOON_TOKYO);

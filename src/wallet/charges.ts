@@ -297,6 +297,42 @@ export function createCharges(deps: WalletDeps, accounts: AccountDirectory, link
     return getCharge(actor.id, id);
   }
 
+  /**
+   * An analyst approved a charge held for review (`in_review`, its pending credit written, the bank not called):
+   * it goes to the bank as a new charge would. `alongside` commits with the release (the case's resolution and its
+   * audit record). A charge a holder's report held while it was already at the bank goes back to `pending` without
+   * a second call: the inquiry job asks the bank what happened to it. Of parallel approvals exactly one wins (the
+   * wallet's lock, then a conditional UPDATE); the others are 409 invalid_state.
+   */
+  async function releaseReviewed(id: string, alongside?: WithCharge): Promise<Charge> {
+    const row = await deps.db.selectFrom('charges').selectAll().where('id', '=', id).executeTakeFirst();
+    if (!row) throw new AppError('not_found', `no charge ${id}`);
+    if (row.status !== 'in_review' || !row.hold_id)
+      throw new AppError('invalid_state', `the charge is ${row.status}${row.hold_id ? '' : ' and holds no money'}`, {
+        status: row.status,
+      });
+    const atBank = row.bank_called_at !== null;
+    const link = atBank ? undefined : await links.getLink(row.user_id, row.bank_link_id);
+    if (link && link.status !== 'active')
+      throw new AppError('link_not_active', `bank link is ${link.status}`, { status: link.status });
+    if (link) saga.assertBankAvailable(link.bankCode);
+    await inTransaction(deps.db, async (trx) => {
+      await lockWallet(trx, row.user_id);
+      await alongside?.(trx, id);
+      const now = deps.clock.now();
+      const done = await trx
+        .updateTable('charges')
+        .set({ status: 'pending', bank_called_at: row.bank_called_at ?? now, updated_at: now })
+        .where('id', '=', id)
+        .where('status', '=', 'in_review')
+        .returning('id')
+        .executeTakeFirst();
+      if (!done) throw new AppError('invalid_state', 'the charge was approved or rejected already');
+    });
+    if (link) await debitBank(link, id, yen(row.amount));
+    return getCharge(row.user_id, id);
+  }
+
   async function debitBank(link: BankLink, id: string, amount: Yen): Promise<void> {
     const account = {
       bankCode: link.bankCode,
@@ -437,7 +473,16 @@ export function createCharges(deps: WalletDeps, accounts: AccountDirectory, link
     return r.length;
   }
 
-  return { createCharge, confirmCharge, resumeCharge, getCharge, limitsView, linkLimits, expireUnconfirmed };
+  return {
+    createCharge,
+    confirmCharge,
+    resumeCharge,
+    releaseReviewed,
+    getCharge,
+    limitsView,
+    linkLimits,
+    expireUnconfirmed,
+  };
 }
 export type Charges = ReturnType<typeof createCharges>;
 

@@ -13,7 +13,7 @@ import { createAccountDirectory, type WalletDeps } from './context.ts';
 import { createHistory } from './history.ts';
 import { createPayments } from './payments.ts';
 import { createTransfers } from './transfers.ts';
-import { holdChargesForReview } from './reviews.ts';
+import { createReviews, holdChargesForReview } from './reviews.ts';
 import { restrictionsOf as restrictionsIn } from './risk.ts';
 import { createWithdrawals } from './withdrawals.ts';
 
@@ -28,6 +28,7 @@ export function createWallet(deps: WalletDeps) {
   /** The restrictions a risk decision put on the wallet or its links, in force now, in plain words. */
   const restrictionsOf = (userId: string) => restrictionsIn(deps.risk, deps.db, userId);
   const history = createHistory(deps, accounts, charges, restrictionsOf);
+  const reviews = createReviews(deps, charges, withdrawals);
   /** The periodic job's one pass: settles every charge and withdrawal whose bank call outlived `graceMs`, and voids objects left unconfirmed for 15 minutes. */
   async function settleInFlight(graceMs?: number) {
     const settled = {
@@ -51,6 +52,9 @@ export function createWallet(deps: WalletDeps) {
     settleInFlight,
     holdChargesForReview,
     restrictionsOf,
+    /** Risk reviews decided by an analyst: approve (post / send to the bank) or reject (void, `risk_rejected`). */
+    approveReview: reviews.approveReview,
+    rejectReview: reviews.rejectReview,
   };
 }
 export type Wallet = ReturnType<typeof createWallet>;
@@ -59,3 +63,4 @@ export type { WalletDeps } from './context.ts';
 export { DEFAULT_POLICY, WALLET_POLICY_2020, type LimitPolicy } from './policy.ts';
 export type * from './types.ts';
 export { WALLET_ERROR_CODES, type WalletErrorCode } from './errors.ts';
+export { REVIEW_KINDS, type ReviewKind, type ReviewOutcome, type WithDecision } from './reviews.ts';

@@ -224,6 +224,37 @@ export function createWithdrawals(deps: WalletDeps, accounts: AccountDirectory, 
     return getWithdrawal(actor.id, id);
   }
 
+  /**
+   * An analyst approved a withdrawal held for review (`in_review`, its debit held, the bank not called): it goes
+   * to the bank now. `alongside` commits with the release (the case's resolution and its audit record). Of
+   * parallel approvals exactly one wins (the wallet's lock, then a conditional UPDATE); the others are 409.
+   */
+  async function releaseReviewed(id: string, alongside?: WithWithdrawal): Promise<Withdrawal> {
+    const row = await deps.db.selectFrom('withdrawals').selectAll().where('id', '=', id).executeTakeFirst();
+    if (!row) throw new AppError('not_found', `no withdrawal ${id}`);
+    if (row.status !== 'in_review')
+      throw new AppError('invalid_state', `the withdrawal is ${row.status}`, { status: row.status });
+    const link = await activeLink(row.user_id, row.bank_link_id);
+    saga.assertBankAvailable(link.bankCode);
+    await inTransaction(deps.db, async (trx) => {
+      await lockWallet(trx, row.user_id);
+      await alongside?.(trx, id);
+      const now = deps.clock.now();
+      // A wallet frozen meanwhile keeps its money: the freeze wins over the approval.
+      await assertPayerMayPay(trx, row.user_id, now, false);
+      const done = await trx
+        .updateTable('withdrawals')
+        .set({ status: 'pending', bank_called_at: now, updated_at: now })
+        .where('id', '=', id)
+        .where('status', '=', 'in_review')
+        .returning('id')
+        .executeTakeFirst();
+      if (!done) throw new AppError('invalid_state', 'the withdrawal was approved or rejected already');
+    });
+    await creditBank(link, id, yen(row.amount));
+    return getWithdrawal(row.user_id, id);
+  }
+
   async function activeLink(userId: string, linkId: string): Promise<BankLink> {
     const link = await links.getLink(userId, linkId);
     if (link.status !== 'active')
@@ -269,7 +300,14 @@ export function createWithdrawals(deps: WalletDeps, accounts: AccountDirectory, 
     return toWithdrawal(row);
   }
 
-  return { createWithdrawal, confirmWithdrawal, resumeWithdrawal, getWithdrawal, expireUnconfirmed };
+  return {
+    createWithdrawal,
+    confirmWithdrawal,
+    resumeWithdrawal,
+    releaseReviewed,
+    getWithdrawal,
+    expireUnconfirmed,
+  };
 }
 export type Withdrawals = ReturnType<typeof createWithdrawals>;
 

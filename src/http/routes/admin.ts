@@ -1,7 +1,9 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { MAX_REASON_LENGTH, ROLES, type Role } from '../../ops/index.ts';
-import { CASE_KINDS, CASE_STATUSES, type CaseKind, type CaseStatus } from '../../cases/index.ts';
+import { CASE_ACTIONS, CASE_KINDS, CASE_STATUSES, type CaseKind, type CaseStatus } from '../../cases/index.ts';
+import { LIST_KINDS } from '../../risk/index.ts';
+import { REVIEW_KINDS } from '../../wallet/index.ts';
 import type { Services } from '../../services.ts';
 import { hasOperatorGuard, requireOperator } from '../operator-auth.ts';
 import * as S from '../schemas.ts';
@@ -63,6 +65,61 @@ const CaseEvent = z.object({
   assignee: z.string().nullable(),
   note: z.string(),
   at: S.Timestamp,
+});
+const Reasons = z.array(z.object({ rule: z.string(), message: z.string() }));
+const Decision = z.enum(['allow', 'challenge', 'review', 'deny']);
+const ReviewEvent = z.object({
+  id: z.string(),
+  type: z.string(),
+  userId: z.string(),
+  objectId: z.string().nullable(),
+  amount: z.number(),
+  at: S.Timestamp,
+  event: z.record(z.string(), z.unknown()).describe('The scored event; bankAccount masked to its last four digits'),
+  signals: z.record(z.string(), z.unknown()),
+  decision: Decision,
+  score: z.number(),
+  reasons: Reasons,
+  ruleSetVersion: z.number().int(),
+  shadow: z.object({ version: z.number().int(), decision: z.string(), score: z.number(), reasons: Reasons }).nullable(),
+  label: z.enum(['fraud', 'not_fraud']).nullable(),
+});
+const RiskReview = z.object({
+  events: z.array(ReviewEvent).describe("The object's stored risk events, newest first"),
+  related: z
+    .object({
+      device: z.array(ReviewEvent),
+      ip: z.array(ReviewEvent),
+      bankAccount: z.array(ReviewEvent),
+      recipient: z.array(ReviewEvent),
+    })
+    .describe('Other stored events with the same device, IP, bank account or payee: 20 each, newest first'),
+});
+const CaseListEntry = z.object({
+  id: z.string(),
+  list: z.enum(['block', 'allow', 'watch']),
+  kind: z.enum(LIST_KINDS),
+  value: z.string(),
+  reason: z.string(),
+  expiresAt: S.Timestamp.nullable(),
+  createdBy: z.string(),
+  createdAt: S.Timestamp,
+});
+const CaseActionResult = z.object({
+  action: z.enum(CASE_ACTIONS),
+  case: Case,
+  object: z
+    .object({
+      object: z.enum(REVIEW_KINDS),
+      id: z.string(),
+      status: S.MoneyStatus,
+      failureCode: S.MoneyFailureCode.optional(),
+    })
+    .optional(),
+  frozenWallets: z.array(z.string()).optional(),
+  unfrozenWallets: z.array(z.string()).optional(),
+  listEntries: z.array(CaseListEntry).optional(),
+  labelled: z.number().int().optional(),
 });
 const BankCode = z.object({
   code: z
@@ -184,11 +241,16 @@ export function adminRoutes(s: Services): FastifyPluginAsyncZod {
       preValidation: anyOperator,
       schema: {
         tags: ['admin'],
-        summary: 'Cases opened by unauthorized reports and security detections, newest first (any operator)',
+        summary:
+          'Cases opened by unauthorized reports, security detections and risk reviews, newest first (any operator)',
+        description:
+          '`userId` finds the cases about a wallet (a review of its money, or a report that froze it); `decision` the risk reviews opened by that decision.',
         querystring: S.ListQuery.extend({
           kind: z.enum(CASE_KINDS as [CaseKind, ...CaseKind[]]).optional(),
           status: CaseStatusSchema.optional(),
           assignee: z.string().max(64).optional(),
+          userId: z.string().max(64).optional(),
+          decision: Decision.optional(),
         }),
         response: { 200: z.object({ data: z.array(Case), has_more: z.boolean() }), ...S.errors(400, 401, 403) },
       },
@@ -198,6 +260,8 @@ export function adminRoutes(s: Services): FastifyPluginAsyncZod {
           ...(req.query.kind ? { kind: req.query.kind } : {}),
           ...(req.query.status ? { status: req.query.status } : {}),
           ...(req.query.assignee ? { assignee: req.query.assignee } : {}),
+          ...(req.query.userId ? { userId: req.query.userId } : {}),
+          ...(req.query.decision ? { decision: req.query.decision } : {}),
         });
         return { data: r.data, has_more: r.hasMore };
       },
@@ -207,9 +271,12 @@ export function adminRoutes(s: Services): FastifyPluginAsyncZod {
       preValidation: anyOperator,
       schema: {
         tags: ['admin'],
-        summary: 'One case with its history (the view is audited; any operator)',
+        summary: 'One case with its history, and a risk review’s evidence (the view is audited; any operator)',
         params: z.object({ id: z.string().max(64) }),
-        response: { 200: Case.extend({ events: z.array(CaseEvent) }), ...S.errors(401, 403, 404) },
+        response: {
+          200: Case.extend({ events: z.array(CaseEvent), review: RiskReview.optional() }),
+          ...S.errors(401, 403, 404),
+        },
       },
       handler: async (req) => s.cases.viewCase(req.operator!.id, req.params.id),
     });
@@ -234,6 +301,47 @@ export function adminRoutes(s: Services): FastifyPluginAsyncZod {
           ...(req.body.status ? { status: req.body.status } : {}),
           ...(req.body.assignee !== undefined ? { assignee: req.body.assignee } : {}),
         }),
+    });
+
+    app.post('/v1/admin/cases/:id/actions', {
+      preValidation: requireOperator(s, ...CASE_ROLES),
+      schema: {
+        tags: ['admin'],
+        summary:
+          'An analyst action on a case, with a note: approve or reject the held money, freeze or unfreeze the wallet, block, label (fraud analysts, compliance, admin; audited)',
+        description: `Each action is one transaction with its case event and audit record (\`case.<action>\`). \`approve\` posts a risk review's hold (payments, transfers) or sends the charge or withdrawal to the bank; \`reject\` voids it (\`failed\`, \`risk_rejected\`); both resolve the case, only from open or investigating, and a second one is 409 \`invalid_state\`. \`freeze_wallet\` / \`unfreeze_wallet\` act on the case's wallet(s). \`block\` adds a block-list entry (value defaults to the case's own: its event's device, IP, user, bank account or payee). \`label\` labels the stored risk events (back-tests); \`fraud\` also spreads one hop: the wallet, its bank account and the devices, IPs and payees of its last 30 days go on the watch list for 90 days.`,
+        params: z.object({ id: z.string().max(64) }),
+        body: z.strictObject({
+          action: z.enum(CASE_ACTIONS),
+          note: z.string().max(1000),
+          label: z.enum(['fraud', 'not_fraud']).optional(),
+          block: z
+            .strictObject({
+              kind: z.enum(LIST_KINDS),
+              value: z.string().min(1).max(200).optional(),
+              expiresAt: z.iso.datetime().optional(),
+            })
+            .optional(),
+        }),
+        response: { 200: CaseActionResult, ...S.errors(400, 401, 403, 404, 409, 422, 503) },
+      },
+      handler: async (req) => {
+        const { action, note, label, block } = req.body;
+        return s.cases.act(req.operator!.id, req.params.id, {
+          action,
+          note,
+          ...(label ? { label } : {}),
+          ...(block
+            ? {
+                block: {
+                  kind: block.kind,
+                  ...(block.value ? { value: block.value } : {}),
+                  ...(block.expiresAt ? { expiresAt: new Date(block.expiresAt) } : {}),
+                },
+              }
+            : {}),
+        });
+      },
     });
 
     app.get('/v1/admin/audit', {
