@@ -1,5 +1,7 @@
-import { describe, expect, it } from 'vitest';
-import { backtest, createBacktest } from './backtest.ts';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DATABASES, freshDatabase } from '../../test/support/databases.ts';
+import type { Database } from '../db/index.ts';
+import { backtest, backtestStored, createBacktest } from './backtest.ts';
 import { decide } from './decide.ts';
 import { defaultRuleSet } from './engine.ts';
 import { type Rule, compileRuleSet } from './rules.ts';
@@ -156,3 +158,87 @@ describe('backtest', () => {
     expect(r).toMatchObject({ events: 0, confusion: { precision: null, recall: null }, agreement: { rate: null } });
   });
 });
+
+for (const kind of DATABASES)
+  describe(`backtestStored over the event store (${kind})`, () => {
+    let d: Database;
+    const live = compileRuleSet(1, [rule('big_review', 'review', 'event.amount >= 50000.0', 60)]);
+    const audits: Array<{ actor: string; action: string; target: string; details?: Record<string, unknown> }> = [];
+    const deps = () => ({
+      db: d.db,
+      engine: { version: async (n: number) => (n === 1 ? live : compileRuleSet(n, [])) },
+      audit: async (_trx: unknown, e: (typeof audits)[number]) => audits.push(e),
+    });
+    const t0 = new Date('2026-11-10T00:00:00Z').getTime();
+    beforeAll(async () => {
+      d = await freshDatabase(kind);
+      // 23 events an hour apart, one in three large (reviewed live by version 1).
+      for (let i = 0; i < 23; i++) {
+        const e = stored(
+          live,
+          { type: 'charge', amount: i % 3 === 0 ? 60_000 : 1_000, userId: `u_${i % 5}` },
+          {},
+          { at: new Date(t0 + i * 3_600_000) },
+        );
+        await d.db
+          .insertInto('risk_events')
+          .values({
+            id: `rev_store_${i}`,
+            type: e.type,
+            user_id: e.userId,
+            object_id: e.objectId,
+            amount: e.amount,
+            occurred_at: e.at,
+            event: JSON.stringify(e.event),
+            signals: JSON.stringify(e.signals),
+            decision: e.decision,
+            score: e.score,
+            reasons: JSON.stringify(e.reasons),
+            rule_set_version: e.ruleSetVersion,
+          })
+          .execute();
+      }
+    });
+    afterAll(() => d.close());
+
+    it('pages through every event in batches, agrees with the live decisions, and is audited', async () => {
+      const r = await backtestStored(deps(), 'op_a', 1, {}, { batch: 5 });
+      expect(r).toMatchObject({
+        events: 23,
+        truncated: false,
+        decisions: { allow: 15, review: 8 },
+        agreement: { compared: 23, agreed: 23, rate: 1 },
+        range: { from: null, to: null },
+      });
+      expect(await backtestStored(deps(), 'op_a', 1, {}, { batch: 23 })).toEqual(r);
+      expect(audits.at(-1)).toMatchObject({
+        actor: 'op_a',
+        action: 'risk.rule_set.backtest',
+        target: 'rule_set:1',
+        details: { events: 23, truncated: false },
+      });
+    });
+
+    it('stops at the bound and says so; from/to select by event time', async () => {
+      expect(await backtestStored(deps(), 'op_a', 1, {}, { batch: 4, maxEvents: 10 })).toMatchObject({
+        events: 10,
+        truncated: true,
+      });
+      expect(await backtestStored(deps(), 'op_a', 1, {}, { batch: 4, maxEvents: 23 })).toMatchObject({
+        events: 23,
+        truncated: false,
+      });
+      const window = await backtestStored(
+        deps(),
+        'op_a',
+        2,
+        { from: new Date(t0 + 3 * 3_600_000), to: new Date(t0 + 9 * 3_600_000) },
+        { batch: 4 },
+      );
+      // Hours 3–8; version 2 (no rules) allows all six, changing the two reviewed ones (hours 3 and 6).
+      expect(window).toMatchObject({ events: 6, decisions: { allow: 6 }, changed: 2, agreement: { compared: 0 } });
+      await expect(
+        backtestStored(deps(), 'op_a', 1, { from: new Date(t0 + 1), to: new Date(t0) }),
+      ).rejects.toMatchObject({ code: 'invalid_request' });
+    });
+  });
