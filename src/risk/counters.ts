@@ -62,6 +62,8 @@ const zeroTotals = (): Totals => ({
 
 /** One window of one key: [slot, count, sum, max] tuples, oldest first, at most BUCKETS of them. */
 type Slots = Array<[number, number, number, number]>;
+/** The windows of one key, and when it was last moved to the end of the LRU order. */
+type Entry = Record<WindowName, Slots> & { moved: number };
 
 export interface MemoryCountersOptions {
   /** Keys kept (least recently used dropped first); bounded memory whatever the traffic. */
@@ -103,20 +105,30 @@ export function memoryCounters(o: MemoryCountersOptions = {}): Counters {
 function memorySyncCounters(o: MemoryCountersOptions): SyncCounters {
   const maxKeys = o.maxKeys ?? 200_000;
   const maxMembers = o.maxMembers ?? 1_000;
-  const keys = new Map<string, Record<WindowName, Slots>>();
-  const sets = new Map<string, Map<string, number>>();
+  const keys = new Map<string, Entry>();
+  const sets = new Map<string, { moved: number; members: Map<string, number> }>();
   const stamps = new Map<string, Stamp & { expires: number }>();
 
-  function touch<V>(map: Map<string, V>, key: string, make: () => V): V {
+  /**
+   * Least recently used first, approximately: a key is moved to the end of its Map when it is used again, unless it
+   * was moved within the last `slack` moves (it is then among the newest keys already, far from eviction). Moving a
+   * key is a delete and a set, the largest share of a counter call when done on every use; the slack bounds how
+   * early a key can be dropped (never before maxKeys − slack other keys were used since) and is 0 for small maps.
+   */
+  const slack = Math.floor(maxKeys / 8);
+  let moves = 0;
+  function touch<V extends { moved: number }>(map: Map<string, V>, key: string, make: () => V): V {
     let v = map.get(key);
     if (v === undefined) v = make();
-    else map.delete(key);
+    else if (moves - v.moved > slack) map.delete(key);
+    else return v;
+    v.moved = ++moves;
     map.set(key, v);
     if (map.size > maxKeys) map.delete(map.keys().next().value as string);
     return v;
   }
 
-  function totalsOf(entry: Record<WindowName, Slots> | undefined, ms: number): Totals {
+  function totalsOf(entry: Entry | undefined, ms: number): Totals {
     const t = zeroTotals();
     if (!entry) return t;
     for (const w of WINDOW_NAMES) {
@@ -139,7 +151,7 @@ function memorySyncCounters(o: MemoryCountersOptions): SyncCounters {
   return {
     record(key, at, amount = 0) {
       const ms = at.getTime();
-      const entry = touch(keys, key, () => ({ '1m': [], '1h': [], '24h': [], '30d': [] }));
+      const entry = touch(keys, key, () => ({ moved: 0, '1m': [], '1h': [], '24h': [], '30d': [] }));
       for (const w of WINDOW_NAMES) {
         const slot = slotOf(w, ms);
         const slots = entry[w];
@@ -157,7 +169,7 @@ function memorySyncCounters(o: MemoryCountersOptions): SyncCounters {
     },
     distinct(key, member, at, windowMs) {
       const ms = at.getTime();
-      const set = touch(sets, key, () => new Map<string, number>());
+      const set = touch(sets, key, () => ({ moved: 0, members: new Map<string, number>() })).members;
       // Oldest first (a re-seen member moves to the end): drop what left the window, then the oldest beyond the cap.
       for (const [m, seen] of set) {
         if (seen > ms - windowMs && set.size <= maxMembers) break;
