@@ -16,7 +16,14 @@ import {
 import { createLedger } from './ledger/index.ts';
 import { createAudit, createOps } from './ops/index.ts';
 import { type Clock, type NewId, systemClock, ulidIds } from './platform/index.ts';
-import { type Counters, createRiskEngine, createRiskPort, memoryCounters } from './risk/index.ts';
+import {
+  type Assessment,
+  type Counters,
+  createRiskEngine,
+  createRiskPort,
+  memoryCounters,
+  riskEvent,
+} from './risk/index.ts';
 import {
   createSandboxBank,
   createSandboxBankAuth,
@@ -87,7 +94,9 @@ export function createServices(o: ServiceOptions) {
     verifiedIdentity: (userId) => late.verifiedIdentity(userId),
     assertSteppedUp: (user) => assertSteppedUp(user, clock.now()),
     phoneOf: (userId) => late.phoneOf(userId),
-    openCase: (kind, account, details) => late.openCase(kind, account, details),
+    openCase: (kind, account, details, trx) => late.openCase(kind, account, details, trx),
+    // Bound late (the risk port is made below); with `risk: false` linking scores nothing.
+    ...(o.risk === false ? {} : { risk: { assess: (e, s) => riskPort.assess(riskEvent(e), s), record: recordRisk } }),
   });
   // Documents are kept as HMACs under the server secret; operators' allowances and rule-set changes go to the
   // audit chain.
@@ -102,6 +111,19 @@ export function createServices(o: ServiceOptions) {
     newId,
   });
   const riskPort = createRiskPort({ db, clock, newId, engine: risk });
+  // Identity and banks see the port through small local types; what they hand back is the assessment they got.
+  function recordRisk(trx: import('kysely').Transaction<import('./db/index.ts').DB>, a: unknown, objectId?: string) {
+    return riskPort.record(trx, a as Assessment, objectId);
+  }
+  const identityRisk =
+    o.risk === false
+      ? {}
+      : {
+          risk: {
+            assess: (e: Parameters<typeof riskEvent>[0], s: object) => riskPort.assess(riskEvent(e), s),
+            record: recordRisk,
+          },
+        };
   const wallet = createWallet({
     db,
     ledger,
@@ -137,10 +159,19 @@ export function createServices(o: ServiceOptions) {
     notifier: mailbox.notifier,
     mfa,
     openWallet: async (trx, userId) => void (await wallet.accounts.openWallet(trx, userId)),
+    ...identityRisk,
   });
   const sandboxIdentity = createSandboxIdentity({ db, clock, newId });
   forgetUser = identity.forgetUser;
-  const security = createAccountSecurity({ db, clock, notifier: mailbox.notifier, mfa, passkeys, identity });
+  const security = createAccountSecurity({
+    db,
+    clock,
+    notifier: mailbox.notifier,
+    mfa,
+    passkeys,
+    identity,
+    ...identityRisk,
+  });
   const ekyc = createEkyc({
     db,
     clock,
@@ -149,6 +180,7 @@ export function createServices(o: ServiceOptions) {
     documentKey: secretKey,
     audit: (trx, e) => audit.append(trx, e),
     onUserChanged: (id) => forgetUser(id),
+    ...identityRisk,
   });
   const cases = createCases({
     db,

@@ -7,13 +7,14 @@
  * it; one wallet per bank account (a CHECK) unless an operator raised it; bank_settings is never cached.
  * Never import HTTP here, and never call a bank inside a database transaction.
  */
-import type { Kysely } from 'kysely';
+import type { Kysely, Transaction } from 'kysely';
 import type { DB } from '../db/index.ts';
 import type { Notifier } from '../notify/index.ts';
 import type { Clock, NewId } from '../platform/index.ts';
 import type { BankAuthenticator } from './authenticator.ts';
 import type { BankAccountRef } from './gateway.ts';
 import { type LinkUser, type VerifiedIdentity, createLinking } from './linking.ts';
+import type { LinkRisk } from './link-risk.ts';
 import { createBankLinks } from './links.ts';
 import { createPinGuard } from './pin-guard.ts';
 import type { LinkingPolicy } from './policy.ts';
@@ -33,8 +34,15 @@ export interface BanksDeps {
   verifiedIdentity: (userId: string) => Promise<VerifiedIdentity | undefined>;
   assertSteppedUp: (user: LinkUser) => void;
   phoneOf: (userId: string) => Promise<string | undefined>;
-  /** Security events for operators (the cases area, wired by the composition root). */
-  openCase: (kind: string, account: BankAccountRef | undefined, details: Record<string, unknown>) => Promise<string>;
+  /** Security events for operators (the cases area, wired by the composition root), in `trx` when given. */
+  openCase: (
+    kind: string,
+    account: BankAccountRef | undefined,
+    details: Record<string, unknown>,
+    trx?: Transaction<DB>,
+  ) => Promise<string>;
+  /** The risk engine: link attempts, authorizations and PIN/OTP failures are scored; absent = no scoring. */
+  risk?: LinkRisk | undefined;
 }
 
 export function createBanks(deps: BanksDeps) {
@@ -42,7 +50,14 @@ export function createBanks(deps: BanksDeps) {
   const links = createBankLinks({ ...deps, settings });
   const guard = createPinGuard(deps);
   const linking = createLinking({ ...deps, bank: deps.authenticator, guard, settings, links });
-  return { settings, links, linking };
+  return {
+    settings,
+    links,
+    linking,
+    /** The review queue's decisions on a link held for review (conditional on `in_review`). */
+    approveLinkReview: linking.approveLinkReview,
+    rejectLinkReview: linking.rejectLinkReview,
+  };
 }
 export type Banks = ReturnType<typeof createBanks>;
 
@@ -58,6 +73,15 @@ export {
   descriptorFor,
 } from './gateway.ts';
 export type { Authorization, LinkRequest, LinkUser, LinkView, Linking, VerifiedIdentity } from './linking.ts';
+export { NAME_REVIEW_FLOOR } from './linking.ts';
+export type {
+  LinkEventType,
+  LinkRisk,
+  LinkRiskEvent,
+  LinkRiskSignals,
+  LinkVerdict,
+  ScoredLinkEvent,
+} from './link-risk.ts';
 export type { BankLink, BankLinkInput, BankLinks } from './links.ts';
 export type { Source } from './pin-guard.ts';
 export { DEFAULT_LINKING_POLICY, LINKING_POLICY_2020, type LinkingPolicy } from './policy.ts';

@@ -1,13 +1,23 @@
-import type { Kysely, Selectable } from 'kysely';
+import type { Kysely, Selectable, Transaction } from 'kysely';
 import type { AccountType, BankLinksTable, DB, LinkFailureCode } from '../db/index.ts';
 import type { Notifier } from '../notify/index.ts';
-import { isUniqueViolation } from '../db/index.ts';
+import { inTransaction, isUniqueViolation } from '../db/index.ts';
 import { assertMay } from '../identity/index.ts';
 import { AppError, type Clock, type NewId } from '../platform/index.ts';
 import type { AuthMethod, BankAuthenticator } from './authenticator.ts';
 import type { BankAccountRef } from './gateway.ts';
 import { scoreNameMatch } from './names/index.ts';
 import type { BankLinks } from './links.ts';
+import {
+  type LinkRisk,
+  type LinkVerdict,
+  type ScoredLinkEvent,
+  createLinkScoring,
+  riskDenied,
+  stronger,
+  verdictFromColumn,
+  verdictOf,
+} from './link-risk.ts';
 import * as repo from './repository.ts';
 import type { PinGuard, Source } from './pin-guard.ts';
 import type { BankSettings } from './settings.ts';
@@ -20,6 +30,8 @@ export interface LinkUser {
   phoneConfirmed: boolean;
   verification: string;
   frozen: boolean;
+  /** Sign-up time (ISO), for the risk engine's account age. */
+  createdAt?: string;
 }
 
 export interface VerifiedIdentity {
@@ -44,9 +56,19 @@ export interface LinkingDeps {
   links: BankLinks;
   /** The wallet user's phone, for the "linked" notice (identity owns users). */
   phoneOf: (userId: string) => Promise<string | undefined>;
-  /** Security events for operators (reverse brute force detected…). */
-  openCase: (kind: string, account: BankAccountRef | undefined, details: Record<string, unknown>) => Promise<string>;
+  /** Security events for operators (reverse brute force detected, a link held for review…). */
+  openCase: (
+    kind: string,
+    account: BankAccountRef | undefined,
+    details: Record<string, unknown>,
+    trx?: Transaction<DB>,
+  ) => Promise<string>;
+  /** The risk engine; absent = no scoring (the name-match threshold alone decides). */
+  risk?: LinkRisk | undefined;
 }
+
+/** With the engine, a name score from here up to the threshold goes to it (`nameMatchScore`) instead of failing. */
+export const NAME_REVIEW_FLOOR = 70;
 
 export interface LinkRequest {
   bankCode: string;
@@ -76,6 +98,8 @@ export interface LinkView {
   authorization?: Authorization;
   createdAt: string;
   activatedAt?: string;
+  /** The decision of the link attempt (allow/0/0 for links from before the engine). */
+  risk: LinkVerdict;
 }
 
 type LinkRow = Selectable<BankLinksTable>;
@@ -83,6 +107,7 @@ type LinkRow = Selectable<BankLinksTable>;
 /** The public linking flow: create a pending link, let the bank authenticate its customer, match names, activate. */
 export function createLinking(deps: LinkingDeps) {
   const { db, clock } = deps;
+  const scoring = createLinkScoring(deps);
   const ref = (l: LinkRow): BankAccountRef => ({
     bankCode: l.bank_code,
     branchCode: l.branch_code,
@@ -118,17 +143,22 @@ export function createLinking(deps: LinkingDeps) {
     const id = deps.newId('lnk');
     const now = clock.now();
     await repo.closeExpiredAuthorizations(db, account, now);
+    const scored = await scoreStart(user, account, id, source);
     try {
-      await repo.insertPendingLink(db, {
-        id,
-        userId: user.id,
-        account,
-        method,
-        attempts: policy.attempts,
-        expiresAt: new Date(now.getTime() + policy.authorizationTtlMs),
-        deviceId: source.deviceId ?? null,
-        ip: source.ip ?? null,
-        at: now,
+      await inTransaction(db, async (trx) => {
+        await repo.insertPendingLink(trx, {
+          id,
+          userId: user.id,
+          account,
+          method,
+          attempts: policy.attempts,
+          expiresAt: new Date(now.getTime() + policy.authorizationTtlMs),
+          deviceId: source.deviceId ?? null,
+          ip: source.ip ?? null,
+          at: now,
+          ...(scored ? { risk: JSON.stringify(verdictOf(scored)) } : {}),
+        });
+        await scoring.record(trx, scored, id);
       });
     } catch (e) {
       // At most one authorization in progress per bank account (a unique index): a burst of links to one
@@ -142,6 +172,34 @@ export function createLinking(deps: LinkingDeps) {
       throw e;
     }
     return view(await load(user.id, id));
+  }
+
+  /**
+   * The link attempt, scored before anything is written: deny → 422 risk_denied (the attempt stored, no link);
+   * challenge → the session must hold a fresh factor (the step-up linking asks for anyway, enforced here even when
+   * the policy does not ask for it); review → the link goes on to the bank and is held for review once authenticated.
+   */
+  async function scoreStart(
+    user: LinkUser,
+    account: BankAccountRef,
+    linkId: string,
+    source: Source,
+  ): Promise<ScoredLinkEvent | undefined> {
+    const scored = await scoring.score('link', user, account, linkId, source);
+    if (!scored) return undefined;
+    if (scored.decision === 'deny') {
+      await scoring.storeDenied(scored, undefined);
+      throw riskDenied(scored);
+    }
+    if (scored.decision === 'challenge') {
+      try {
+        deps.assertSteppedUp(user);
+      } catch (e) {
+        await scoring.store(scored, undefined);
+        throw e;
+      }
+    }
+    return scored;
   }
 
   /** Turns the request into a Zengin account: bank and branch must exist; Japan Post symbol/number converted. */
@@ -201,7 +259,7 @@ export function createLinking(deps: LinkingDeps) {
     const settings = await deps.settings.settingsOf(link.bank_code);
     if (!settings?.linking) throw new AppError('linking_suspended', 'this bank has suspended new links');
     if (link.auth_step === 'app') return view(await pollApproval(link, true));
-    if (link.auth_step === 'otp') return authorizeOtp(link, input.otp);
+    if (link.auth_step === 'otp') return authorizeOtp(link, input.otp, source);
     if (!input.pin || !/^\d{4}$/.test(input.pin))
       throw new AppError('invalid_request', 'pin must be the 4-digit cash-card PIN', { field: 'pin' });
     return authorizePin(user, link, input.pin, input.birthDate, input.otp, source);
@@ -230,6 +288,12 @@ export function createLinking(deps: LinkingDeps) {
         retryAfterSeconds: guarded.retryAfterSeconds,
       });
     }
+    const authorizing = await scoring.score('link_authorization', user, ref(link), link.id, source, { pin });
+    if (authorizing?.decision === 'deny') {
+      await guarded.ticket.refund();
+      await refuseByRisk(link, authorizing, source);
+    }
+    await scoring.store(authorizing, link.id);
     const taken = await takeAttempt(link, 'pin');
     if (!taken) {
       await guarded.ticket.refund();
@@ -240,10 +304,12 @@ export function createLinking(deps: LinkingDeps) {
     if (!checked.ok) {
       await guarded.ticket.failed();
       if (checked.reason === 'locked') {
-        await fail(link, 'bank_account_locked');
+        await scoreFailure(link, source, await fail(link, 'bank_account_locked'), pin);
         return view(await load(link.user_id, link.id));
       }
-      return view(await afterWrongAnswer(taken, 'bank_auth_failed'));
+      const after = await afterWrongAnswer(taken, 'bank_auth_failed');
+      await scoreFailure(link, source, taken.attempts_left <= 0, pin);
+      return view(await load(after.user_id, after.id));
     }
     await guarded.ticket.succeeded();
     await giveAttemptBack(link.id);
@@ -251,15 +317,18 @@ export function createLinking(deps: LinkingDeps) {
     // Only the request that moves the link from PIN to code has the bank send a code.
     const moved = await repo.moveToOtpStep(db, link.id);
     if (moved) await deps.bank.sendOtp(ref(link), link.id, deps.operatorName);
-    if (otp && moved) return authorizeOtp(moved, otp);
+    if (otp && moved) return authorizeOtp(moved, otp, source);
     return view(await load(link.user_id, link.id));
   }
 
-  async function authorizeOtp(link: LinkRow, otp: string | undefined): Promise<LinkView> {
+  async function authorizeOtp(link: LinkRow, otp: string | undefined, source: Source): Promise<LinkView> {
     if (!otp)
       throw new AppError('invalid_request', 'send the one-time code the bank sent to the account holder’s phone', {
         field: 'otp',
       });
+    const authorizing = await scoring.score('link_authorization', { id: link.user_id }, ref(link), link.id, source);
+    if (authorizing?.decision === 'deny') await refuseByRisk(link, authorizing, source);
+    await scoring.store(authorizing, link.id);
     const taken = await takeAttempt(link, 'otp');
     if (!taken) return refuseUnchecked(link);
     const r = await deps.bank.checkOtp(link.id, otp);
@@ -267,9 +336,53 @@ export function createLinking(deps: LinkingDeps) {
       await giveAttemptBack(link.id);
       return view(await finish(taken));
     }
-    if (r === 'wrong') return view(await afterWrongAnswer(taken, 'invalid_otp'));
+    if (r === 'wrong') {
+      const after = await afterWrongAnswer(taken, 'invalid_otp');
+      await scoreFailure(link, source, taken.attempts_left <= 0);
+      return view(await load(after.user_id, after.id));
+    }
     await fail(link, r === 'expired' ? 'authorization_expired' : 'bank_auth_failed');
     return view(await load(link.user_id, link.id));
+  }
+
+  /**
+   * A denied authorization step: the secret is not checked, the link fails and operators get the
+   * reverse-brute-force case (one per link), as when the PIN guard refuses; 422 risk_denied.
+   */
+  async function refuseByRisk(link: LinkRow, a: ScoredLinkEvent, source: Source): Promise<never> {
+    await scoring.storeDenied(a, link.id);
+    if (await fail(link, 'bank_auth_failed'))
+      await deps.openCase('reverse_brute_force', ref(link), {
+        by: 'risk',
+        reasons: verdictOf(a).reasons,
+        userId: link.user_id,
+        linkId: link.id,
+        deviceId: source.deviceId,
+        ip: source.ip,
+      });
+    throw riskDenied(a);
+  }
+
+  /**
+   * Every wrong PIN or code is an event of its own (`pin_failure`), stored; a deny fails the link's authorization
+   * and opens the reverse-brute-force case (once: only when this call ended the authorization).
+   */
+  async function scoreFailure(link: LinkRow, source: Source, endedByThis: boolean, pin?: string): Promise<void> {
+    const a = await scoring.score('pin_failure', { id: link.user_id }, ref(link), link.id, source, {
+      ...(pin !== undefined ? { pin, pinFailuresIncludingThis: true } : {}),
+    });
+    if (!a) return;
+    await scoring.store(a, link.id);
+    if (a.decision !== 'deny') return;
+    if ((await fail(link, 'bank_auth_failed')) || endedByThis)
+      await deps.openCase('reverse_brute_force', ref(link), {
+        by: 'risk',
+        reasons: verdictOf(a).reasons,
+        userId: link.user_id,
+        linkId: link.id,
+        deviceId: source.deviceId,
+        ip: source.ip,
+      });
   }
 
   /** Takes one of the link's attempts for a guess at `step`, atomically; undefined when none is left. */
@@ -331,9 +444,15 @@ export function createLinking(deps: LinkingDeps) {
     let nameOk = true;
     if (policy.nameMatchThreshold > 0) {
       score = identity ? scoreNameMatch(holder.nameKana, identity).score : 0;
-      nameOk = score >= policy.nameMatchThreshold;
+      // With the engine, the review band below the threshold is the engine's to decide (`name_match_review_band`).
+      const floor = scoring.enabled
+        ? Math.min(NAME_REVIEW_FLOOR, policy.nameMatchThreshold)
+        : policy.nameMatchThreshold;
+      nameOk = score >= floor;
     }
     if (!birthDateOk || !nameOk) return failAndLoad(link, 'name_mismatch', { reason: 'holder_mismatch' }, score);
+    const held = await scoreAuthenticated(link, score);
+    if (held) return held;
     try {
       await deps.links.activate(link.id, ref(link), policy.maxWalletsPerAccount);
     } catch (e) {
@@ -342,6 +461,46 @@ export function createLinking(deps: LinkingDeps) {
       throw e;
     }
     if (score !== null) await repo.recordNameMatch(db, link.id, score);
+    await announceLinked(link);
+    return load(link.user_id, link.id);
+  }
+
+  /**
+   * The link attempt scored again once the bank has authenticated its customer, with what only the bank could tell
+   * (the name-match score): the link's decision is the stronger of this and the start's. deny → the link fails
+   * (`risk_denied`); review → it is held (`in_review`, never usable for charges) with a `risk_review` case, in one
+   * transaction; a challenge was met by the step-up at the start. Returns the link when it did not go on.
+   */
+  async function scoreAuthenticated(link: LinkRow, score: number | null): Promise<LinkRow | undefined> {
+    const source = { deviceId: link.device_id ?? undefined, ip: link.ip ?? undefined };
+    const a = await scoring.score('link', { id: link.user_id }, ref(link), link.id, source, {
+      ...(score !== null ? { nameMatchScore: score } : {}),
+    });
+    if (!a) return undefined;
+    const verdict = stronger(verdictFromColumn(link.risk), verdictOf(a));
+    if (a.decision === 'deny') {
+      await scoring.storeDenied(a, link.id);
+      await repo.setLinkRisk(db, link.id, JSON.stringify(verdictOf(a)));
+      return failAndLoad(link, 'risk_denied', {}, score);
+    }
+    const held = await inTransaction(db, async (trx) => {
+      await scoring.record(trx, a, link.id);
+      await repo.setLinkRisk(trx, link.id, JSON.stringify(verdict));
+      if (verdict.decision !== 'review' || !(await repo.holdLinkForReview(trx, link.id, score))) return false;
+      await deps.openCase(
+        'risk_review',
+        ref(link),
+        { object: 'bank_link', objectId: link.id, userId: link.user_id, risk: verdict },
+        trx,
+      );
+      return true;
+    });
+    return held ? load(link.user_id, link.id) : undefined;
+  }
+
+  /** Tells the holder (bank notice) and the wallet user (SMS) that the account is linked. */
+  async function announceLinked(link: LinkRow): Promise<void> {
+    const policy = deps.policy();
     if (policy.notifyHolder)
       await deps.bank.notifyHolder(
         ref(link),
@@ -354,7 +513,41 @@ export function createLinking(deps: LinkingDeps) {
         channel: 'sms',
         body: `Saifu: your bank account (bank ${link.bank_code}, …${link.account_number.slice(-4)}) is now linked.`,
       });
-    return load(link.user_id, link.id);
+  }
+
+  async function loadForReview(linkId: string): Promise<LinkRow> {
+    const link = await repo.findLinkById(db, linkId);
+    if (!link) throw new AppError('unknown_bank_link', `no bank link ${linkId}`, { bankLinkId: linkId });
+    if (link.status !== 'in_review')
+      throw new AppError('invalid_state', `the link is ${link.status}, not in review`, { status: link.status });
+    return link;
+  }
+
+  /**
+   * An analyst approves a link held for review: it becomes active (counted against its bank account, which may
+   * by now serve another wallet: then it fails `account_already_linked`) and the holder and user are told.
+   * Conditional on the status: of racing decisions one wins, the other gets 409 invalid_state. The caller audits
+   * `operator`'s decision.
+   */
+  async function approveLinkReview(linkId: string, _operator: string): Promise<LinkView> {
+    const link = await loadForReview(linkId);
+    try {
+      await deps.links.activate(link.id, ref(link), deps.policy().maxWalletsPerAccount, clock.now(), 'in_review');
+    } catch (e) {
+      if (!(e instanceof AppError && e.code === 'account_already_linked')) throw e;
+      await repo.rejectReviewedLink(db, link.id, 'account_already_linked');
+      return view(await load(link.user_id, link.id));
+    }
+    await announceLinked(link);
+    return view(await load(link.user_id, link.id));
+  }
+
+  /** An analyst rejects a link held for review: it fails with `review_rejected` (conditional on the status). */
+  async function rejectLinkReview(linkId: string, _operator: string): Promise<LinkView> {
+    const link = await loadForReview(linkId);
+    if (!(await repo.rejectReviewedLink(db, link.id)))
+      throw new AppError('invalid_state', 'the link is no longer in review');
+    return view(await load(link.user_id, link.id));
   }
 
   async function failAndLoad(
@@ -400,7 +593,7 @@ export function createLinking(deps: LinkingDeps) {
     return view(link);
   }
 
-  return { startLink, authorize, getLink, resolveAccount };
+  return { startLink, authorize, getLink, resolveAccount, approveLinkReview, rejectLinkReview };
 }
 export type Linking = ReturnType<typeof createLinking>;
 
@@ -432,5 +625,6 @@ export function view(
     ...(l.details && Object.keys(l.details).length > 0 ? { details: l.details } : {}),
     createdAt: new Date(l.created_at).toISOString(),
     ...(l.activated_at ? { activatedAt: new Date(l.activated_at).toISOString() } : {}),
+    risk: verdictFromColumn(l.risk),
   };
 }

@@ -63,11 +63,15 @@ export function createBankLinks(deps: { db: Kysely<DB>; clock: Clock; newId: New
     account: BankLinkInput,
     maxLinks: number,
     at: Date = deps.clock.now(),
+    from: 'pending_authorization' | 'in_review' = 'pending_authorization',
   ): Promise<void> {
     try {
       await inTransaction(deps.db, async (trx) => {
-        if (!(await repo.activateLink(trx, linkId, account, maxLinks, at)))
-          throw new AppError('invalid_state', 'the link is no longer pending authorization');
+        if (!(await repo.activateLink(trx, linkId, account, maxLinks, at, from)))
+          throw new AppError(
+            'invalid_state',
+            `the link is no longer ${from === 'in_review' ? 'in review' : 'pending authorization'}`,
+          );
       });
     } catch (e) {
       if (isCheckViolation(e))

@@ -76,6 +76,22 @@ export function createPinGuard(deps: { db: Kysely<DB>; clock: Clock; pepper: str
     }
   }
 
-  return { take };
+  /**
+   * PIN failures with this PIN value across accounts in the current window (attempts in flight included), read
+   * without consuming anything: a risk signal. 0 with the defence off (nothing is counted then).
+   */
+  async function pinValueFailures(pin: string): Promise<number> {
+    const rb = deps.policy().reverseBruteForce;
+    if (!rb.enabled) return 0;
+    return (
+      await counter.peek({
+        key: counterKey('pin-value', pinKey(pin)),
+        max: rb.maxAccountsPerPin,
+        windowMs: rb.windowMs,
+      })
+    ).used;
+  }
+
+  return { take, pinValueFailures };
 }
 export type PinGuard = ReturnType<typeof createPinGuard>;

@@ -21,7 +21,7 @@ export async function listLinks(q: Q, userId: string): Promise<LinkRow[]> {
     .selectFrom('bank_links')
     .selectAll()
     .where('user_id', '=', userId)
-    .where('status', 'in', ['active', 'frozen', 'pending_authorization'])
+    .where('status', 'in', ['active', 'frozen', 'pending_authorization', 'in_review'])
     .orderBy('id', 'desc')
     .execute();
 }
@@ -38,6 +38,7 @@ export async function insertPendingLink(
     deviceId: string | null;
     ip: string | null;
     at: Date;
+    risk?: string | null;
   },
 ): Promise<void> {
   await q
@@ -57,6 +58,7 @@ export async function insertPendingLink(
       ip: l.ip,
       activated_at: null,
       created_at: l.at,
+      risk: l.risk ?? null,
     })
     .execute();
 }
@@ -145,6 +147,7 @@ export async function activateLink(
   account: Account,
   maxLinks: number,
   at: Date,
+  from: 'pending_authorization' | 'in_review' = 'pending_authorization',
 ): Promise<boolean> {
   await trx
     .insertInto('linked_bank_accounts')
@@ -165,7 +168,7 @@ export async function activateLink(
     .updateTable('bank_links')
     .set({ status: 'active', activated_at: at, attempts_left: 0 })
     .where('id', '=', linkId)
-    .where('status', '=', 'pending_authorization')
+    .where('status', '=', from)
     .returning('id')
     .executeTakeFirst();
   return done !== undefined;
@@ -205,11 +208,13 @@ export async function freezeAccountLinks(
     .where('bank_code', '=', account.bankCode)
     .where('branch_code', '=', account.branchCode)
     .where('account_number', '=', account.accountNumber)
-    .where('status', 'in', ['active', 'pending_authorization', 'frozen'])
+    .where('status', 'in', ['active', 'pending_authorization', 'frozen', 'in_review'])
     .forUpdate()
     .execute();
   const active = links.filter((l) => l.status === 'active').map((l) => l.id);
-  const pending = links.filter((l) => l.status === 'pending_authorization').map((l) => l.id);
+  const pending = links
+    .filter((l) => l.status === 'pending_authorization' || l.status === 'in_review')
+    .map((l) => l.id);
   if (active.length > 0)
     await trx.updateTable('bank_links').set({ status: 'frozen' }).where('id', 'in', active).execute();
   if (pending.length > 0)
@@ -219,4 +224,96 @@ export async function freezeAccountLinks(
       .where('id', 'in', pending)
       .execute();
   return links.map((l) => ({ id: l.id, userId: l.user_id }));
+}
+
+/** A link by id alone (operators' review queue; the wallet side always goes through `findLink` with its user). */
+export async function findLinkById(q: Q, id: string): Promise<LinkRow | undefined> {
+  return q.selectFrom('bank_links').selectAll().where('id', '=', id).executeTakeFirst();
+}
+
+/** Stores the risk decision of the link attempt on the link. */
+export async function setLinkRisk(q: Q, linkId: string, risk: string): Promise<void> {
+  await q.updateTable('bank_links').set({ risk }).where('id', '=', linkId).execute();
+}
+
+/** Authenticated and held for review (from pending only); false when the link was no longer pending. */
+export async function holdLinkForReview(q: Q, linkId: string, score: number | null): Promise<boolean> {
+  const moved = await q
+    .updateTable('bank_links')
+    .set({ status: 'in_review', attempts_left: 0, ...(score !== null ? { name_match_score: score } : {}) })
+    .where('id', '=', linkId)
+    .where('status', '=', 'pending_authorization')
+    .returning('id')
+    .executeTakeFirst();
+  return moved !== undefined;
+}
+
+/** An analyst rejected a held link; false when it was no longer in review. */
+export async function rejectReviewedLink(
+  q: Q,
+  linkId: string,
+  code: 'review_rejected' | 'account_already_linked' = 'review_rejected',
+): Promise<boolean> {
+  const moved = await q
+    .updateTable('bank_links')
+    .set({ status: 'failed', failure_code: code })
+    .where('id', '=', linkId)
+    .where('status', '=', 'in_review')
+    .returning('id')
+    .executeTakeFirst();
+  return moved !== undefined;
+}
+
+/** Distinct wallets that hold or tried to link this bank account (any status), `userId` included. */
+export async function walletsOfAccount(q: Q, account: Account, userId: string): Promise<number> {
+  const rows = await q
+    .selectFrom('bank_links')
+    .select('user_id')
+    .distinct()
+    .where('bank_code', '=', account.bankCode)
+    .where('branch_code', '=', account.branchCode)
+    .where('account_number', '=', account.accountNumber)
+    .execute();
+  return new Set([...rows.map((r) => r.user_id), userId]).size;
+}
+
+const AUTH_FAILURES = ['bank_auth_failed', 'invalid_otp', 'bank_account_locked'] as const;
+
+/**
+ * Wrong PINs or codes on links since `since`: on one bank account (any wallet), the attempts spent by pending
+ * links plus one per link that failed its authentication; and the distinct accounts that saw one from a device.
+ * Read from the links themselves (attempts are taken before the bank checks them and given back on success).
+ */
+export async function authFailuresSince(
+  q: Q,
+  o: { account: Account; deviceId: string | undefined; since: Date; attempts: number },
+): Promise<{ perAccount: number; accountsPerDevice: number }> {
+  const failedOrSpent = (eb: import('kysely').ExpressionBuilder<DB, 'bank_links'>) =>
+    eb.or([
+      eb.and([eb('status', '=', 'pending_authorization'), eb('attempts_left', '<', o.attempts)]),
+      eb.and([eb('status', '=', 'failed'), eb('failure_code', 'in', AUTH_FAILURES)]),
+    ]);
+  const onAccount = await q
+    .selectFrom('bank_links')
+    .select(['status', 'attempts_left'])
+    .where('bank_code', '=', o.account.bankCode)
+    .where('branch_code', '=', o.account.branchCode)
+    .where('account_number', '=', o.account.accountNumber)
+    .where('created_at', '>=', o.since)
+    .where(failedOrSpent)
+    .execute();
+  const perAccount = onAccount.reduce(
+    (n, l) => n + (l.status === 'pending_authorization' ? Math.max(0, o.attempts - l.attempts_left) : 1),
+    0,
+  );
+  if (!o.deviceId) return { perAccount, accountsPerDevice: 0 };
+  const accounts = await q
+    .selectFrom('bank_links')
+    .select(['bank_code', 'branch_code', 'account_number'])
+    .distinct()
+    .where('device_id', '=', o.deviceId)
+    .where('created_at', '>=', o.since)
+    .where(failedOrSpent)
+    .execute();
+  return { perAccount, accountsPerDevice: accounts.length };
 }

@@ -21,6 +21,7 @@ import * as m0014 from './migrations/0014_cases.ts';
 import * as m0015 from './migrations/0015_risk.ts';
 import * as m0016 from './migrations/0016_risk_decisions.ts';
 import * as m0017 from './migrations/0017_risk_events.ts';
+import * as m0018 from './migrations/0018_link_review.ts';
 import type { DB } from './schema.ts';
 
 const INT8_OID = 20;
@@ -121,6 +122,7 @@ const migrations: Record<string, Migration> = {
   '0015_risk': m0015,
   '0016_risk_decisions': m0016,
   '0017_risk_events': m0017,
+  '0018_link_review': m0018,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

@@ -48,6 +48,10 @@ export const LINK_FAILURE_CODES = [
   'account_already_linked',
   /** The user reported the link as not theirs while it was being authorized. */
   'reported_unauthorized',
+  /** Refused by a risk decision after the bank had authenticated its customer. */
+  'risk_denied',
+  /** Held for review by a risk decision and rejected by an analyst. */
+  'review_rejected',
 ] as const;
 export type LinkFailureCode = (typeof LINK_FAILURE_CODES)[number];
 

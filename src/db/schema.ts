@@ -88,7 +88,8 @@ export interface MerchantsTable {
   created_at: Ts;
 }
 export type AccountType = 'ordinary' | 'current' | 'savings';
-export type LinkStatus = 'pending_authorization' | 'active' | 'failed' | 'frozen' | 'unlinked';
+/** `in_review`: authenticated by the bank and held by a risk review; never usable for charges. */
+export type LinkStatus = 'pending_authorization' | 'active' | 'failed' | 'frozen' | 'unlinked' | 'in_review';
 export interface BankLinksTable {
   id: string;
   user_id: string;
@@ -107,6 +108,8 @@ export interface BankLinksTable {
   ip: ColumnType<string | null, string | null | undefined, string | null>;
   activated_at: Ts | null;
   created_at: Ts;
+  /** The link attempt's risk decision (JSON); NULL before the engine (allow/0). */
+  risk: ColumnType<string | null, string | null | undefined, string | null>;
 }
 export type MoneyStatus = 'succeeded' | 'pending' | 'requires_action' | 'in_review' | 'failed' | 'reversed';
 export interface ChargesTable {

@@ -8,6 +8,16 @@ import { type Notifier, isJapanesePhone, normalizePhone } from '../notify/index.
 import { AppError, type Clock } from '../platform/index.ts';
 import type { Mfa, SecondFactor } from './mfa.ts';
 import type { Passkeys } from './passkeys.ts';
+import {
+  type IdentityEventType,
+  type IdentityRisk,
+  type RequestSource,
+  type ScoredEvent,
+  hoursSince,
+  identityEvent,
+  recordScoredEvent,
+  scoreIdentityEvent,
+} from './risk.ts';
 import type { Identity } from './service.ts';
 import { type SessionHolder, assertMayChangeSecurity } from './step-up.ts';
 
@@ -45,6 +55,11 @@ export interface AccountSecurityDeps {
   mfa: Pick<Mfa, 'beginTotp' | 'confirmTotp' | 'hasTotp' | 'stepUp'>;
   passkeys: Passkeys;
   identity: Pick<Identity, 'sendPhoneCode' | 'forgetUser'>;
+  /**
+   * The risk engine: password and phone changes are scored (and so stamped for rules such as account takeover,
+   * "changed within 72 h") before they apply; absent = no scoring.
+   */
+  risk?: IdentityRisk;
 }
 
 /**
@@ -88,6 +103,27 @@ export function createAccountSecurity(deps: AccountSecurityDeps) {
         .execute();
     }
     return r;
+  }
+
+  /** Scores a security change of this user before it applies (422 risk_denied on deny, nothing changed). */
+  async function scoreChange(
+    type: IdentityEventType,
+    userId: string,
+    source: RequestSource | undefined,
+  ): Promise<ScoredEvent | undefined> {
+    if (!deps.risk) return undefined;
+    const u = await db
+      .selectFrom('users')
+      .select(['id', 'email', 'phone', 'verification', 'created_at'])
+      .where('id', '=', userId)
+      .executeTakeFirstOrThrow();
+    return scoreIdentityEvent(
+      deps.risk,
+      db,
+      identityEvent(type, u, source),
+      { accountAgeHours: hoursSince(u.created_at, clock.now()), verification: u.verification },
+      userId,
+    );
   }
 
   /** Applies a change and (unless it is the first factor) the hold in one transaction, then tells the user everywhere. */
@@ -173,7 +209,12 @@ export function createAccountSecurity(deps: AccountSecurityDeps) {
   }
 
   /** Needs the current password too (counted: 5 wrong in 15 minutes lock it); the user's other sessions end. */
-  async function changePassword(holder: Holder, currentPassword: string, newPassword: string): Promise<void> {
+  async function changePassword(
+    holder: Holder,
+    currentPassword: string,
+    newPassword: string,
+    source?: RequestSource,
+  ): Promise<void> {
     await assertMayChange(holder);
     const ticket = await counter.consume({ key: counterKey('password-change', holder.id), ...PASSWORD_CHANGE_BUDGET });
     const row = await db
@@ -188,11 +229,13 @@ export function createAccountSecurity(deps: AccountSecurityDeps) {
       });
     }
     await ticket.succeeded();
+    const scored = await scoreChange('password_change', holder.id, source);
     const passwordHash = await hash(newPassword);
     await apply(holder.id, 'password_changed', {
       hold: true,
       change: async (trx) => {
         await trx.updateTable('users').set({ password_hash: passwordHash }).where('id', '=', holder.id).execute();
+        await recordScoredEvent(deps.risk, trx, scored, holder.id);
         await trx
           .updateTable('sessions')
           .set({ revoked_at: clock.now() })
@@ -216,7 +259,7 @@ export function createAccountSecurity(deps: AccountSecurityDeps) {
   }
 
   /** The new phone starts unconfirmed (no money moves until its code is confirmed); a code is sent to it. */
-  async function changePhone(holder: Holder, rawPhone: string): Promise<void> {
+  async function changePhone(holder: Holder, rawPhone: string, source?: RequestSource): Promise<void> {
     const phone = normalizePhone(rawPhone);
     if (!isJapanesePhone(phone))
       throw new AppError('invalid_request', 'phone must be a Japanese number such as 09012345678 or +819012345678', {
@@ -226,9 +269,11 @@ export function createAccountSecurity(deps: AccountSecurityDeps) {
     const old = await db.selectFrom('users').select('phone').where('id', '=', holder.id).executeTakeFirstOrThrow();
     if (old.phone === phone)
       throw new AppError('invalid_request', 'this is already your phone number', { field: 'phone' });
-    await applyContactChange(holder.id, 'phone_changed', { phone, alsoTell: { phone: old.phone } }, (trx) =>
-      trx.updateTable('users').set({ phone, phone_confirmed_at: null }).where('id', '=', holder.id).execute(),
-    );
+    const scored = await scoreChange('phone_change', holder.id, source);
+    await applyContactChange(holder.id, 'phone_changed', { phone, alsoTell: { phone: old.phone } }, async (trx) => {
+      await trx.updateTable('users').set({ phone, phone_confirmed_at: null }).where('id', '=', holder.id).execute();
+      await recordScoredEvent(deps.risk, trx, scored, holder.id);
+    });
     await deps.identity.sendPhoneCode(holder.id, phone);
   }
 

@@ -5,6 +5,15 @@ import { type DB, inTransaction } from '../db/index.ts';
 import { isUniqueViolation } from '../db/index.ts';
 import { AppError, type Clock, type NewId } from '../platform/index.ts';
 import { assertMay } from './guard.ts';
+import {
+  type IdentityRisk,
+  type RequestSource,
+  type ScoredEvent,
+  hoursSince,
+  identityEvent,
+  recordScoredEvent,
+  scoreIdentityEvent,
+} from './risk.ts';
 
 export type DocumentType = 'drivers_license' | 'my_number_card' | 'passport' | 'residence_card';
 
@@ -70,6 +79,8 @@ export function createEkyc(deps: {
   documentKey: string;
   audit?: AuditPort;
   onUserChanged?: (userId: string) => void;
+  /** The risk engine: a submission is scored before the provider is asked; absent = no scoring. */
+  risk?: IdentityRisk;
 }) {
   const submissions = createAttemptCounter(deps);
   /** Same document, same hash: width, case, spaces and hyphens do not matter. */
@@ -78,10 +89,15 @@ export function createEkyc(deps: {
       .update(`identity-document:v1:${d.type}:${d.number.normalize('NFKC').toUpperCase().replace(/[\s-]/g, '')}`)
       .digest('hex');
 
-  async function submit(user: { id: string; phoneConfirmed: boolean; verification: string }, s: IdentitySubmission) {
+  async function submit(
+    user: { id: string; phoneConfirmed: boolean; verification: string },
+    s: IdentitySubmission,
+    source?: RequestSource,
+  ) {
     assertMay(user, { phoneConfirmed: true }, 'verify your identity');
     if (user.verification === 'verified') throw new AppError('already_verified', 'your identity is already verified');
     await assertUnderDailyLimit(user.id);
+    const scored = await scoreSubmission(user.id, source);
     // The provider is called outside the transaction (a network call in production); the user row is then
     // locked and re-read so two racing submissions cannot both record a verified identity.
     const result = await deps.provider.verify(s);
@@ -91,7 +107,7 @@ export function createEkyc(deps: {
     // winner is committed by then), and the document is either in another allowed slot or already used.
     for (let attempt = 1; ; attempt++) {
       try {
-        const outcome = await record(id, user.id, s, documentHash, result);
+        const outcome = await record(id, user.id, s, documentHash, result, scored);
         deps.onUserChanged?.(user.id);
         return { id, ...outcome };
       } catch (e) {
@@ -106,8 +122,10 @@ export function createEkyc(deps: {
     s: IdentitySubmission,
     documentHash: string,
     result: Awaited<ReturnType<IdentityProvider['verify']>>,
+    scored?: ScoredEvent,
   ) {
     return inTransaction(deps.db, async (trx) => {
+      await recordScoredEvent(deps.risk, trx, scored, id);
       const current = await trx
         .selectFrom('users')
         .select('verification')
@@ -144,6 +162,23 @@ export function createEkyc(deps: {
       await trx.updateTable('users').set({ verification: status }).where('id', '=', userId).execute();
       return { status, reasons };
     });
+  }
+
+  /** Scores the submission before the provider is asked (422 risk_denied on deny: nothing sent, nothing stored). */
+  async function scoreSubmission(userId: string, source: RequestSource | undefined): Promise<ScoredEvent | undefined> {
+    if (!deps.risk) return undefined;
+    const u = await deps.db
+      .selectFrom('users')
+      .select(['id', 'email', 'phone', 'verification', 'created_at'])
+      .where('id', '=', userId)
+      .executeTakeFirstOrThrow();
+    return scoreIdentityEvent(
+      deps.risk,
+      deps.db,
+      identityEvent('ekyc', u, source),
+      { accountAgeHours: hoursSince(u.created_at, deps.clock.now()), verification: u.verification },
+      userId,
+    );
   }
 
   /** The lowest slot this document may still take (1..its allowance), or null when every allowed wallet is taken. */

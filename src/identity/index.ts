@@ -33,4 +33,12 @@ export {
   type SecurityChange,
 } from './account-security.ts';
 export { assertMay, hasFreshFactor, type GuardedUser, type Requirements } from './guard.ts';
+export type {
+  IdentityEventType,
+  IdentityRisk,
+  IdentityRiskEvent,
+  IdentityRiskSignals,
+  RequestSource,
+  ScoredEvent,
+} from './risk.ts';
 export { IDENTITY_ERROR_CODES, type IdentityErrorCode } from './errors.ts';

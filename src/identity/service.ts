@@ -9,6 +9,14 @@ import { createLoginThrottle } from './login-throttle.ts';
 import { createSessionCache } from './session-cache.ts';
 import type { Mfa } from './mfa.ts';
 import { sha256 } from './tokens.ts';
+import {
+  type IdentityRisk,
+  type RequestSource,
+  hoursSince,
+  identityEvent,
+  recordScoredEvent,
+  scoreIdentityEvent,
+} from './risk.ts';
 
 export interface IdentityDeps {
   db: Kysely<DB>;
@@ -19,6 +27,8 @@ export interface IdentityDeps {
   /** Called inside sign-up's transaction to open the user's wallet, so a user never exists without one. */
   openWallet: (trx: import('kysely').Transaction<DB>, userId: string) => Promise<void>;
   sessionTtlMs?: number;
+  /** The risk engine (sign-up and sign-in are scored before anything changes); absent = no scoring. */
+  risk?: IdentityRisk;
 }
 
 export interface User {
@@ -57,11 +67,14 @@ export function createIdentity(deps: IdentityDeps) {
   const sends = createAttemptCounter({ db, clock });
   const cache = createSessionCache(SESSION_CACHE_MS);
 
-  async function signup(input: {
-    email: string;
-    phone: string;
-    password: string;
-  }): Promise<{ user: User; token: string }> {
+  async function signup(
+    input: {
+      email: string;
+      phone: string;
+      password: string;
+    },
+    source?: RequestSource,
+  ): Promise<{ user: User; token: string }> {
     const email = input.email.trim().toLowerCase();
     const phone = normalizePhone(input.phone);
     if (!isJapanesePhone(phone))
@@ -70,6 +83,14 @@ export function createIdentity(deps: IdentityDeps) {
       });
     const passwordHash = await hash(input.password);
     const id = deps.newId('usr');
+    // Scored before the user exists: a deny creates nothing (the denied attempt is stored under the id it would have had).
+    const scored = await scoreIdentityEvent(
+      deps.risk,
+      db,
+      identityEvent('signup', { id, email, phone }, source),
+      { accountAgeHours: 0, verification: 'unverified' },
+      id,
+    );
     try {
       await inTransaction(db, async (trx) => {
         await trx
@@ -77,6 +98,7 @@ export function createIdentity(deps: IdentityDeps) {
           .values({ id, email, phone, password_hash: passwordHash, created_at: clock.now() })
           .execute();
         await deps.openWallet(trx, id);
+        await recordScoredEvent(deps.risk, trx, scored, id);
       });
     } catch (e) {
       if (isUniqueViolation(e, 'users_email_key') || isUniqueViolation(e, 'users_phone_key')) {
@@ -179,11 +201,16 @@ export function createIdentity(deps: IdentityDeps) {
    * Sign-in: password, then TOTP when enrolled. Failures count per email (existing or not) and lock it after
    * five; the answer never says which factor was wrong, and `mfa_required` comes only after a right password.
    */
-  async function login(email: string, password: string, otp?: string): Promise<{ user: User; token: string }> {
+  async function login(
+    email: string,
+    password: string,
+    otp?: string,
+    source?: RequestSource,
+  ): Promise<{ user: User; token: string }> {
     const normalized = email.trim().toLowerCase();
     const row = await db
       .selectFrom('users')
-      .select(['id', 'email', 'password_hash'])
+      .select(['id', 'email', 'phone', 'password_hash', 'verification', 'created_at'])
       .where('email', '=', normalized)
       .executeTakeFirst();
     // The owner (if any) hears of a lock; the caller sees the same 429 for every email.
@@ -211,22 +238,37 @@ export function createIdentity(deps: IdentityDeps) {
       throw new AppError('invalid_credentials', 'email, password or code is not correct');
     }
     await attempt.succeeded();
-    return { user: await getUser(row.id), token: await openSession(row.id) };
+    // Only a sign-in with the right credentials is scored (wrong ones are the throttle's): a deny opens no session.
+    const scored = await scoreIdentityEvent(deps.risk, db, identityEvent('login', row, source), {
+      accountAgeHours: hoursSince(row.created_at, clock.now()),
+      verification: row.verification,
+    });
+    const token = await openSession(row.id, async (trx, sessionId) =>
+      recordScoredEvent(deps.risk, trx, scored, sessionId),
+    );
+    return { user: await getUser(row.id), token };
   }
 
-  async function openSession(userId: string): Promise<string> {
+  async function openSession(
+    userId: string,
+    alongside?: (trx: Transaction<DB>, sessionId: string) => Promise<void>,
+  ): Promise<string> {
     const token = `ses_${randomBytes(32).toString('base64url')}`;
     const now = clock.now();
-    await db
-      .insertInto('sessions')
-      .values({
-        id: deps.newId('ses'),
-        user_id: userId,
-        token_hash: sha256(token),
-        created_at: now,
-        expires_at: new Date(now.getTime() + ttl),
-      })
-      .execute();
+    const id = deps.newId('ses');
+    await inTransaction(db, async (trx) => {
+      await trx
+        .insertInto('sessions')
+        .values({
+          id,
+          user_id: userId,
+          token_hash: sha256(token),
+          created_at: now,
+          expires_at: new Date(now.getTime() + ttl),
+        })
+        .execute();
+      await alongside?.(trx, id);
+    });
     return token;
   }
 

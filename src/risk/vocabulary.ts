@@ -21,6 +21,9 @@ export const EVENT_TYPES = [
   'pin_failure',
   'password_change',
   'phone_change',
+  'ekyc',
+  /** A PIN or one-time code given to authorize a link, scored before the bank checks it. */
+  'link_authorization',
 ] as const;
 export type RiskEventType = (typeof EVENT_TYPES)[number];
 

@@ -14,7 +14,9 @@ export const Authorization = z.object({
 });
 export const LinkSchema = z.object({
   id: z.string(),
-  status: z.enum(['pending_authorization', 'active', 'failed', 'frozen', 'unlinked']),
+  status: z
+    .enum(['pending_authorization', 'active', 'failed', 'frozen', 'unlinked', 'in_review'])
+    .describe('in_review: authenticated by the bank, held by a risk review; never usable for charges'),
   bankCode: z.string(),
   branchCode: z.string(),
   accountType: z.enum(['ordinary', 'current', 'savings']),
@@ -26,6 +28,7 @@ export const LinkSchema = z.object({
   limits: z.object({ daily: S.LimitUse.optional(), coolingOffUntil: S.Timestamp.optional() }).optional(),
   createdAt: S.Timestamp,
   activatedAt: S.Timestamp.optional(),
+  risk: S.Risk.describe('The decision of the link attempt (allow/0 for links from before the risk engine)'),
   restrictions: z
     .array(S.RestrictionInForce)
     .optional()
@@ -89,7 +92,7 @@ export function bankLinkRoutes(s: Services): Plugin {
             .regex(/^\d{6}$/, 'the 6-digit code')
             .optional(),
         }),
-        response: { 200: LinkSchema, ...S.errors(400, 401, 404, 409, 429) },
+        response: { 200: LinkSchema, ...S.errors(400, 401, 404, 409, 422, 429) },
       },
       handler: async (req) =>
         withLimits(req.user!.id, await s.linking.authorize(req.user!, req.params.id, req.body, sourceOf(req))),

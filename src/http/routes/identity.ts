@@ -4,6 +4,7 @@ import type { SecondFactor } from '../../identity/index.ts';
 import type { Services } from '../../services.ts';
 import { authHandlers } from '../auth.ts';
 import * as S from '../schemas.ts';
+import { sourceOf } from './bank-links.ts';
 
 /** Names and addresses: surrounding spaces dropped, never blank. */
 const Name = z.string().trim().min(1).max(40);
@@ -205,10 +206,10 @@ export function identityRoutes(s: Services): FastifyPluginAsyncZod {
           'Rejection reasons: document_not_found, document_forged, name_mismatch, kana_mismatch, birth_date_mismatch, address_mismatch, selfie_mismatch. Kana may be hiragana or katakana, with or without spaces. At most 5 submissions per user a day (429).',
         response: {
           201: z.object({ id: z.string(), status: z.enum(['verified', 'rejected']), reasons: z.array(z.string()) }),
-          ...S.errors(400, 401, 403, 409, 429),
+          ...S.errors(400, 401, 403, 409, 422, 429),
         },
       },
-      handler: async (req, reply) => reply.code(201).send(await s.ekyc.submit(req.user!, req.body)),
+      handler: async (req, reply) => reply.code(201).send(await s.ekyc.submit(req.user!, req.body, sourceOf(req))),
     });
   };
 }

@@ -4,6 +4,7 @@ import { AppError } from '../../platform/index.ts';
 import type { Services } from '../../services.ts';
 import { authHandlers } from '../auth.ts';
 import * as S from '../schemas.ts';
+import { sourceOf } from './bank-links.ts';
 import { HOLD_RULE, STEP_UP_RULE } from './identity.ts';
 
 /** Guessable secrets (passwords, SMS codes) are rate limited per client address and device. */
@@ -33,9 +34,9 @@ export function userRoutes(s: Services): FastifyPluginAsyncZod {
           phone: z.string().min(10).max(20),
           password: z.string().min(10).max(200),
         }),
-        response: { 201: z.object({ user: S.User, token: z.string() }), ...S.errors(400, 409, 429) },
+        response: { 201: z.object({ user: S.User, token: z.string() }), ...S.errors(400, 409, 422, 429) },
       },
-      handler: async (req, reply) => reply.code(201).send(await s.identity.signup(req.body)),
+      handler: async (req, reply) => reply.code(201).send(await s.identity.signup(req.body, sourceOf(req))),
     });
 
     app.post('/v1/me/phone/confirm', {
@@ -56,10 +57,10 @@ export function userRoutes(s: Services): FastifyPluginAsyncZod {
         tags: ['users'],
         summary: 'Sign in',
         body: z.object({ email: z.string().max(254), password: z.string().max(200), otp: z.string().optional() }),
-        response: { 201: z.object({ token: z.string(), user: S.User }), ...S.errors(400, 401, 429) },
+        response: { 201: z.object({ token: z.string(), user: S.User }), ...S.errors(400, 401, 422, 429) },
       },
       handler: async (req, reply) => {
-        const { token, user } = await s.identity.login(req.body.email, req.body.password, req.body.otp);
+        const { token, user } = await s.identity.login(req.body.email, req.body.password, req.body.otp, sourceOf(req));
         return reply.code(201).send({ token, user });
       },
     });
@@ -86,10 +87,10 @@ export function userRoutes(s: Services): FastifyPluginAsyncZod {
         summary: 'Change the password (the current one too is needed); other sessions are signed out',
         description: `${STEP_UP_RULE} ${HOLD_RULE} A wrong current password is 401 invalid_credentials (5 in 15 minutes, then 429).`,
         body: z.object({ currentPassword: z.string().max(200), newPassword: z.string().min(10).max(200) }),
-        response: { 200: z.object({ user: UserWithHold }), ...S.errors(400, 401, 403, 429) },
+        response: { 200: z.object({ user: UserWithHold }), ...S.errors(400, 401, 403, 422, 429) },
       },
       handler: async (req) => {
-        await s.security.changePassword(req.user!, req.body.currentPassword, req.body.newPassword);
+        await s.security.changePassword(req.user!, req.body.currentPassword, req.body.newPassword, sourceOf(req));
         return { user: await s.identity.getUser(req.user!.id) };
       },
     });
@@ -102,7 +103,7 @@ export function userRoutes(s: Services): FastifyPluginAsyncZod {
         summary: 'Change the email address (old and new addresses are told)',
         description: `${STEP_UP_RULE} ${HOLD_RULE} An address in use elsewhere is 409 contact_unavailable, as sign-up answers.`,
         body: z.object({ email: z.email().max(254) }),
-        response: { 200: z.object({ user: UserWithHold }), ...S.errors(400, 401, 403, 409, 429) },
+        response: { 200: z.object({ user: UserWithHold }), ...S.errors(400, 401, 403, 409, 422, 429) },
       },
       handler: async (req) => {
         await s.security.changeEmail(req.user!, req.body.email);
@@ -119,10 +120,10 @@ export function userRoutes(s: Services): FastifyPluginAsyncZod {
           'Change the phone number: it starts unconfirmed and an SMS code is sent to it (POST /v1/me/phone/confirm)',
         description: `${STEP_UP_RULE} ${HOLD_RULE} Old and new numbers are told. No money moves until the new number is confirmed. A number in use elsewhere is 409 contact_unavailable.`,
         body: z.object({ phone: z.string().min(10).max(20) }),
-        response: { 200: z.object({ user: UserWithHold }), ...S.errors(400, 401, 403, 409, 429) },
+        response: { 200: z.object({ user: UserWithHold }), ...S.errors(400, 401, 403, 409, 422, 429) },
       },
       handler: async (req) => {
-        await s.security.changePhone(req.user!, req.body.phone);
+        await s.security.changePhone(req.user!, req.body.phone, sourceOf(req));
         return { user: await s.identity.getUser(req.user!.id) };
       },
     });
