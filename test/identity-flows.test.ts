@@ -119,6 +119,8 @@ describe.each(DATABASES)('identity on %s', (kind) => {
     // Money asks for its factor on the object itself (docs/api.md decisions): the big transfer waits, its money held.
     const funder = await customer(w);
     await w.wallet.charges.createCharge(funder.actor, { bankLinkId: funder.link.id, amount: amount(70_000) });
+    // Past the cash-out window: moving a fresh charge straight on is held for review (docs/rules.md, cash_out).
+    w.clock.advance(31 * 60_000);
     await w.db.updateTable('users').set({ verification: 'verified' }).where('id', '=', u.userId).execute();
     await w.wallet.transfers.createTransfer(funder.actor, { to: { userId: u.userId }, amount: amount(70_000) });
     const t = await call(app, 'POST', '/v1/transfers', {
