@@ -139,8 +139,10 @@ export function riskAdminRoutes(s: Services): FastifyPluginAsyncZod {
         tags: ['admin', 'risk'],
         summary: 'A version as YAML, to edit and import as a new draft (any operator)',
         params: VersionParams,
-        produces: ['text/yaml'],
-        response: { 200: z.string().describe('text/yaml'), ...S.errors(400, 401, 403, 404) },
+        response: {
+          200: z.string().describe('The YAML document (sent as text/yaml)'),
+          ...S.errors(400, 401, 403, 404),
+        },
       },
       handler: async (req, reply) =>
         reply
