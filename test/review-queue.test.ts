@@ -259,6 +259,13 @@ describe.each(DATABASES)('the review queue on %s', (kind) => {
     const src = from(fraudster, 'dev_rq_report', '203.0.113.20');
     await w.wallet.charges.createCharge(src, { bankLinkId: fraudster.link.id, amount: amount(5_000) });
     await w.wallet.transfers.createTransfer(src, { to: { userId: payee.actor.id }, amount: amount(1_000) });
+    // Over HTTP too: the harness's loopback address names no network, so it is not watched (it would hold everyone).
+    const viaHttp = await call(app, 'POST', '/v1/charges', {
+      token: fraudster.token,
+      key: 'rq-report-http',
+      body: { bankLinkId: fraudster.link.id, amount: 2_000 },
+    });
+    expect(viaHttp.json.status).toBe('succeeded');
     const a = fraudster.bankAccount;
     const report = await call(
       app,
@@ -274,6 +281,7 @@ describe.each(DATABASES)('the review queue on %s', (kind) => {
     expect(has('ip', '203.0.113.20')).toBe(true);
     expect(has('recipient', payee.actor.id)).toBe(true);
     expect(has('bank_account', `${a.bankCode}-${a.branchCode}-${a.accountNumber}`)).toBe(true);
+    expect(watch.some((e) => e.kind === 'ip' && e.value.startsWith('127.'))).toBe(false);
     const labels = await w.db
       .selectFrom('risk_events')
       .select(['label', 'labelled_by'])

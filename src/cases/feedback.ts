@@ -12,6 +12,14 @@ export const WATCH_FOR_MS = 90 * DAY_MS;
 const MAX_EVENTS_PER_WALLET = 1_000;
 const MAX_ENTRIES = 100;
 
+/**
+ * Loopback, private and link-local addresses name no network of the fraudster's: they are a proxy in front of the
+ * service (when the client address is not forwarded) or a test harness, and watching one would hold everyone.
+ */
+const LOCAL_ADDRESS =
+  /^(127\.|10\.|192\.168\.|172\.(1[6-9]|2\d|3[01])\.|169\.254\.|::1$|::ffff:(127|10)\.|f[cd][0-9a-f]{2}:|fe80:)/i;
+export const isLocalAddress = (ip: string): boolean => LOCAL_ADDRESS.test(ip);
+
 /** risk's list writer, in the caller's transaction (audited by risk, in force in this process at once). */
 export type AddToList = (
   actor: string,
@@ -38,8 +46,8 @@ export async function labelCase(
 }
 
 /**
- * One hop from fraud: the fraud wallets, their bank account(s), and the devices, IPs and payees (people, not
- * merchants: every customer of a shop would be one hop away) in their stored events of the last 30 days go on the
+ * One hop from fraud: the fraud wallets, their bank account(s), and the devices, IPs (public ones) and payees (people,
+ * not merchants: every customer of a shop would be one hop away) in their stored events of the last 30 days go on the
  * watch list for 90 days, in the caller's transaction. The risk signal `watchlisted` then raises the score of
  * every event that shares one of them (the default pack's `near_fraud` holds it for review).
  */
@@ -59,7 +67,7 @@ export async function spreadFraud(
     const events = await eventsAfter(trx, { afterSeq: 0, limit: MAX_EVENTS_PER_WALLET, userId, from });
     for (const { event } of events) {
       add('device', event.deviceId);
-      add('ip', event.ip);
+      if (!isLocalAddress(event.ip)) add('ip', event.ip);
       if (event.recipientKind !== 'merchant') add('recipient', event.recipientId);
     }
   }
