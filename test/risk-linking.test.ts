@@ -139,7 +139,7 @@ describe.each(DATABASES)('risk on bank links on %s', (kind) => {
 
   it('one device linking a fourth wallet: the link is held for review (many_wallets_per_device)', async () => {
     const shared = `dev_shared_${kind}_${seq++}`;
-    const results = [];
+    const results: Array<Awaited<ReturnType<typeof link>>> = [];
     for (let i = 0; i < 4; i++) {
       const u = await walletUser(app, w, { person: await hanako() });
       results.push(await link(u, await account('ﾔﾏﾀﾞ ﾊﾅｺ'), { ...u.headers, 'x-device-id': shared }));
