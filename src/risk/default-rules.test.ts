@@ -126,10 +126,23 @@ describe('default rule pack', () => {
       });
     });
   }
-  it('rules shipped off stay off in the shipped pack: night_large_amount waits for userMaxAmount30d', () => {
-    expect(shipped.rules.filter((r) => !r.enabled).map((r) => r.id)).toEqual(['night_large_amount']);
+  it('every rule ships on: night_large_amount since userMaxAmount30d is computed from history', () => {
+    expect(shipped.rules.filter((r) => !r.enabled).map((r) => r.id)).toEqual([]);
     const c = CASES.night_large_amount!.fires;
-    expect(decide(riskEvent(c.event), signalsOf(c.signals), shipped, c.at ?? NOON_TOKYO).reasons).toEqual([]);
+    expect(decide(riskEvent(c.event), signalsOf(c.signals), shipped, c.at ?? NOON_TOKYO).reasons).toMatchObject([
+      { rule: 'night_large_amount' },
+    ]);
+  });
+  it('many_wallets_per_device holds charges on a young link (a wallet farm draining), not on an old one (a family)', () => {
+    const charge = (linkAgeHours: number, walletsPerDevice30d: number) =>
+      fired({ event: { type: 'charge', amount: 9_000 }, signals: { linkAgeHours, walletsPerDevice30d } });
+    expect(charge(1, 4)).toContain('many_wallets_per_device');
+    expect(charge(71, 4)).toContain('many_wallets_per_device');
+    expect(charge(72, 4)).not.toContain('many_wallets_per_device');
+    expect(charge(1, 3)).not.toContain('many_wallets_per_device');
+    expect(
+      fired({ event: { type: 'payment', amount: 9_000 }, signals: { linkAgeHours: 1, walletsPerDevice30d: 9 } }),
+    ).not.toContain('many_wallets_per_device');
   });
   it('an ordinary charge by an established user fires nothing', () => {
     const d = run({ event: { type: 'charge', amount: 5_000 }, signals: { userCharges24h: 1 } });
