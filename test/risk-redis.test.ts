@@ -28,7 +28,8 @@ async function redisReachable(): Promise<boolean> {
 }
 const HAS_REDIS = await redisReachable();
 // CI starts Redis and sets this: there the Redis half must run, never be skipped.
-if (!HAS_REDIS && process.env.TEST_REDIS_REQUIRED) throw new Error('TEST_REDIS_REQUIRED is set but Redis is unreachable');
+if (!HAS_REDIS && process.env.TEST_REDIS_REQUIRED)
+  throw new Error('TEST_REDIS_REQUIRED is set but Redis is unreachable');
 
 /**
  * The risk engine on Redis counters (SAIFU_REDIS_URL), as `saifu serve` wires it with several workers: two service

@@ -18,7 +18,8 @@ async function redisReachable(): Promise<boolean> {
 }
 const HAS_REDIS = await redisReachable();
 // CI starts Redis and sets this: there the Redis half must run, never be skipped.
-if (!HAS_REDIS && process.env.TEST_REDIS_REQUIRED) throw new Error('TEST_REDIS_REQUIRED is set but Redis is unreachable');
+if (!HAS_REDIS && process.env.TEST_REDIS_REQUIRED)
+  throw new Error('TEST_REDIS_REQUIRED is set but Redis is unreachable');
 const T0 = new Date('2026-11-10T03:00:00Z').getTime();
 const at = (ms: number) => new Date(T0 + ms);
 const run = `${process.pid}-${T0}-${Math.random().toString(36).slice(2)}`;
