@@ -53,6 +53,11 @@ export interface ServiceOptions {
   risk?: boolean;
   /** The risk engine's velocity counters (Redis with several processes); absent = in-process counters. */
   counters?: Counters;
+  /**
+   * argon2id cost for passwords and sandbox PINs; absent = the library's defaults (production). Only the simulator
+   * and tests lower it, so that 10,000 sign-ups do not spend minutes hashing (docs: README, Attack simulator).
+   */
+  hashCost?: { memoryCost: number; timeCost: number };
 }
 
 /** Wires the areas together over one database: the same graph serves HTTP, the CLI, tests and benches. */
@@ -63,7 +68,14 @@ export function createServices(o: ServiceOptions) {
   const random = o.random ?? Math.random;
   const ledger = createLedger({ clock, newId, random });
   const mailbox = createSandboxMailbox({ db, clock, newId });
-  const sandboxBank = createSandboxBank({ db, clock, newId, random, operatorName: 'Saifu' });
+  const sandboxBank = createSandboxBank({
+    db,
+    clock,
+    newId,
+    random,
+    operatorName: 'Saifu',
+    ...(o.hashCost ? { hashCost: o.hashCost } : {}),
+  });
   const secretKey = o.secretKey ?? 'saifu-development-secret';
   const operatorName = o.operatorName ?? 'Saifu';
   // Held in a variable so tests and the simulator can switch the whole set of defences at run time.
@@ -159,6 +171,7 @@ export function createServices(o: ServiceOptions) {
     notifier: mailbox.notifier,
     mfa,
     openWallet: async (trx, userId) => void (await wallet.accounts.openWallet(trx, userId)),
+    ...(o.hashCost ? { hashCost: o.hashCost } : {}),
     ...identityRisk,
   });
   const sandboxIdentity = createSandboxIdentity({ db, clock, newId });
@@ -182,6 +195,12 @@ export function createServices(o: ServiceOptions) {
     onUserChanged: (id) => forgetUser(id),
     ...identityRisk,
   });
+  const linkOutcome = (l: { id: string; status: string; failureCode?: string | null }) => ({
+    object: 'bank_link' as const,
+    id: l.id,
+    status: l.status,
+    ...(l.failureCode ? { failureCode: l.failureCode } : {}),
+  });
   const cases = createCases({
     db,
     clock,
@@ -192,6 +211,10 @@ export function createServices(o: ServiceOptions) {
     unfreezeUsers: (trx, userIds) => identity.unfreezeUsers(trx, userIds),
     approveReview: (kind, id, alongside) => wallet.approveReview(kind, id, alongside),
     rejectReview: (kind, id, alongside) => wallet.rejectReview(kind, id, alongside),
+    approveLinkReview: async (linkId, operatorId, alongside) =>
+      linkOutcome(await banks.linking.approveLinkReview(linkId, operatorId, alongside)),
+    rejectLinkReview: async (linkId, operatorId, alongside) =>
+      linkOutcome(await banks.linking.rejectLinkReview(linkId, operatorId, alongside)),
     addToList: (actor, e, trx) => risk.addToList(actor, e, trx),
     audit: (trx, e) => audit.append(trx, e),
     onUsersFrozen: (userIds) => {

@@ -116,8 +116,14 @@ describe.each(DATABASES)('risk on bank links on %s', (kind) => {
     const events = await eventsOf(r.id!);
     expect(events.map((e) => e.type)).toEqual(['link', 'link_authorization', 'link_authorization', 'link']);
     expect(JSON.parse(events[3]!.signals)).toMatchObject({ nameMatchScore: 75, walletsPerBankAccount: 1 });
-    const approved = await w.banks.approveLinkReview(r.id!, 'analyst');
-    expect(approved.status).toBe('active');
+    // The analyst approves from the review queue: the link is active and the case resolved, in one transaction.
+    const c = cases.find((x) => JSON.stringify(x).includes(r.id!))!;
+    const approved = await w.cases.act('op_analyst', c.id, {
+      action: 'approve',
+      note: 'holder called, name is a nickname',
+    });
+    expect(approved.object).toMatchObject({ object: 'bank_link', id: r.id, status: 'active' });
+    expect(approved.case.status).toBe('resolved');
     await expect(w.banks.approveLinkReview(r.id!, 'analyst')).rejects.toMatchObject({ code: 'invalid_state' });
   });
 
@@ -129,6 +135,16 @@ describe.each(DATABASES)('risk on bank links on %s', (kind) => {
       status: 'failed',
       failureCode: 'review_rejected',
     });
+    // Decided already: the review queue's reject is refused and records nothing.
+    const c = (await w.db.selectFrom('cases').selectAll().where('kind', '=', 'risk_review').execute()).find((x) =>
+      JSON.stringify(x).includes(r.id!),
+    )!;
+    await expect(w.cases.act('op_analyst', c.id, { action: 'reject', note: 'too late' })).rejects.toMatchObject({
+      code: 'invalid_state',
+    });
+    expect(
+      (await w.db.selectFrom('cases').select('status').where('id', '=', c.id).executeTakeFirstOrThrow()).status,
+    ).toBe('open');
   });
 
   it('a name score below 70 still fails with name_mismatch', async () => {

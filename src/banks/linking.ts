@@ -529,10 +529,22 @@ export function createLinking(deps: LinkingDeps) {
    * Conditional on the status: of racing decisions one wins, the other gets 409 invalid_state. The caller audits
    * `operator`'s decision.
    */
-  async function approveLinkReview(linkId: string, _operator: string): Promise<LinkView> {
+  /** `alongside` commits with the decision (the review queue's case record and audit). */
+  async function approveLinkReview(
+    linkId: string,
+    _operator: string,
+    alongside?: (trx: Transaction<DB>) => Promise<void>,
+  ): Promise<LinkView> {
     const link = await loadForReview(linkId);
     try {
-      await deps.links.activate(link.id, ref(link), deps.policy().maxWalletsPerAccount, clock.now(), 'in_review');
+      await deps.links.activate(
+        link.id,
+        ref(link),
+        deps.policy().maxWalletsPerAccount,
+        clock.now(),
+        'in_review',
+        alongside,
+      );
     } catch (e) {
       if (!(e instanceof AppError && e.code === 'account_already_linked')) throw e;
       await repo.rejectReviewedLink(db, link.id, 'account_already_linked');
@@ -543,10 +555,17 @@ export function createLinking(deps: LinkingDeps) {
   }
 
   /** An analyst rejects a link held for review: it fails with `review_rejected` (conditional on the status). */
-  async function rejectLinkReview(linkId: string, _operator: string): Promise<LinkView> {
+  async function rejectLinkReview(
+    linkId: string,
+    _operator: string,
+    alongside?: (trx: Transaction<DB>) => Promise<void>,
+  ): Promise<LinkView> {
     const link = await loadForReview(linkId);
-    if (!(await repo.rejectReviewedLink(db, link.id)))
-      throw new AppError('invalid_state', 'the link is no longer in review');
+    await inTransaction(db, async (trx) => {
+      if (!(await repo.rejectReviewedLink(trx, link.id)))
+        throw new AppError('invalid_state', 'the link is no longer in review');
+      await alongside?.(trx);
+    });
     return view(await load(link.user_id, link.id));
   }
 

@@ -64,6 +64,8 @@ export function createBankLinks(deps: { db: Kysely<DB>; clock: Clock; newId: New
     maxLinks: number,
     at: Date = deps.clock.now(),
     from: 'pending_authorization' | 'in_review' = 'pending_authorization',
+    /** Writes that commit with the activation or not at all (an analyst's case record and audit). */
+    alongside?: (trx: Transaction<DB>) => Promise<void>,
   ): Promise<void> {
     try {
       await inTransaction(deps.db, async (trx) => {
@@ -72,6 +74,7 @@ export function createBankLinks(deps: { db: Kysely<DB>; clock: Clock; newId: New
             'invalid_state',
             `the link is no longer ${from === 'in_review' ? 'in review' : 'pending authorization'}`,
           );
+        await alongside?.(trx);
       });
     } catch (e) {
       if (isCheckViolation(e))

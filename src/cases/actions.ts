@@ -76,17 +76,26 @@ export function createCaseActions(deps: CaseDeps) {
       case 'reject': {
         const target = reviewTarget(c);
         if (!target)
-          throw new AppError('invalid_state', 'only a risk review holds a money object to approve or reject', {
-            kind: c.kind,
-          });
-        const decide = input.action === 'approve' ? deps.approveReview : deps.rejectReview;
-        const object = await decide(target.kind, target.id, (trx) =>
+          throw new AppError(
+            'invalid_state',
+            'only a risk review holds a money object or bank link to approve or reject',
+            {
+              kind: c.kind,
+            },
+          );
+        const recordDecision = (trx: Transaction<DB>) =>
           record(trx, operatorId, id, {
             ...step,
             resolve: true,
             details: { object: target.kind, objectId: target.id },
-          }),
-        );
+          });
+        if (target.kind === 'bank_link') {
+          const decideLink = input.action === 'approve' ? deps.approveLinkReview : deps.rejectLinkReview;
+          result = { action: input.action, object: await decideLink(target.id, operatorId, recordDecision) };
+          break;
+        }
+        const decide = input.action === 'approve' ? deps.approveReview : deps.rejectReview;
+        const object = await decide(target.kind, target.id, recordDecision);
         result = { action: input.action, object };
         break;
       }

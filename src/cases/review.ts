@@ -13,11 +13,12 @@ export const RELATED_LIMIT = 20;
 /** The object's own stored events read at most (a decision and, say, its denied retries). */
 const OBJECT_EVENTS = 20;
 
-/** The money object a risk review holds (details.object, details.objectId), if the case is one. */
-export function reviewTarget(c: CaseView): { kind: ReviewKind; id: string } | undefined {
+/** The money object or bank link a risk review holds (details.object, details.objectId), if the case is one. */
+export function reviewTarget(c: CaseView): { kind: ReviewKind | 'bank_link'; id: string } | undefined {
   const kind = c.details.object;
   const id = c.details.objectId;
   if (c.kind !== 'risk_review' || typeof id !== 'string') return undefined;
+  if (kind === 'bank_link') return { kind, id };
   return (REVIEW_KINDS as readonly unknown[]).includes(kind) ? { kind: kind as ReviewKind, id } : undefined;
 }
 

@@ -2,6 +2,7 @@ import type { Kysely, Transaction } from 'kysely';
 import { type DB, inTransaction } from '../db/index.ts';
 import { AppError, type Clock, type NewId } from '../platform/index.ts';
 import type { ReviewKind, ReviewOutcome, WithDecision } from '../wallet/index.ts';
+import type { LinkDecision, LinkReviewOutcome } from './types.ts';
 import { checkNote, createCaseActions } from './actions.ts';
 import { type AddToList, labelCase, spreadFraud } from './feedback.ts';
 import * as repo from './repository.ts';
@@ -33,6 +34,9 @@ export interface CaseDeps {
   /** wallet: an analyst's decision on an object held for review; `alongside` commits with the decision. */
   approveReview: (kind: ReviewKind, id: string, alongside: WithDecision) => Promise<ReviewOutcome>;
   rejectReview: (kind: ReviewKind, id: string, alongside: WithDecision) => Promise<ReviewOutcome>;
+  /** banks: a link held for review (name match in the review band, a risk review at linking) made active / failed. */
+  approveLinkReview: (linkId: string, operatorId: string, alongside: LinkDecision) => Promise<LinkReviewOutcome>;
+  rejectLinkReview: (linkId: string, operatorId: string, alongside: LinkDecision) => Promise<LinkReviewOutcome>;
   /** risk: block and watch list entries, in the caller's transaction (audited by risk). */
   addToList: AddToList;
   /** ops: the audit chain (operator actions on cases are audited in the same transaction). */

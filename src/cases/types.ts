@@ -56,7 +56,7 @@ export interface CaseActionResult {
   action: CaseAction;
   case: CaseView;
   /** approve / reject: what the money object became. */
-  object?: ReviewOutcome;
+  object?: ReviewOutcome | LinkReviewOutcome;
   frozenWallets?: string[];
   unfrozenWallets?: string[];
   /** block: the block entry; label fraud: the watch entries it spread to. */
@@ -103,3 +103,13 @@ export interface RiskReviewView {
   /** Other stored events sharing the object's device, IP, bank account or payee: 20 each, newest first. */
   related: Record<RelatedBy, ReviewEvent[]>;
 }
+
+/** What an analyst's decision left a reviewed bank link as. */
+export interface LinkReviewOutcome {
+  object: 'bank_link';
+  id: string;
+  status: string;
+  failureCode?: string;
+}
+/** Writes that commit with a link review's decision (the case record and audit). */
+export type LinkDecision = (trx: import('kysely').Transaction<import('../db/index.ts').DB>) => Promise<void>;

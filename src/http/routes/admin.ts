@@ -109,12 +109,21 @@ const CaseActionResult = z.object({
   action: z.enum(CASE_ACTIONS),
   case: Case,
   object: z
-    .object({
-      object: z.enum(REVIEW_KINDS),
-      id: z.string(),
-      status: S.MoneyStatus,
-      failureCode: S.MoneyFailureCode.optional(),
-    })
+    .union([
+      z.object({
+        object: z.enum(REVIEW_KINDS),
+        id: z.string(),
+        status: S.MoneyStatus,
+        failureCode: S.MoneyFailureCode.optional(),
+      }),
+      // A bank link held for review at linking: active once approved, failed once rejected.
+      z.object({
+        object: z.literal('bank_link'),
+        id: z.string(),
+        status: z.string(),
+        failureCode: z.string().optional(),
+      }),
+    ])
     .optional(),
   frozenWallets: z.array(z.string()).optional(),
   unfrozenWallets: z.array(z.string()).optional(),
