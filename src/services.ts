@@ -1,6 +1,6 @@
 import { createAttemptCounter } from './attempts/index.ts';
 import { type BankGateway, DEFAULT_LINKING_POLICY, type LinkingPolicy, createBanks } from './banks/index.ts';
-import { createCases } from './cases/index.ts';
+import { UNFREEZE_APPROVAL, createCases } from './cases/index.ts';
 import type { Database } from './db/index.ts';
 import {
   type IdentityProvider,
@@ -223,6 +223,8 @@ export function createServices(o: ServiceOptions) {
     onUsersUnfrozen: (userIds) => {
       for (const userId of userIds) forgetUser(userId);
     },
+    // Four-eyes (ops, made below): unfreezing a wallet frozen by an unauthorized report waits for a second operator.
+    requestApproval: (trx, req) => ops.approvals.requestApproval(trx, req),
   });
   late.verifiedIdentity = (userId) => ekyc.verifiedIdentityOf(userId);
   late.phoneOf = async (userId) => (await identity.getUser(userId).catch(() => undefined))?.phone;
@@ -236,7 +238,20 @@ export function createServices(o: ServiceOptions) {
   const setLinkingPolicy = (p: LinkingPolicy) => {
     linkingPolicy = p;
   };
-  const ops = createOps({ db, clock, newId, banks: banks.settings });
+  const ops = createOps({ db, clock, newId, banks: banks.settings, box: createSecretBox(secretKey) });
+  ops.approvals.registerApprovalHandler(UNFREEZE_APPROVAL, (trx, payload, ctx) =>
+    cases.unfreezeApproved(
+      trx,
+      ctx.approver.id,
+      {
+        caseId: String(payload.caseId),
+        approvalId: ctx.approval.id,
+        requestedBy: ctx.approval.requestedBy,
+        note: ctx.approval.reason,
+      },
+      ctx.afterCommit,
+    ),
+  );
   // The periodic job sweeps finished attempt windows; each area counts through its own counter on the same table.
   const attempts = createAttemptCounter({ db, clock });
   return {

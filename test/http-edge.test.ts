@@ -9,6 +9,7 @@ import { nonIntegerLiteralKeys } from '../src/http/input-guard.ts';
 import { verifyLedger } from '../src/ledger/index.ts';
 import { DATABASES } from './support/databases.ts';
 import { call, httpApp, ledgerSnapshot } from './support/http.ts';
+import { operatorOtp } from './support/operators.ts';
 import { type Customer, type World, createWorld, customer } from './support/world.ts';
 
 type Method = 'GET' | 'POST' | 'DELETE' | 'PATCH';
@@ -131,7 +132,7 @@ describe.each(DATABASES)('the HTTP edge on %s', (kind) => {
     operatorToken = (
       await call(app, 'POST', '/v1/admin/sessions', {
         headers: fromNewIp(),
-        body: { email: op.email, password: op.password },
+        body: { email: op.email, password: op.password, otp: operatorOtp(w, op) },
       })
     ).json.token;
     expect(operatorToken).toMatch(/^ops_/);

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyAudit } from '../src/ops/index.ts';
 import { DATABASES } from './support/databases.ts';
 import { call, httpApp } from './support/http.ts';
+import { operatorOtp } from './support/operators.ts';
 import { walletUser } from './support/people.ts';
 import { type World, createWorld } from './support/world.ts';
 
@@ -18,7 +19,7 @@ describe.each(DATABASES)('operators, bank switches and the audit chain on %s', (
       const op = await w.ops.createOperator(`${role}@saifu.test`, role);
       const r = await call(app, 'POST', '/v1/admin/sessions', {
         headers: { 'x-forwarded-for': `192.0.2.${role.length}` },
-        body: { email: op.email, password: op.password },
+        body: { email: op.email, password: op.password, otp: operatorOtp(w, op) },
       });
       expect(r.status).toBe(201);
       tokens[role] = r.json.token;
@@ -172,7 +173,7 @@ describe.each(DATABASES)('operators, bank switches and the audit chain on %s', (
     expect(mine.status, mine.body).toBe(200);
     expect(mine.json.data.map((c: { id: string }) => c.id)).toEqual([id]);
     const support = await w.ops.createOperator('casesupport@ops.test', 'support');
-    const supportToken = (await w.ops.login(support.email, support.password)).token;
+    const supportToken = (await w.ops.login(support.email, support.password, {}, operatorOtp(w, support))).token;
     expect(
       (
         await call(app, 'PATCH', `/v1/admin/cases/${id}`, {

@@ -5,6 +5,7 @@ import { amount } from '../src/money/index.ts';
 import { type Actor, DEFAULT_POLICY } from '../src/wallet/index.ts';
 import { DATABASES, HAS_POSTGRES } from './support/databases.ts';
 import { call, httpApp } from './support/http.ts';
+import { operatorOtp } from './support/operators.ts';
 import { type Customer, type World, createWorld, customer } from './support/world.ts';
 
 /**
@@ -53,7 +54,7 @@ describe.each(DATABASES)('the review queue on %s', (kind) => {
     app = await httpApp(w);
     const login = async (role: 'fraud_analyst' | 'admin') => {
       const op = await w.ops.createOperator(`${role}-rq@saifu.test`, role);
-      return (await w.ops.login(op.email, op.password)).token;
+      return (await w.ops.login(op.email, op.password, {}, operatorOtp(w, op))).token;
     };
     analyst = await login('fraud_analyst');
     admin = await login('admin');
@@ -345,7 +346,7 @@ describe.skipIf(!HAS_POSTGRES)('parallel decisions on one case (PostgreSQL)', ()
     w = await createWorld('postgres', { policy: { ...DEFAULT_POLICY, coolingOffDays: 0 }, poolSize: 30 });
     app = await httpApp(w);
     const op = await w.ops.createOperator('parallel-rq@saifu.test', 'fraud_analyst');
-    analyst = (await w.ops.login(op.email, op.password)).token;
+    analyst = (await w.ops.login(op.email, op.password, {}, operatorOtp(w, op))).token;
   });
   afterAll(async () => {
     expect(await verifyLedger(w.db)).toEqual([]);

@@ -6,6 +6,7 @@ import { labelEvents } from '../src/risk/index.ts';
 import { DEFAULT_POLICY } from '../src/wallet/index.ts';
 import { DATABASES } from './support/databases.ts';
 import { call, httpApp } from './support/http.ts';
+import { operatorOtp } from './support/operators.ts';
 import { type Customer, type World, createWorld, customer } from './support/world.ts';
 
 /**
@@ -52,7 +53,9 @@ describe.each(DATABASES)('risk operator API on %s', (kind) => {
       ['admin', 'admin'],
     ] as const) {
       const op = await w.ops.createOperator(`${name}@saifu.test`, role);
-      const r = await call(app, 'POST', '/v1/admin/sessions', { body: { email: op.email, password: op.password } });
+      const r = await call(app, 'POST', '/v1/admin/sessions', {
+        body: { email: op.email, password: op.password, otp: operatorOtp(w, op) },
+      });
       expect(r.status).toBe(201);
       tokens[name] = r.json.token;
       ops[name] = op.id;

@@ -11,6 +11,7 @@ import {
   type CaseActionInput,
   type CaseActionResult,
   type CaseView,
+  UNFREEZE_APPROVAL,
 } from './types.ts';
 
 export const MAX_NOTE = 1000;
@@ -99,8 +100,14 @@ export function createCaseActions(deps: CaseDeps) {
         result = { action: input.action, object };
         break;
       }
-      case 'freeze_wallet':
       case 'unfreeze_wallet':
+        // Four-eyes: a wallet frozen by the holder's report is unfrozen only on a second operator's approval.
+        result =
+          c.kind === 'unauthorized_report' && deps.requestApproval
+            ? await askToUnfreeze(operatorId, c, note)
+            : await freezing(operatorId, c, input.action, note);
+        break;
+      case 'freeze_wallet':
         result = await freezing(operatorId, c, input.action, note);
         break;
       case 'block':
@@ -130,6 +137,62 @@ export function createCaseActions(deps: CaseDeps) {
     }
     deps.onUsersUnfrozen?.(users);
     return { action, unfrozenWallets: users };
+  }
+
+  /** The request (and a case event saying so); nothing is unfrozen until another operator approves it. */
+  async function askToUnfreeze(operatorId: string, c: CaseView, note: string) {
+    const request = deps.requestApproval;
+    if (!request) throw new AppError('internal_error', 'four-eyes approvals are not wired');
+    const users = caseUsers(c);
+    if (users.length === 0) throw new AppError('invalid_state', 'this case names no wallet');
+    const approval = await inTransaction(db, async (trx) => {
+      const current = await repo.findCase(trx, c.id, true);
+      if (!current) throw new AppError('not_found', `no case ${c.id}`);
+      const a = await request(trx, {
+        action: UNFREEZE_APPROVAL,
+        target: c.id,
+        payload: { caseId: c.id, userIds: users, note },
+        requestedBy: operatorId,
+        reason: note,
+      });
+      await repo.insertEvent(trx, {
+        id: deps.newId('cev'),
+        caseId: c.id,
+        actor: operatorId,
+        from: current.status,
+        to: current.status,
+        assignee: current.assignee,
+        note: `unfreeze_wallet requested (approval ${a.id}): ${note}`,
+        at: clock.now(),
+      });
+      return a;
+    });
+    return { action: 'unfreeze_wallet' as const, approvalId: approval.id };
+  }
+
+  /**
+   * The approved unfreeze, in the approval's transaction: the case event and audit record name the approver and
+   * the approval. Returns the wallets unfrozen; `afterCommit` lets the caller drop their cached sessions.
+   */
+  async function unfreezeApproved(
+    trx: Transaction<DB>,
+    approverId: string,
+    p: { caseId: string; approvalId: string; requestedBy: string; note: string },
+    afterCommit: (fn: () => void) => void,
+  ): Promise<{ unfrozenWallets: string[] }> {
+    const c = await repo.findCase(trx, p.caseId, true);
+    if (!c) throw new AppError('not_found', `no case ${p.caseId}`);
+    const users = caseUsers(c);
+    if (users.length === 0) throw new AppError('invalid_state', 'this case names no wallet');
+    await record(trx, approverId, c.id, {
+      action: 'unfreeze_wallet',
+      note: p.note,
+      resolve: false,
+      details: { userIds: users, approvalId: p.approvalId, requestedBy: p.requestedBy },
+    });
+    await deps.unfreezeUsers(trx, users);
+    afterCommit(() => deps.onUsersUnfrozen?.(users));
+    return { unfrozenWallets: users };
   }
 
   async function block(operatorId: string, c: CaseView, input: CaseActionInput, note: string) {
@@ -175,5 +238,5 @@ export function createCaseActions(deps: CaseDeps) {
     });
   }
 
-  return { act };
+  return { act, unfreezeApproved };
 }

@@ -16,6 +16,7 @@ export {
   type CaseKind,
   type CaseStatus,
   CASE_ACTIONS,
+  UNFREEZE_APPROVAL,
   type CaseAction,
   type CaseActionInput,
   type CaseActionResult,

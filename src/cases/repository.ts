@@ -40,6 +40,8 @@ export interface CaseFilter {
   userId?: string;
   /** The risk decision that opened a risk review. */
   decision?: string;
+  /** Only cases involving this bank (a bank operator's scope: see `inBank`). */
+  bankCode?: string;
   limit: number;
   startingAfter?: string;
 }
@@ -60,9 +62,27 @@ export async function casesPage(q: Q, f: CaseFilter): Promise<Page<CaseView>> {
     );
   }
   if (f.decision) query = query.where(sql<boolean>`details::jsonb -> 'risk' ->> 'decision' = ${f.decision}`);
+  if (f.bankCode) query = query.where(inBank(f.bankCode));
   if (f.startingAfter) query = query.where('id', '<', f.startingAfter);
   const rows = await query.execute();
   return { data: rows.slice(0, f.limit).map(toCase), hasMore: rows.length > f.limit };
+}
+
+/**
+ * A case involves a bank when its bank account is there (reports, detections, link reviews), or when the money it
+ * holds is: a reviewed charge or withdrawal, or a charge a report held, on a link to that bank.
+ */
+export const inBank = (bankCode: string) =>
+  sql<boolean>`(cases.bank_code = ${bankCode}
+    OR EXISTS (SELECT 1 FROM charges ch WHERE ch.bank_code = ${bankCode}
+      AND (ch.id = cases.details::jsonb ->> 'objectId'
+        OR coalesce(cases.details::jsonb -> 'heldCharges', '[]'::jsonb) @> jsonb_build_array(ch.id)))
+    OR EXISTS (SELECT 1 FROM withdrawals wd WHERE wd.bank_code = ${bankCode}
+      AND wd.id = cases.details::jsonb ->> 'objectId'))`;
+
+export async function caseInBank(q: Q, id: string, bankCode: string): Promise<boolean> {
+  const r = await q.selectFrom('cases').select('id').where('id', '=', id).where(inBank(bankCode)).executeTakeFirst();
+  return r !== undefined;
 }
 
 export async function findCase(q: Q, id: string, lock = false): Promise<CaseView | undefined> {

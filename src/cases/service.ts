@@ -48,6 +48,14 @@ export interface CaseDeps {
   onUsersFrozen?: (userIds: string[]) => void;
   /** Told after the commit (identity drops cached sessions of unfrozen users). */
   onUsersUnfrozen?: (userIds: string[]) => void;
+  /**
+   * ops: four-eyes. When wired, unfreezing a wallet frozen by an unauthorized report is only asked for here (the
+   * approval's id comes back); a second operator's approval runs `unfreezeApproved`.
+   */
+  requestApproval?: (
+    trx: Transaction<DB>,
+    req: { action: string; target: string; payload: Record<string, unknown>; requestedBy: string; reason: string },
+  ) => Promise<{ id: string }>;
 }
 
 /** Who labels and spreads a holder's report (the audit actor of its watch entries). */
@@ -104,10 +112,14 @@ export function createCases(deps: CaseDeps) {
   async function viewCase(
     operatorId: string,
     id: string,
+    bankCode?: string,
   ): Promise<CaseView & { events: Awaited<ReturnType<typeof repo.eventsOf>>; review?: RiskReviewView }> {
     return inTransaction(db, async (trx) => {
       const found = await repo.findCase(trx, id);
       if (!found) throw new AppError('not_found', `no case ${id}`);
+      // A bank operator (bankCode: its scope) sees only cases involving its own bank.
+      if (bankCode !== undefined && !(await repo.caseInBank(trx, id, bankCode)))
+        throw new AppError('operator_forbidden', 'a bank operator sees only its own bank’s cases', { bankCode });
       await deps.audit(trx, { actor: operatorId, action: 'case.view', target: id });
       const review = await reviewView(trx, found);
       return { ...found, events: await repo.eventsOf(trx, id), ...(review ? { review } : {}) };
@@ -156,7 +168,7 @@ export function createCases(deps: CaseDeps) {
     });
   }
 
-  const { act } = createCaseActions(deps);
-  return { openCase, reportUnauthorized, listCases, viewCase, updateCase, act };
+  const { act, unfreezeApproved } = createCaseActions(deps);
+  return { openCase, reportUnauthorized, listCases, viewCase, updateCase, act, unfreezeApproved };
 }
 export type Cases = ReturnType<typeof createCases>;

@@ -63,7 +63,12 @@ export interface CaseActionResult {
   listEntries?: ListEntry[];
   /** label: stored risk events labelled. */
   labelled?: number;
+  /** unfreeze_wallet on an unauthorized report: nothing changed yet; the four-eyes request a second operator decides. */
+  approvalId?: string;
 }
+
+/** The four-eyes action (ops' approvals) that unfreezes the wallets an unauthorized report froze. */
+export const UNFREEZE_APPROVAL = 'case.unfreeze_wallet';
 
 /** A stored risk event as an analyst sees it: the account number in `event.bankAccount` masked to its last four. */
 export interface ReviewEvent {

@@ -171,10 +171,11 @@ ledger
 const operators = program.command('operators').description('operator accounts');
 operators
   .command('create')
-  .description('create an operator; prints the generated password once')
+  .description('create an operator enrolled in TOTP; prints the generated password and the otpauth:// URI once')
   .requiredOption('--email <email>', 'the operator’s email')
   .requiredOption('--role <role>', `one of ${ROLES.join(', ')}`)
-  .action(async (opts: { email: string; role: string }) => {
+  .option('--bank <code>', 'for --role bank: the 4-digit code of the bank whose staff this is')
+  .action(async (opts: { email: string; role: string; bank?: string }) => {
     const c = config();
     if (!ROLES.includes(opts.role as Role)) {
       process.stderr.write(`saifu: --role must be one of ${ROLES.join(', ')}\n`);
@@ -185,6 +186,7 @@ operators
         opts.email,
         opts.role as Role,
         'cli',
+        opts.bank ? { bankCode: opts.bank } : {},
       ),
     ).catch((e: unknown) => {
       // email_taken, a malformed email: say so in one line, not a stack trace.
@@ -195,7 +197,9 @@ operators
       throw e;
     });
     process.stdout.write(
-      `operator ${op.id} (${op.email}, ${op.role}) password: ${op.password} (shown once; only its hash is kept)\n`,
+      `operator ${op.id} (${op.email}, ${op.role}${op.bankCode ? ` of bank ${op.bankCode}` : ''}) password: ${op.password} (shown once; only its hash is kept)\n` +
+        `TOTP (add to an authenticator app; sign-in needs its code): ${op.totp.otpauthUrl}\n` +
+        `TOTP secret: ${op.totp.secret} (shown once)\n`,
     );
   });
 

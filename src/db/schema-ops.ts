@@ -3,6 +3,8 @@ import type { ColumnType } from 'kysely';
 type Ts = ColumnType<Date, Date | string, Date | string>;
 type Nullable<T> = ColumnType<T | null, T | null | undefined, T | null>;
 
+export type ApprovalStatus = 'requested' | 'approved' | 'rejected' | 'executed' | 'failed';
+
 /** Tables of the ops area (Kysely types). */
 export interface OpsTables {
   bank_switch_changes: {
@@ -18,9 +20,31 @@ export interface OpsTables {
     id: string;
     email: string;
     password_hash: string;
-    role: 'support' | 'fraud_analyst' | 'compliance' | 'admin';
+    role: 'support' | 'fraud_analyst' | 'compliance' | 'admin' | 'bank';
     disabled_at: Nullable<Date | string>;
     created_at: Ts;
+    /** The TOTP seed sealed with the server key (identity's SecretBox); NULL for operators from before 0019. */
+    totp_secret: Nullable<string>;
+    /** The last accepted TOTP time step: a code is good once. */
+    totp_last_step: Nullable<number>;
+    /** The one bank a `bank` operator belongs to (set if and only if role = 'bank'). */
+    bank_code: Nullable<string>;
+  };
+  approvals: {
+    id: string;
+    action: string;
+    target: string;
+    /** JSON handed to the action's handler when approved. */
+    payload: string;
+    requested_by: string;
+    reason: string;
+    status: ColumnType<ApprovalStatus, ApprovalStatus | undefined, ApprovalStatus>;
+    decided_by: Nullable<string>;
+    decision_note: Nullable<string>;
+    /** JSON: the handler's result (executed) or the error it threw (failed). */
+    result: Nullable<string>;
+    requested_at: Ts;
+    decided_at: Nullable<Date | string>;
   };
   operator_sessions: {
     id: string;

@@ -1,5 +1,5 @@
 import type { FastifyReply, FastifyRequest, RouteOptions } from 'fastify';
-import type { Operator, Role } from '../ops/index.ts';
+import { type Operator, type Role, STAFF_ROLES } from '../ops/index.ts';
 import { AppError } from '../platform/index.ts';
 import type { Services } from '../services.ts';
 
@@ -19,9 +19,12 @@ const operatorGuards = new WeakSet<object>();
 /**
  * preValidation for /v1/admin routes. Only operator sessions (`ops_…`) pass: a working user session or merchant
  * key is the wrong kind of credential (403 `forbidden`); a missing, unknown, expired or revoked token is 401
- * `unauthorized`; an operator whose role is not in `roles` gets 403 `operator_forbidden`. No roles = any operator.
+ * `unauthorized`; an operator whose role is not in `roles` gets 403 `operator_forbidden`. No roles = any of
+ * Saifu's staff (STAFF_ROLES): a bank's staff (`bank`) pass only routes that name the role, which must then scope
+ * what they return to the operator's bank (ops' bankScopeOf / assertBankAccess).
  */
-export function requireOperator(s: Services, ...roles: Role[]) {
+export function requireOperator(s: Services, ...named: Role[]) {
+  const roles: readonly Role[] = named.length > 0 ? named : STAFF_ROLES;
   const guard = async (req: FastifyRequest, _reply: FastifyReply): Promise<void> => {
     const token = bearer(req);
     if (!token) throw new AppError('unauthorized', 'send Authorization: Bearer <operator session token (ops_…)>');
@@ -36,7 +39,7 @@ export function requireOperator(s: Services, ...roles: Role[]) {
     }
     const operator = await s.ops.authenticate(token);
     if (!operator) throw new AppError('unauthorized', 'the operator session is unknown, expired or revoked');
-    if (roles.length > 0 && !roles.includes(operator.role))
+    if (!roles.includes(operator.role))
       throw new AppError('operator_forbidden', `this action needs one of the roles: ${roles.join(', ')}`, {
         role: operator.role,
         allowed: roles,

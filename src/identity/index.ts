@@ -6,6 +6,8 @@
 export { createIdentity, sha256, type Identity, type IdentityDeps, type User, type SessionUser } from './service.ts';
 export { createMfa, ELEVATION_MS, type Mfa, type SecondFactor } from './mfa.ts';
 export { createSecretBox, type SecretBox } from './secret-box.ts';
+/** RFC 6238 TOTP through otplib (ops enrols operators with the same seeds, URIs and single-use check as users). */
+export { checkTotp, newTotpSecret, totpUri } from './totp.ts';
 export {
   createEkyc,
   MAX_WALLETS_PER_DOCUMENT,

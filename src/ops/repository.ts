@@ -10,12 +10,48 @@ export async function findOperatorByEmail(db: Kysely<DB>, email: string) {
 
 export async function insertOperator(
   trx: Transaction<DB>,
-  o: { id: string; email: string; passwordHash: string; role: Operator['role']; at: Date },
+  o: {
+    id: string;
+    email: string;
+    passwordHash: string;
+    role: Operator['role'];
+    bankCode: string | null;
+    sealedTotpSecret: string;
+    at: Date;
+  },
 ): Promise<void> {
   await trx
     .insertInto('operators')
-    .values({ id: o.id, email: o.email, password_hash: o.passwordHash, role: o.role, created_at: o.at })
+    .values({
+      id: o.id,
+      email: o.email,
+      password_hash: o.passwordHash,
+      role: o.role,
+      bank_code: o.bankCode,
+      totp_secret: o.sealedTotpSecret,
+      created_at: o.at,
+    })
     .execute();
+}
+
+/**
+ * Stores the TOTP step just accepted, guarded by the step read before: of two sign-ins racing with one code,
+ * only one moves it (the other gets false). A code is good once.
+ */
+export async function takeTotpStep(
+  db: Kysely<DB>,
+  operatorId: string,
+  previous: number | null,
+  step: number,
+): Promise<boolean> {
+  const q = db.updateTable('operators').set({ totp_last_step: step }).where('id', '=', operatorId);
+  const done = await (previous === null
+    ? q.where('totp_last_step', 'is', null)
+    : q.where('totp_last_step', '=', previous)
+  )
+    .returning('id')
+    .executeTakeFirst();
+  return done !== undefined;
 }
 
 export async function insertSession(
@@ -42,9 +78,21 @@ export async function findSessionOperator(db: Kysely<DB>, tokenHash: string, now
   const r = await db
     .selectFrom('operator_sessions as s')
     .innerJoin('operators as o', 'o.id', 's.operator_id')
-    .select(['o.id', 'o.email', 'o.role', 'o.disabled_at', 's.expires_at', 's.revoked_at'])
+    .select(['o.id', 'o.email', 'o.role', 'o.bank_code', 'o.disabled_at', 's.expires_at', 's.revoked_at'])
     .where('s.token_hash', '=', tokenHash)
     .executeTakeFirst();
   if (!r || r.revoked_at || r.disabled_at || new Date(r.expires_at) <= now) return undefined;
-  return { id: r.id, email: r.email, role: r.role };
+  return toOperator(r);
 }
+
+export const toOperator = (r: {
+  id: string;
+  email: string;
+  role: Operator['role'];
+  bank_code: string | null;
+}): Operator => ({
+  id: r.id,
+  email: r.email,
+  role: r.role,
+  ...(r.bank_code ? { bankCode: r.bank_code } : {}),
+});

@@ -1,14 +1,20 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { MAX_REASON_LENGTH, ROLES, type Role } from '../../ops/index.ts';
+import { MAX_REASON_LENGTH, ROLES, type Role, bankScopeOf } from '../../ops/index.ts';
 import { CASE_ACTIONS, CASE_KINDS, CASE_STATUSES, type CaseKind, type CaseStatus } from '../../cases/index.ts';
 import { LIST_KINDS } from '../../risk/index.ts';
 import { REVIEW_KINDS } from '../../wallet/index.ts';
 import type { Services } from '../../services.ts';
 import { hasOperatorGuard, requireOperator } from '../operator-auth.ts';
 import * as S from '../schemas.ts';
+import { Approval, approvalRoutes } from './approvals-admin.ts';
 
-const Operator = z.object({ id: z.string(), email: z.string(), role: z.enum(ROLES as [Role, ...Role[]]) });
+const Operator = z.object({
+  id: z.string(),
+  email: z.string(),
+  role: z.enum(ROLES as [Role, ...Role[]]),
+  bankCode: z.string().optional().describe('The bank role’s one bank (4-digit Zengin code)'),
+});
 const Switches = z.object({
   linking: z.boolean().optional(),
   charging: z.boolean().optional(),
@@ -141,14 +147,19 @@ const page = (q: { limit: number; starting_after?: string | undefined }) => ({
   ...(q.starting_after ? { startingAfter: q.starting_after } : {}),
 });
 
-/** Who may do what. Reading the switches is for every operator; moving them is not for support. */
-const SWITCH_ROLES: Role[] = ['fraud_analyst', 'compliance', 'admin'];
+/**
+ * Who may do what. Reading the switches is for every operator; moving them is not for support (a bank's staff:
+ * its own bank, off only). Routes without roles are for Saifu's staff; `bank` is named where a bank's staff may
+ * come, and those routes scope by its bank (bankScopeOf).
+ */
+const SWITCH_ROLES: Role[] = ['fraud_analyst', 'compliance', 'admin', 'bank'];
 const AUDIT_ROLES: Role[] = ['compliance', 'admin'];
 const CASE_ROLES: Role[] = ['fraud_analyst', 'compliance', 'admin'];
 
 /** /v1/admin: operator sessions with roles; every action audited (see ops/). */
 export function adminRoutes(s: Services): FastifyPluginAsyncZod {
-  const anyOperator = requireOperator(s);
+  /** Staff and bank staff alike (bank staff scoped by the handler); `requireOperator(s)` alone admits staff only. */
+  const anyRole = requireOperator(s, ...ROLES);
   return async (app) => {
     // Every admin route but the sign-in must carry requireOperator: a route added without it stops the server starting.
     app.addHook('onRoute', (route) => {
@@ -161,22 +172,26 @@ export function adminRoutes(s: Services): FastifyPluginAsyncZod {
       config: { rateLimit: { max: 10, timeWindow: '1 minute' } },
       schema: {
         tags: ['admin'],
-        summary: 'Operator sign-in: an ops_… session token for 8 hours',
+        summary: 'Operator sign-in with password and TOTP code: an ops_… session token for 8 hours',
         description:
-          'Five consecutive failures lock the email (429 too_many_attempts, same answer for unknown emails); attempts are counted before the password is checked. Sign-ins and failed sign-ins of existing operators are audited; unknown emails write nothing.',
+          'Operators are enrolled in TOTP when created (`saifu operators create` prints the otpauth:// URI once): `otp` is the current 6-digit code, good once. A right password without `otp` is 401 mfa_required (not counted); a wrong password or code is 401 invalid_credentials. Five consecutive failures lock the email (429 too_many_attempts, same answer for unknown emails); attempts are counted before the password and code are checked. Sign-ins and failed sign-ins of existing operators are audited; unknown emails write nothing.',
         security: [],
-        body: z.object({ email: z.string().max(254), password: z.string().max(200) }),
+        body: z.object({
+          email: z.string().max(254),
+          password: z.string().max(200),
+          otp: z.string().max(12).optional().describe('The current code from the authenticator app'),
+        }),
         response: { 201: z.object({ token: z.string(), operator: Operator }), ...S.errors(400, 401, 429) },
       },
       handler: async (req, reply) => {
         const deviceId = req.headers['x-device-id'];
         const context = { ip: req.ip, ...(typeof deviceId === 'string' ? { deviceId: deviceId.slice(0, 100) } : {}) };
-        return reply.code(201).send(await s.ops.login(req.body.email, req.body.password, context));
+        return reply.code(201).send(await s.ops.login(req.body.email, req.body.password, context, req.body.otp));
       },
     });
 
     app.delete('/v1/admin/sessions/current', {
-      preValidation: anyOperator,
+      preValidation: anyRole,
       schema: {
         tags: ['admin'],
         summary: 'Operator sign-out (revokes this session)',
@@ -189,7 +204,7 @@ export function adminRoutes(s: Services): FastifyPluginAsyncZod {
     });
 
     app.get('/v1/admin/me', {
-      preValidation: anyOperator,
+      preValidation: anyRole,
       schema: {
         tags: ['admin'],
         summary: 'The signed-in operator',
@@ -199,7 +214,7 @@ export function adminRoutes(s: Services): FastifyPluginAsyncZod {
     });
 
     app.get('/v1/admin/banks', {
-      preValidation: anyOperator,
+      preValidation: anyRole,
       schema: {
         tags: ['admin'],
         summary: 'Banks configured in Saifu with their switches and limits (any operator)',
@@ -213,8 +228,8 @@ export function adminRoutes(s: Services): FastifyPluginAsyncZod {
       schema: {
         tags: ['admin'],
         summary:
-          'Switch a bank’s new linking, charging or registration changes on or off, with a reason (fraud_analyst, compliance, admin)',
-        description: `Takes effect for every request that reads the bank after it commits; recorded with its reason in the bank’s switch history and the audit log. A missing or blank reason is 400 reason_required; at least one switch must be given; a bank not configured in Saifu is 404 unknown_bank.`,
+          'Switch a bank’s new linking, charging or registration changes on or off, with a reason (fraud_analyst, compliance, admin; bank: its own bank’s linking or charging, off only)',
+        description: `A bank operator may switch only its own bank's linking or charging, and only off (403 operator_forbidden otherwise). Takes effect for every request that reads the bank after it commits; recorded with its reason in the bank’s switch history and the audit log. A missing or blank reason is 400 reason_required; at least one switch must be given; a bank not configured in Saifu is 404 unknown_bank.`,
         params: BankCode,
         body: z.strictObject({
           ...Switches.shape,
@@ -224,15 +239,15 @@ export function adminRoutes(s: Services): FastifyPluginAsyncZod {
       },
       handler: async (req) => {
         const { reason, ...changes } = req.body;
-        return s.ops.setBankSwitches(req.operator!.id, req.params.code, changes, reason ?? '');
+        return s.ops.setBankSwitches(req.operator!, req.params.code, changes, reason ?? '');
       },
     });
 
     app.get('/v1/admin/banks/:code/switch-changes', {
-      preValidation: anyOperator,
+      preValidation: anyRole,
       schema: {
         tags: ['admin'],
-        summary: 'A bank’s switch history with reasons, newest first (any operator)',
+        summary: 'A bank’s switch history with reasons, newest first (any operator; bank: its own bank)',
         params: BankCode,
         querystring: S.ListQuery,
         response: {
@@ -241,19 +256,19 @@ export function adminRoutes(s: Services): FastifyPluginAsyncZod {
         },
       },
       handler: async (req) => {
-        const r = await s.ops.switchHistory(req.params.code, page(req.query));
+        const r = await s.ops.switchHistory(req.params.code, page(req.query), req.operator!);
         return { data: r.data, has_more: r.hasMore };
       },
     });
 
     app.get('/v1/admin/cases', {
-      preValidation: anyOperator,
+      preValidation: anyRole,
       schema: {
         tags: ['admin'],
         summary:
-          'Cases opened by unauthorized reports, security detections and risk reviews, newest first (any operator)',
+          'Cases opened by unauthorized reports, security detections and risk reviews, newest first (any operator; bank: its own bank’s)',
         description:
-          '`userId` finds the cases about a wallet (a review of its money, or a report that froze it); `decision` the risk reviews opened by that decision.',
+          'A bank operator sees only cases involving its bank: its customers’ accounts (reports, detections, link reviews) or charges and withdrawals on links to it. `userId` finds the cases about a wallet (a review of its money, or a report that froze it); `decision` the risk reviews opened by that decision.',
         querystring: S.ListQuery.extend({
           kind: z.enum(CASE_KINDS as [CaseKind, ...CaseKind[]]).optional(),
           status: CaseStatusSchema.optional(),
@@ -271,23 +286,25 @@ export function adminRoutes(s: Services): FastifyPluginAsyncZod {
           ...(req.query.assignee ? { assignee: req.query.assignee } : {}),
           ...(req.query.userId ? { userId: req.query.userId } : {}),
           ...(req.query.decision ? { decision: req.query.decision } : {}),
+          ...(bankScopeOf(req.operator!) ? { bankCode: bankScopeOf(req.operator!) } : {}),
         });
         return { data: r.data, has_more: r.hasMore };
       },
     });
 
     app.get('/v1/admin/cases/:id', {
-      preValidation: anyOperator,
+      preValidation: anyRole,
       schema: {
         tags: ['admin'],
-        summary: 'One case with its history, and a risk review’s evidence (the view is audited; any operator)',
+        summary:
+          'One case with its history, and a risk review’s evidence (the view is audited; any operator; bank: its own bank’s, else 403 operator_forbidden)',
         params: z.object({ id: z.string().max(64) }),
         response: {
           200: Case.extend({ events: z.array(CaseEvent), review: RiskReview.optional() }),
           ...S.errors(401, 403, 404),
         },
       },
-      handler: async (req) => s.cases.viewCase(req.operator!.id, req.params.id),
+      handler: async (req) => s.cases.viewCase(req.operator!.id, req.params.id, bankScopeOf(req.operator!)),
     });
 
     app.patch('/v1/admin/cases/:id', {
@@ -318,7 +335,7 @@ export function adminRoutes(s: Services): FastifyPluginAsyncZod {
         tags: ['admin'],
         summary:
           'An analyst action on a case, with a note: approve or reject the held money, freeze or unfreeze the wallet, block, label (fraud analysts, compliance, admin; audited)',
-        description: `Each action is one transaction with its case event and audit record (\`case.<action>\`). \`approve\` posts a risk review's hold (payments, transfers) or sends the charge or withdrawal to the bank; \`reject\` voids it (\`failed\`, \`risk_rejected\`); both resolve the case, only from open or investigating, and a second one is 409 \`invalid_state\`. \`freeze_wallet\` / \`unfreeze_wallet\` act on the case's wallet(s). \`block\` adds a block-list entry (value defaults to the case's own: its event's device, IP, user, bank account or payee). \`label\` labels the stored risk events (back-tests); \`fraud\` also spreads one hop: the wallet, its bank account and the devices, IPs and payees of its last 30 days go on the watch list for 90 days.`,
+        description: `\`unfreeze_wallet\` on an \`unauthorized_report\` case needs a second operator: it answers 202 with the four-eyes approval (\`approval\`, action \`case.unfreeze_wallet\`) and unfreezes nothing until another operator approves it (POST /v1/admin/approvals/{id}/approve). Each action is one transaction with its case event and audit record (\`case.<action>\`). \`approve\` posts a risk review's hold (payments, transfers) or sends the charge or withdrawal to the bank; \`reject\` voids it (\`failed\`, \`risk_rejected\`); both resolve the case, only from open or investigating, and a second one is 409 \`invalid_state\`. \`freeze_wallet\` / \`unfreeze_wallet\` act on the case's wallet(s). \`block\` adds a block-list entry (value defaults to the case's own: its event's device, IP, user, bank account or payee). \`label\` labels the stored risk events (back-tests); \`fraud\` also spreads one hop: the wallet, its bank account and the devices, IPs and payees of its last 30 days go on the watch list for 90 days.`,
         params: z.object({ id: z.string().max(64) }),
         body: z.strictObject({
           action: z.enum(CASE_ACTIONS),
@@ -332,11 +349,15 @@ export function adminRoutes(s: Services): FastifyPluginAsyncZod {
             })
             .optional(),
         }),
-        response: { 200: CaseActionResult, ...S.errors(400, 401, 403, 404, 409, 422, 503) },
+        response: {
+          200: CaseActionResult,
+          202: CaseActionResult.extend({ approval: Approval }),
+          ...S.errors(400, 401, 403, 404, 409, 422, 503),
+        },
       },
-      handler: async (req) => {
+      handler: async (req, reply) => {
         const { action, note, label, block } = req.body;
-        return s.cases.act(req.operator!.id, req.params.id, {
+        const result = await s.cases.act(req.operator!.id, req.params.id, {
           action,
           note,
           ...(label ? { label } : {}),
@@ -350,6 +371,9 @@ export function adminRoutes(s: Services): FastifyPluginAsyncZod {
               }
             : {}),
         });
+        if (!result.approvalId) return reply.code(200).send(result);
+        const { approvalId, ...rest } = result;
+        return reply.code(202).send({ ...rest, approval: await s.ops.approvals.getApproval(approvalId) });
       },
     });
 
@@ -387,5 +411,8 @@ export function adminRoutes(s: Services): FastifyPluginAsyncZod {
       },
       handler: async () => s.ops.verifyAudit(),
     });
+
+    // Four-eyes approvals (registered here so the onRoute check above covers them).
+    await app.register(approvalRoutes(s));
   };
 }
