@@ -27,7 +27,6 @@ import { type RiskEvent, type RiskEventType, type Signals, riskEvent, signalsOf 
 import { ulidIds } from '../src/platform/ids.ts';
 import { percentile, round } from './measure.ts';
 import { type Cell, printTable } from './report.ts';
-import { postgresVersion, scratchDatabase } from './setup.ts';
 
 const num = (name: string, fallback: number) => {
   const v = Number(process.env[name] ?? fallback);
@@ -184,7 +183,7 @@ function decisionBench() {
 }
 
 /** (a) + (b) in-process: EVENTS assessed as history (timed as a whole), then MEASURED assessed one by one. */
-async function inProcessBench() {
+async function inProcessBench(progress: (what: string) => void) {
   global.gc?.();
   const rssBefore = process.memoryUsage().rss;
   const counters = memoryCounters();
@@ -196,6 +195,8 @@ async function inProcessBench() {
     const { event, known } = next();
     await assessor.assess(event, known);
     clock.step();
+    if (i > 0 && i % 250_000 === 0)
+      progress(`risk: ${i.toLocaleString('en-US')} events counted, RSS ${mib(process.memoryUsage().rss)} MiB`);
   }
   const loadSeconds = (performance.now() - t0) / 1000;
   const times = new Float64Array(MEASURED);
@@ -223,6 +224,7 @@ async function inProcessBench() {
 
 /** (a) STORED events in risk_events, generated in SQL: one INSERT … SELECT over generate_series. */
 async function storedEventsBench() {
+  const { scratchDatabase } = await import('./setup.ts');
   const database = await scratchDatabase('postgres', 4);
   try {
     const db = database.db;
@@ -284,7 +286,7 @@ async function storedEventsBench() {
       jsonBytes += JSON.stringify(a.event).length + JSON.stringify(a.signals).length;
       const [insert] = assessmentStatements(db, { ...a, restrictions: [] }, `pay_x${i}`, newId);
       const s = performance.now();
-      await insert!.execute();
+      await db.executeQuery(insert!.compile());
       times.push(performance.now() - s);
       clock.step();
     }
@@ -392,7 +394,7 @@ export async function riskBench(
   const problems: string[] = [];
 
   let stored: Awaited<ReturnType<typeof storedEventsBench>> | undefined;
-  if (STORED > 0 && o.postgres !== false && (await postgresVersion())) {
+  if (STORED > 0 && o.postgres !== false && (await (await import('./setup.ts')).postgresVersion())) {
     progress(`risk: ${STORED.toLocaleString('en-US')} stored events into risk_events (PostgreSQL, INSERT … SELECT)`);
     stored = await storedEventsBench();
     notes.push(
@@ -414,7 +416,7 @@ export async function riskBench(
   ]);
 
   progress(`risk: ${EVENTS.toLocaleString('en-US')} events through the in-process counters`);
-  const mem = await inProcessBench();
+  const mem = await inProcessBench(progress);
   const storedLabel = stored ? `${stored.rows.toLocaleString('en-US')} stored events, ` : '';
   rows.push([
     `assess: counters + decide (${storedLabel}${EVENTS.toLocaleString('en-US')} events counted before)`,

@@ -14,6 +14,7 @@ import {
   createSecretBox,
 } from './identity/index.ts';
 import { createLedger } from './ledger/index.ts';
+import { type OutboxOptions, wireOutbox } from './outbox/index.ts';
 import { createAudit, createOps } from './ops/index.ts';
 import { type Clock, type NewId, systemClock, ulidIds } from './platform/index.ts';
 import {
@@ -53,6 +54,8 @@ export interface ServiceOptions {
   risk?: boolean;
   /** The risk engine's velocity counters (Redis with several processes); absent = in-process counters. */
   counters?: Counters;
+  /** Channel adapters of the outbox (SMTP email…); absent = the sandbox mailbox and a logging SMS adapter. */
+  outbox?: OutboxOptions;
   /**
    * argon2id cost for passwords and sandbox PINs; absent = the library's defaults (production). Only the simulator
    * and tests lower it, so that 10,000 sign-ups do not spend minutes hashing (docs: README, Attack simulator).
@@ -78,6 +81,16 @@ export function createServices(o: ServiceOptions) {
   });
   const secretKey = o.secretKey ?? 'saifu-development-secret';
   const operatorName = o.operatorName ?? 'Saifu';
+  // Notices are written in the event's transaction and sent by the periodic job; re-sends are audited (bound late).
+  const outbox = wireOutbox(o.outbox ?? {}, {
+    db,
+    clock,
+    newId,
+    random,
+    box: createSecretBox(secretKey),
+    mailbox,
+    audit: (trx, e) => audit.append(trx, e),
+  });
   // Held in a variable so tests and the simulator can switch the whole set of defences at run time.
   let linkingPolicy = o.linkingPolicy ?? DEFAULT_LINKING_POLICY;
   const policy = () => linkingPolicy;
@@ -100,6 +113,7 @@ export function createServices(o: ServiceOptions) {
     newId,
     authenticator: bankAuth,
     notifier: mailbox.notifier,
+    notices: outbox,
     pepper: secretKey,
     policy,
     operatorName,
@@ -148,6 +162,7 @@ export function createServices(o: ServiceOptions) {
     ...(o.alert ? { alert: o.alert } : {}),
     ...(o.risk === false ? {} : { risk: riskPort }),
     openReviewCase: (trx, details) => late.openCase('risk_review', undefined, details, trx),
+    notices: outbox,
   });
   // Identity caches sessions for a second; what changes a session's user tells it to forget them (bound below).
   let forgetUser = (_userId: string): void => {};
@@ -169,6 +184,7 @@ export function createServices(o: ServiceOptions) {
     clock,
     newId,
     notifier: mailbox.notifier,
+    notices: outbox,
     mfa,
     openWallet: async (trx, userId) => void (await wallet.accounts.openWallet(trx, userId)),
     ...(o.hashCost ? { hashCost: o.hashCost } : {}),
@@ -260,6 +276,7 @@ export function createServices(o: ServiceOptions) {
     clock,
     newId,
     attempts,
+    outbox,
     ledger,
     wallet,
     risk,

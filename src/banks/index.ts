@@ -9,7 +9,7 @@
  */
 import type { Kysely, Transaction } from 'kysely';
 import type { DB } from '../db/index.ts';
-import type { Notifier } from '../notify/index.ts';
+import type { NoticeQueue, Notifier } from '../notify/index.ts';
 import type { Clock, NewId } from '../platform/index.ts';
 import type { BankAuthenticator } from './authenticator.ts';
 import type { BankAccountRef } from './gateway.ts';
@@ -27,6 +27,8 @@ export interface BanksDeps {
   /** The bank side of linking (the sandbox banks, or a real connection). */
   authenticator: BankAuthenticator;
   notifier: Notifier;
+  /** The outbox: the user hears a link is active through it; absent = not told. */
+  notices?: NoticeQueue;
   /** Keys the hashes of PIN values counted across accounts. */
   pepper: string;
   policy: () => LinkingPolicy;

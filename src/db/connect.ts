@@ -23,6 +23,7 @@ import * as m0016 from './migrations/0016_risk_decisions.ts';
 import * as m0017 from './migrations/0017_risk_events.ts';
 import * as m0018 from './migrations/0018_link_review.ts';
 import * as m0019 from './migrations/0019_operator_security.ts';
+import * as m0020 from './migrations/0020_outbox.ts';
 import type { DB } from './schema.ts';
 
 const INT8_OID = 20;
@@ -125,6 +126,7 @@ const migrations: Record<string, Migration> = {
   '0017_risk_events': m0017,
   '0018_link_review': m0018,
   '0019_operator_security': m0019,
+  '0020_outbox': m0020,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

@@ -287,5 +287,6 @@ import type { IdentityTables } from './schema-identity.ts';
 import type { LinkingTables } from './schema-linking.ts';
 import type { OpsTables } from './schema-ops.ts';
 import type { RiskTables } from './schema-risk.ts';
+import type { OutboxTables } from './schema-outbox.ts';
 
-export interface DB extends CoreTables, IdentityTables, LinkingTables, OpsTables, RiskTables {}
+export interface DB extends CoreTables, IdentityTables, LinkingTables, OpsTables, RiskTables, OutboxTables {}

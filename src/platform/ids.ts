@@ -30,7 +30,10 @@ export type IdPrefix =
   | 'cev'
   | 'rev'
   | 'rst'
-  | 'lst';
+  | 'lst'
+  | 'obx'
+  | 'dlv'
+  | 'whe';
 
 export type NewId = (prefix: IdPrefix) => string;
 

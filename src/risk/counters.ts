@@ -60,10 +60,60 @@ const zeroTotals = (): Totals => ({
   '30d': { count: 0, sum: 0, max: 0 },
 });
 
-/** One window of one key: [slot, count, sum, max] tuples, oldest first, at most BUCKETS of them. */
-type Slots = Array<[number, number, number, number]>;
-/** The windows of one key, and when it was last moved to the end of the LRU order. */
-type Entry = Record<WindowName, Slots> & { moved: number };
+/**
+ * One window of one key: its slots flat in `s` ([slot, count, sum, max] from `head` on, oldest first, at most
+ * BUCKETS of them live), and the running count, sum and max of the live slots, so a call does not add up 60 slots
+ * per window (`max` is recounted only when a slot holding it leaves the window).
+ */
+interface Win {
+  s: number[];
+  head: number;
+  count: number;
+  sum: number;
+  max: number;
+}
+const STRIDE = 4;
+/** The windows of one key (in WINDOW_NAMES order), and when it was last moved to the end of the LRU order. */
+interface Entry {
+  moved: number;
+  w: [Win, Win, Win, Win];
+}
+const newWin = (): Win => ({ s: [], head: 0, count: 0, sum: 0, max: 0 });
+const newEntry = (): Entry => ({ moved: 0, w: [newWin(), newWin(), newWin(), newWin()] });
+const SLOT_MS = WINDOW_NAMES.map((w) => WINDOWS[w] / BUCKETS);
+
+/** Drops the slots that left the window ending at `ms` from the front (oldest first), keeping the totals. */
+function expire(win: Win, slotMs: number, ms: number): void {
+  const oldest = Math.floor(ms / slotMs) - BUCKETS + 1;
+  const s = win.s;
+  let head = win.head;
+  let recount = false;
+  while (head < s.length && (s[head] as number) < oldest) {
+    win.count -= s[head + 1] as number;
+    win.sum -= s[head + 2] as number;
+    if ((s[head + 3] as number) >= win.max) recount = true;
+    head += STRIDE;
+  }
+  if (head === win.head) return;
+  if (head >= s.length) {
+    s.length = 0;
+    win.head = 0;
+    win.count = 0;
+    win.sum = 0;
+    win.max = 0;
+    return;
+  }
+  if (head > BUCKETS * STRIDE) {
+    s.splice(0, head);
+    head = 0;
+  }
+  win.head = head;
+  if (recount) {
+    let max = 0;
+    for (let i = head + 3; i < s.length; i += STRIDE) if ((s[i] as number) > max) max = s[i] as number;
+    win.max = max;
+  }
+}
 
 export interface MemoryCountersOptions {
   /** Keys kept (least recently used dropped first); bounded memory whatever the traffic. */
@@ -102,6 +152,24 @@ export function memoryCounters(o: MemoryCountersOptions = {}): Counters {
   return c;
 }
 
+/**
+ * Deletes the oldest key of a Map through an iterator kept per Map: `map.keys().next()` from the start would step
+ * over every entry deleted before it (V8 leaves them in place until the table is rebuilt), so evicting one key at a
+ * time from a full Map of 200,000 grew with the Map. Everything before the kept iterator's position was deleted when
+ * it was passed, so its next key is the oldest live one.
+ */
+const evictors = new WeakMap<Map<string, unknown>, Iterator<string>>();
+function dropOldest(map: Map<string, unknown>): void {
+  let it = evictors.get(map);
+  let next = it?.next();
+  if (!it || !next || next.done) {
+    it = map.keys();
+    evictors.set(map, it);
+    next = it.next();
+  }
+  if (!next.done) map.delete(next.value);
+}
+
 function memorySyncCounters(o: MemoryCountersOptions): SyncCounters {
   const maxKeys = o.maxKeys ?? 200_000;
   const maxMembers = o.maxMembers ?? 1_000;
@@ -124,26 +192,20 @@ function memorySyncCounters(o: MemoryCountersOptions): SyncCounters {
     else return v;
     v.moved = ++moves;
     map.set(key, v);
-    if (map.size > maxKeys) map.delete(map.keys().next().value as string);
+    if (map.size > maxKeys) dropOldest(map);
     return v;
   }
 
   function totalsOf(entry: Entry | undefined, ms: number): Totals {
     const t = zeroTotals();
     if (!entry) return t;
-    for (const w of WINDOW_NAMES) {
-      const oldest = slotOf(w, ms) - BUCKETS + 1;
-      const slots = entry[w];
-      let drop = 0;
-      while (drop < slots.length && (slots[drop]?.[0] ?? 0) < oldest) drop++;
-      if (drop > 0) slots.splice(0, drop);
-      const tw = t[w];
-      for (let i = 0; i < slots.length; i++) {
-        const x = slots[i] as [number, number, number, number];
-        tw.count += x[1];
-        tw.sum += x[2];
-        if (x[3] > tw.max) tw.max = x[3];
-      }
+    for (let i = 0; i < 4; i++) {
+      const win = entry.w[i] as Win;
+      expire(win, SLOT_MS[i] as number, ms);
+      const tw = t[WINDOW_NAMES[i] as WindowName];
+      tw.count = win.count;
+      tw.sum = win.sum;
+      tw.max = win.max;
     }
     return t;
   }
@@ -151,16 +213,20 @@ function memorySyncCounters(o: MemoryCountersOptions): SyncCounters {
   return {
     record(key, at, amount = 0) {
       const ms = at.getTime();
-      const entry = touch(keys, key, () => ({ moved: 0, '1m': [], '1h': [], '24h': [], '30d': [] }));
-      for (const w of WINDOW_NAMES) {
-        const slot = slotOf(w, ms);
-        const slots = entry[w];
-        const last = slots[slots.length - 1];
-        if (last && last[0] === slot) {
-          last[1] += 1;
-          last[2] += amount;
-          if (amount > last[3]) last[3] = amount;
-        } else slots.push([slot, 1, amount, amount]);
+      const entry = touch(keys, key, newEntry);
+      for (let i = 0; i < 4; i++) {
+        const win = entry.w[i] as Win;
+        const slot = Math.floor(ms / (SLOT_MS[i] as number));
+        const s = win.s;
+        const last = s.length - STRIDE;
+        if (last >= win.head && s[last] === slot) {
+          s[last + 1] = (s[last + 1] as number) + 1;
+          s[last + 2] = (s[last + 2] as number) + amount;
+          if (amount > (s[last + 3] as number)) s[last + 3] = amount;
+        } else s.push(slot, 1, amount, amount);
+        win.count += 1;
+        win.sum += amount;
+        if (amount > win.max) win.max = amount;
       }
       return totalsOf(entry, ms);
     },
@@ -192,7 +258,7 @@ function memorySyncCounters(o: MemoryCountersOptions): SyncCounters {
       if (value !== undefined && (mode === 'last' || !prior)) {
         stamps.delete(key);
         stamps.set(key, { at: ms, value, expires: ms + ttlMs });
-        if (stamps.size > maxKeys) stamps.delete(stamps.keys().next().value as string);
+        if (stamps.size > maxKeys) dropOldest(stamps);
       }
       return prior ? { at: prior.at, value: prior.value } : undefined;
     },

@@ -1,5 +1,5 @@
 import type { NewId } from '../platform/index.ts';
-import type { Kysely, Transaction } from 'kysely';
+import { type CompiledQuery, type Kysely, type OperationNode, type Transaction, sql } from 'kysely';
 import type { DB } from '../db/index.ts';
 import type { Decision } from './decide.ts';
 import type { Restriction } from './restrictions.ts';
@@ -38,24 +38,12 @@ export function assessmentStatements(
   a: Assessment,
   objectId: string | undefined,
   newId: NewId,
-) {
-  const statements = [
-    db.insertInto('risk_events').values({
-      id: a.id,
-      type: a.event.type,
-      user_id: a.event.userId,
-      object_id: objectId ?? null,
-      amount: a.event.amount,
-      occurred_at: a.at,
-      event: JSON.stringify(a.event),
-      signals: JSON.stringify(a.signals),
-      decision: a.decision,
-      score: a.score,
-      reasons: JSON.stringify(a.reasons),
-      rule_set_version: a.ruleSetVersion,
-      enforced: a.enforced,
-      shadow: a.shadow ? JSON.stringify(a.shadow) : null,
-    }),
+): Array<{ toOperationNode(): OperationNode; compile(): CompiledQuery }> {
+  // Written as SQL rather than through the insert builder: this statement rides on every payment, and building and
+  // compiling a 14-column insert node by node was a measurable share of the payment path. Same columns, same values.
+  const event = sql`INSERT INTO risk_events (id, type, user_id, object_id, amount, occurred_at, event, signals, decision, score, reasons, rule_set_version, enforced, shadow) VALUES (${a.id}, ${a.event.type}, ${a.event.userId}, ${objectId ?? null}, ${a.event.amount}, ${a.at}, ${JSON.stringify(a.event)}, ${JSON.stringify(a.signals)}, ${a.decision}, ${a.score}, ${JSON.stringify(a.reasons)}, ${a.ruleSetVersion}, ${a.enforced}, ${a.shadow ? JSON.stringify(a.shadow) : null})`;
+  const statements: Array<{ toOperationNode(): OperationNode; compile(): CompiledQuery }> = [
+    { toOperationNode: () => event.toOperationNode(), compile: () => event.compile(db) },
   ];
   if (a.enforced && a.event.userId)
     for (const r of a.restrictions)
@@ -71,7 +59,7 @@ export function assessmentStatements(
           rule: r.rule ?? '',
           event_id: a.id,
           created_at: a.at,
-        }) as unknown as (typeof statements)[number],
+        }),
       );
   return statements;
 }
