@@ -97,6 +97,10 @@ const schema = z.object({
     (v) => v === undefined || /^rediss?:\/\/\S+$/.test(v),
     'must be a redis:// or rediss:// URL',
   ),
+  SAIFU_SMTP_URL: optionalString.refine(
+    (v) => v === undefined || /^smtps?:\/\/\S+$/.test(v),
+    'must be an smtp:// or smtps:// URL (smtps://user:password@smtp.example.jp:465)',
+  ),
   SAIFU_PUBLIC_URL: optionalString.refine(
     (v) => v === undefined || /^https?:\/\/[^/]+$/.test(v),
     'must be an origin such as https://wallet.example.jp (no path)',
@@ -128,6 +132,8 @@ export interface Config {
   redisUrl: string | undefined;
   /** The origin users reach Saifu at; passkeys are bound to its host name. */
   publicUrl: string;
+  /** Email goes out over this SMTP server; absent = email is kept in the sandbox mailbox only (not in production). */
+  smtpUrl: string | undefined;
   /**
    * Production running on the sandbox bank and sandbox eKYC (and, if SAIFU_SANDBOX=1, the sandbox routes): a
    * staging deployment only. Without it production refuses to start, as there are no real adapters yet.
@@ -181,6 +187,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError(
       'SAIFU_ENV=production refuses to start: no real bank or eKYC adapter is configured (only the sandbox ones exist); a staging deployment may set SAIFU_STAGING_ALLOW_SANDBOX_PROVIDERS=1',
     );
+  if (production && !v.SAIFU_SMTP_URL && !staging)
+    throw new ConfigError(
+      'invalid SAIFU_SMTP_URL="": required in production (users are told of sign-ins, charges and withdrawals by email); a staging deployment may set SAIFU_STAGING_ALLOW_SANDBOX_PROVIDERS=1 to keep email in the sandbox mailbox',
+    );
   const docs = v.SAIFU_DOCS === undefined ? !production : v.SAIFU_DOCS === '1' || v.SAIFU_DOCS === 'true';
   return {
     port: v.PORT,
@@ -204,6 +214,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     publicUrl: v.SAIFU_PUBLIC_URL ?? `http://localhost:${v.PORT}`,
     workers: v.SAIFU_WORKERS,
     redisUrl: v.SAIFU_REDIS_URL,
+    smtpUrl: v.SAIFU_SMTP_URL,
     stagingAllowSandboxProviders: staging,
     docs,
     metrics: !production || v.SAIFU_METRICS_TOKEN !== undefined,

@@ -7,6 +7,7 @@ import { DEFAULT_LINKING_POLICY } from './banks/policy.ts';
 import { seedParticipatingBanks } from './banks/seed.ts';
 import { type Database, migrate, openDatabase } from './db/index.ts';
 import { buildApp } from './http/index.ts';
+import { smtpEmail } from './outbox/index.ts';
 import { redisCounters } from './risk/index.ts';
 import { seedSandbox, type SeedReport } from './sandbox/index.ts';
 import { type Services, createServices } from './services.ts';
@@ -39,6 +40,12 @@ export async function startPlatform(config: Config, opts: StartOptions = {}): Pr
   const relyingParty = { id: new URL(config.publicUrl).hostname, name: 'Saifu', origin: config.publicUrl };
   // With SAIFU_REDIS_URL every process counts risk velocity in one place (config requires it for several workers).
   const counters = config.redisUrl ? redisCounters(config.redisUrl) : undefined;
+  // Email over SMTP when configured; without it (development, staging) it stays in the sandbox mailbox, where every
+  // notice is also mirrored outside production.
+  const host = new URL(config.publicUrl).hostname;
+  const email = config.smtpUrl
+    ? smtpEmail({ url: config.smtpUrl, from: `Saifu <no-reply@${host}>`, domain: host })
+    : undefined;
   const services = createServices({
     database,
     secretKey,
@@ -46,6 +53,11 @@ export async function startPlatform(config: Config, opts: StartOptions = {}): Pr
     relyingParty,
     counters,
     alert: (message, details) => app?.log.error(details, message),
+    outbox: {
+      ...(email ? { email } : {}),
+      mirrorToMailbox: config.env !== 'production' || !email,
+      log: (message, details) => app?.log.info(details, message),
+    },
   });
   if (setup) await seedParticipatingBanks(database.db, services.clock);
   const seed = setup && config.sandbox ? await seedSandbox(services) : undefined;
@@ -74,6 +86,8 @@ export async function startPlatform(config: Config, opts: StartOptions = {}): Pr
       forgetOldIdempotencyKeys(services),
       services.attempts.sweep(),
       services.risk.refresh(),
+      // The outbox's dispatcher: safe on every node at once (FOR UPDATE SKIP LOCKED).
+      services.outbox.dispatch(),
     ])
       .then(([r]) => r)
       .then((r) => {
@@ -98,6 +112,7 @@ export async function startPlatform(config: Config, opts: StartOptions = {}): Pr
       await app?.close();
       await database.close();
       await counters?.close();
+      email?.close();
     },
   };
 }

@@ -1,6 +1,6 @@
 import type { Kysely, Selectable, Transaction } from 'kysely';
 import type { AccountType, BankLinksTable, DB, LinkFailureCode } from '../db/index.ts';
-import type { Notifier } from '../notify/index.ts';
+import type { NoticeQueue, Notifier } from '../notify/index.ts';
 import { inTransaction, isUniqueViolation } from '../db/index.ts';
 import { assertMay } from '../identity/index.ts';
 import { AppError, type Clock, type NewId } from '../platform/index.ts';
@@ -46,6 +46,8 @@ export interface LinkingDeps {
   newId: NewId;
   bank: BankAuthenticator;
   notifier: Notifier;
+  /** The outbox (the "linked" notice to the user); absent = not told. */
+  notices?: NoticeQueue | undefined;
   guard: PinGuard;
   policy: () => LinkingPolicy;
   operatorName: string;
@@ -506,13 +508,14 @@ export function createLinking(deps: LinkingDeps) {
         ref(link),
         `ご本人様の口座が ${deps.operatorName} のウォレットに連携されました。お心当たりのない場合はすぐに銀行へご連絡ください。`,
       );
-    const phone = await deps.phoneOf(link.user_id);
-    if (phone)
-      await deps.notifier.send({
-        to: phone,
-        channel: 'sms',
-        body: `Saifu: your bank account (bank ${link.bank_code}, …${link.account_number.slice(-4)}) is now linked.`,
-      });
+    // Activation committed in its own transaction (links.activate): the notice is enqueued right after it.
+    await deps.notices?.enqueue(db, {
+      channel: 'sms',
+      to: { userId: link.user_id },
+      template: 'link_activated',
+      data: { bankCode: link.bank_code, last4: link.account_number.slice(-4), linkId: link.id },
+      idempotencyKey: `link_activated:${link.id}`,
+    });
   }
 
   async function loadForReview(linkId: string): Promise<LinkRow> {

@@ -2,9 +2,10 @@ import { randomBytes, randomInt, timingSafeEqual } from 'node:crypto';
 import { hash, verify } from '@node-rs/argon2';
 import type { Kysely, Transaction } from 'kysely';
 import { type DB, inTransaction, isUniqueViolation } from '../db/index.ts';
-import { type Notifier, isJapanesePhone, normalizePhone } from '../notify/index.ts';
+import { type NoticeQueue, type Notifier, isJapanesePhone, normalizePhone } from '../notify/index.ts';
 import { AppError, type Clock, type NewId } from '../platform/index.ts';
 import { createAttemptCounter, smsSendBudget } from '../attempts/index.ts';
+import { createDeviceMemory } from './devices.ts';
 import { createLoginThrottle } from './login-throttle.ts';
 import { createSessionCache } from './session-cache.ts';
 import type { Mfa } from './mfa.ts';
@@ -23,6 +24,8 @@ export interface IdentityDeps {
   clock: Clock;
   newId: NewId;
   notifier: Notifier;
+  /** The outbox: sign-ins from new devices, lockouts and freezes are told through it; absent = not told. */
+  notices?: NoticeQueue;
   mfa: Mfa;
   /** Called inside sign-up's transaction to open the user's wallet, so a user never exists without one. */
   openWallet: (trx: import('kysely').Transaction<DB>, userId: string) => Promise<void>;
@@ -66,6 +69,7 @@ export function createIdentity(deps: IdentityDeps) {
   const phoneThrottle = createLoginThrottle({ db, clock, scope: 'phone-confirm' });
   const sends = createAttemptCounter({ db, clock });
   const cache = createSessionCache(SESSION_CACHE_MS);
+  const devices = createDeviceMemory(deps);
 
   async function signup(
     input: {
@@ -99,6 +103,7 @@ export function createIdentity(deps: IdentityDeps) {
           .execute();
         await deps.openWallet(trx, id);
         await recordScoredEvent(deps.risk, trx, scored, id);
+        await devices.remember(trx, id, source);
       });
     } catch (e) {
       if (isUniqueViolation(e, 'users_email_key') || isUniqueViolation(e, 'users_phone_key')) {
@@ -214,12 +219,14 @@ export function createIdentity(deps: IdentityDeps) {
       .where('email', '=', normalized)
       .executeTakeFirst();
     // The owner (if any) hears of a lock; the caller sees the same 429 for every email.
+    // The lock is the attempt counter's own write, not a transaction of ours: the notice is enqueued right after it.
     const notifyLocked = async () => {
       if (row)
-        await deps.notifier.send({
-          to: row.email,
+        await deps.notices?.enqueue(db, {
           channel: 'email',
-          body: 'Saifu: after 5 failed sign-ins your account is locked for a while. If this was not you, change your password.',
+          to: { userId: row.id },
+          template: 'account_locked',
+          data: { at: clock.now().toISOString() },
         });
     };
     const attempt = await throttle.beginAttempt(normalized, notifyLocked);
@@ -243,9 +250,10 @@ export function createIdentity(deps: IdentityDeps) {
       accountAgeHours: hoursSince(row.created_at, clock.now()),
       verification: row.verification,
     });
-    const token = await openSession(row.id, async (trx, sessionId) =>
-      recordScoredEvent(deps.risk, trx, scored, sessionId),
-    );
+    const token = await openSession(row.id, async (trx, sessionId) => {
+      await recordScoredEvent(deps.risk, trx, scored, sessionId);
+      await devices.signedIn(trx, row.id, source);
+    });
     return { user: await getUser(row.id), token };
   }
 
@@ -353,13 +361,22 @@ export function createIdentity(deps: IdentityDeps) {
 
   /** Freezes the wallets of these users (their outgoing money), in the caller's transaction: "this wasn't me". */
   async function freezeUsers(trx: Transaction<DB>, userIds: string[], at: Date): Promise<void> {
-    if (userIds.length > 0)
-      await trx
-        .updateTable('users')
-        .set({ frozen_at: at })
-        .where('id', 'in', userIds)
-        .where('frozen_at', 'is', null)
-        .execute();
+    if (userIds.length === 0) return;
+    const frozen = await trx
+      .updateTable('users')
+      .set({ frozen_at: at })
+      .where('id', 'in', userIds)
+      .where('frozen_at', 'is', null)
+      .returning('id')
+      .execute();
+    for (const u of frozen)
+      await deps.notices?.enqueue(trx, {
+        channel: 'email',
+        to: { userId: u.id },
+        template: 'wallet_frozen',
+        data: { at: at.toISOString() },
+        idempotencyKey: `wallet_frozen:${u.id}:${at.toISOString()}`,
+      });
   }
 
   /** Lifts an operator's freeze on these wallets, in the caller's transaction (an analyst found them honest). */

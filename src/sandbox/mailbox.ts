@@ -16,21 +16,22 @@ export interface MailboxMessage {
 export function createSandboxMailbox(deps: { db: Kysely<DB>; clock: Clock; newId: NewId }) {
   const recipientKey = (to: string): string => (to.includes('@') ? to.trim().toLowerCase() : normalizePhone(to));
 
-  const notifier: Notifier = {
-    async send(m) {
-      await deps.db
-        .insertInto('sandbox_messages')
-        .values({
-          id: deps.newId('msg'),
-          recipient: recipientKey(m.to),
-          channel: m.channel,
-          body: m.body,
-          code: m.code ?? null,
-          created_at: deps.clock.now(),
-        })
-        .execute();
-    },
-  };
+  /** Stores a message with `q`: the outbox mirrors notices here in the transaction that enqueues them. */
+  async function record(q: Kysely<DB>, m: Message): Promise<void> {
+    await q
+      .insertInto('sandbox_messages')
+      .values({
+        id: deps.newId('msg'),
+        recipient: recipientKey(m.to),
+        channel: m.channel,
+        body: m.body,
+        code: m.code ?? null,
+        created_at: deps.clock.now(),
+      })
+      .execute();
+  }
+
+  const notifier: Notifier = { send: (m) => record(deps.db, m) };
 
   async function messagesTo(to: string): Promise<MailboxMessage[]> {
     const rows = await deps.db
@@ -50,5 +51,5 @@ export function createSandboxMailbox(deps: { db: Kysely<DB>; clock: Clock; newId
     }));
   }
 
-  return { notifier, messagesTo };
+  return { notifier, record, messagesTo };
 }

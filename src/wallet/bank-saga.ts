@@ -83,7 +83,25 @@ export function createBankSaga(deps: WalletDeps, breaker: CircuitBreaker = creat
       const row = await claimPending(trx, table, id, s);
       if (!row?.hold_id) return false;
       await deps.ledger.resolvePending(trx, row.hold_id, s.outcome);
+      if (s.outcome === 'post') await announce(trx, table, id, row);
       return true;
+    });
+  }
+
+  /** The user hears that money arrived or left, in the transaction that settled it. */
+  async function announce(
+    trx: Transaction<DB>,
+    table: SagaTable,
+    id: string,
+    row: { user_id: string; amount: number },
+  ) {
+    const charge = table === 'charges';
+    await deps.notices?.enqueue(trx, {
+      channel: 'email',
+      to: { userId: row.user_id },
+      template: charge ? 'charge_succeeded' : 'withdrawal_sent',
+      data: charge ? { amount: row.amount, chargeId: id } : { amount: row.amount, withdrawalId: id },
+      idempotencyKey: `${charge ? 'charge_succeeded' : 'withdrawal_sent'}:${id}`,
     });
   }
 
@@ -97,7 +115,7 @@ export function createBankSaga(deps: WalletDeps, breaker: CircuitBreaker = creat
       })
       .where('id', '=', id)
       .where('status', '=', 'pending')
-      .returning(['hold_id'])
+      .returning(['hold_id', 'user_id', 'amount'])
       .executeTakeFirst();
   }
 

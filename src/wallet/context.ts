@@ -2,6 +2,7 @@ import type { Kysely, Transaction } from 'kysely';
 import type { BankGateway, BankLinks, BankSettings } from '../banks/index.ts';
 import type { DB } from '../db/index.ts';
 import type { Ledger } from '../ledger/index.ts';
+import type { NoticeQueue } from '../notify/index.ts';
 import { assertMay, hasFreshFactor } from '../identity/index.ts';
 import { AppError, type Clock, type NewId } from '../platform/index.ts';
 import type { LimitPolicy } from './policy.ts';
@@ -24,6 +25,8 @@ export interface WalletDeps {
   risk?: RiskPort;
   /** The review queue: a case for every object a risk decision sends to review. */
   openReviewCase?: OpenReviewCase;
+  /** The outbox: users hear of charges and withdrawals that succeeded, in the settling transaction. */
+  notices?: NoticeQueue;
 }
 
 /** Ledger account ids of wallets and merchants: looked up once, then cached (they never change). */
