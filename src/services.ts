@@ -14,6 +14,7 @@ import {
   createSecretBox,
 } from './identity/index.ts';
 import { createLedger } from './ledger/index.ts';
+import { createMerchants } from './merchants/index.ts';
 import { type OutboxOptions, wireOutbox } from './outbox/index.ts';
 import { createAudit, createOps } from './ops/index.ts';
 import { type Clock, type NewId, systemClock, ulidIds } from './platform/index.ts';
@@ -268,6 +269,16 @@ export function createServices(o: ServiceOptions) {
       ctx.afterCommit,
     ),
   );
+  // Merchants: onboarding checks the payout account's holder name with the bank (the sandbox's, or a real one).
+  const merchants = createMerchants({
+    db,
+    clock,
+    newId,
+    ledger,
+    payments: wallet.payments,
+    payoutHolder: async (account) => (await bankAuth.holder(account))?.nameKana,
+    audit: (trx, e) => audit.append(trx, e),
+  });
   // The periodic job sweeps finished attempt windows; each area counts through its own counter on the same table.
   const attempts = createAttemptCounter({ db, clock });
   return {
@@ -279,6 +290,7 @@ export function createServices(o: ServiceOptions) {
     outbox,
     ledger,
     wallet,
+    merchants,
     risk,
     riskPort,
     identity,

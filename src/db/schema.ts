@@ -80,7 +80,7 @@ export interface WalletsTable {
   account_id: string;
   created_at: Ts;
 }
-export interface MerchantsTable {
+export interface MerchantsTable extends MerchantColumns {
   id: string;
   name: string;
   account_id: string;
@@ -287,6 +287,7 @@ import type { IdentityTables } from './schema-identity.ts';
 import type { LinkingTables } from './schema-linking.ts';
 import type { OpsTables } from './schema-ops.ts';
 import type { RiskTables } from './schema-risk.ts';
+import type { MerchantColumns, MerchantsTables } from './schema-merchants.ts';
 import type { OutboxTables } from './schema-outbox.ts';
 
-export interface DB extends CoreTables, IdentityTables, LinkingTables, OpsTables, RiskTables, OutboxTables {}
+export interface DB extends CoreTables, IdentityTables, LinkingTables, OpsTables, RiskTables, OutboxTables, MerchantsTables {}

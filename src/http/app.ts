@@ -25,6 +25,7 @@ import { bankRoutes } from './routes/banks.ts';
 import { hasOperatorGuard } from './operator-auth.ts';
 import { identityRoutes, sandboxIdentityRoutes } from './routes/identity.ts';
 import { moneyRoutes } from './routes/money.ts';
+import { merchantRoutes } from './routes/merchants.ts';
 import { sandboxRoutes } from './routes/sandbox.ts';
 import { userRoutes } from './routes/users.ts';
 
@@ -179,6 +180,7 @@ export async function buildApp(s: Services, o: HttpOptions): Promise<FastifyInst
   const idem = idempotency(s.db, s.clock);
   await app.register(userRoutes(s));
   await app.register(moneyRoutes(s, idem));
+  await app.register(merchantRoutes(s));
   await app.register(bankLinkRoutes(s));
   await app.register(identityRoutes(s));
   await app.register(bankRoutes(s));

@@ -34,9 +34,10 @@ export function authHandlers(s: Services) {
     const token = bearer(req);
     if (!token) throw new AppError('unauthorized', 'send Authorization: Bearer <merchant API key>');
     if (!token.startsWith('sk_')) throw new AppError('forbidden', 'this route needs a merchant API key');
-    const merchant = await s.wallet.payments.authenticateMerchant(token);
+    // The current key, or a rotated-out one during its grace period (src/merchants).
+    const merchant = await s.merchants.authenticate(token);
     if (!merchant) throw new AppError('unauthorized', 'the API key is not valid');
-    req.merchant = merchant;
+    req.merchant = { id: merchant.id, name: merchant.name };
   }
 
   /** Either a user session or a merchant key. */

@@ -5,6 +5,7 @@ import { ATTEMPTS_ERROR_CODES } from '../attempts/index.ts';
 import { BANKS_ERROR_CODES } from '../banks/index.ts';
 import { IDENTITY_ERROR_CODES } from '../identity/index.ts';
 import { LEDGER_ERROR_CODES } from '../ledger/index.ts';
+import { MERCHANTS_ERROR_CODES } from '../merchants/index.ts';
 import { InvalidYenError } from '../money/index.ts';
 import { OPS_ERROR_CODES } from '../ops/index.ts';
 import { RISK_ERROR_CODES } from '../risk/index.ts';
@@ -40,6 +41,7 @@ export const ERROR_CODES_BY_AREA = {
   identity: IDENTITY_ERROR_CODES,
   banks: BANKS_ERROR_CODES,
   wallet: WALLET_ERROR_CODES,
+  merchants: MERCHANTS_ERROR_CODES,
   risk: RISK_ERROR_CODES,
   sandbox: SANDBOX_ERROR_CODES,
   ops: OPS_ERROR_CODES,
@@ -104,6 +106,13 @@ export const STATUS: Record<ErrorCode, number> = {
   restricted_no_outgoing_transfers: 422,
   restricted_withdrawals_to_charging_account_only: 422,
   restricted_merchants_only: 422,
+  // merchants
+  merchant_suspended: 403,
+  payout_name_mismatch: 422,
+  payout_account_not_found: 422,
+  payment_request_paid: 409,
+  payment_request_expired: 409,
+  payment_request_cancelled: 409,
   // risk
   rule_invalid: 422,
   self_approval: 403,

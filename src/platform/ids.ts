@@ -33,7 +33,8 @@ export type IdPrefix =
   | 'lst'
   | 'obx'
   | 'dlv'
-  | 'whe';
+  | 'whe'
+  | 'prq';
 
 export type NewId = (prefix: IdPrefix) => string;
 

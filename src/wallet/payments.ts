@@ -63,12 +63,14 @@ export function createPayments(deps: WalletDeps, accounts: AccountDirectory) {
 
   /**
    * `alongside` gives statements that must commit with the payment or not at all (the API's idempotency record):
-   * they receive the payment as it will be returned.
+   * they receive the payment as it will be returned. `within` runs in the payment's transaction (a merchant's
+   * webhook): given, a succeeded payment is one transaction instead of one statement.
    */
   async function createPayment(
     actor: Actor,
     input: { merchantId: string; amount: Yen; description?: string; reference?: string },
     alongside: (payment: Payment) => Alongside[] = () => [],
+    within?: (trx: Transaction<DB>, payment: Payment) => Promise<void>,
   ): Promise<Payment> {
     assertMayMoveMoney(actor, deps.policy.requirePhoneConfirmed);
     const merchant = await accounts.merchantAccountOf(input.merchantId);
@@ -120,6 +122,17 @@ export function createPayments(deps: WalletDeps, accounts: AccountDirectory) {
         risk: riskColumn(risk),
         created_at: now,
       });
+    if (status === 'succeeded' && within) {
+      await inTransaction(deps.db, async (trx) => {
+        await deps.ledger.transfer(trx, requests, 'single', ([transferId]) => [
+          row(transferId!),
+          ...stored,
+          ...alongside(payment),
+        ]);
+        await within(trx, payment);
+      });
+      return payment;
+    }
     if (status === 'succeeded') {
       // One statement, no lock taken by hand: the wallet's balance row is the lock and its CHECK the rule; the
       // payment row is written in the same statement, so the hot path is a single round trip.
@@ -145,6 +158,7 @@ export function createPayments(deps: WalletDeps, accounts: AccountDirectory) {
           { kind: 'payment', id, userId: actor.id, amount: input.amount },
           risk,
         );
+      await within?.(trx, payment);
     });
     return payment;
   }

@@ -156,31 +156,42 @@ export function moneyRoutes(s: Services, idem: Idem): FastifyPluginAsyncZod {
       onSend: idem.record,
       schema: {
         tags: ['money'],
-        summary: 'Pay a merchant from the wallet',
+        summary: 'Pay a merchant from the wallet: an amount, or a payment request by id (paid once)',
+        description:
+          '`{paymentRequestId}` pays a merchant\u2019s payment request (its amount and reference): 409 `payment_request_paid`, `payment_request_expired` or `payment_request_cancelled` when it cannot be paid, and nothing moves. 403 `merchant_suspended` for a suspended merchant.',
         headers: S.IdempotencyHeaders,
-        body: z.object({
-          merchantId: S.Id('mer'),
-          amount: S.Amount,
-          description: z.string().max(500).optional(),
-          reference: z.string().max(255).optional(),
-        }),
+        body: z.union([
+          z.object({
+            merchantId: S.Id('mer'),
+            amount: S.Amount,
+            description: z.string().max(500).optional(),
+            reference: z.string().max(255).optional(),
+          }),
+          z.strictObject({ paymentRequestId: S.Id('prq') }),
+        ]),
         response: { 201: S.Payment, ...S.errors(400, 401, 403, 404, 409, 422) },
       },
       handler: async (req, reply) => {
-        const { merchantId, description, reference } = req.body;
-        const input = {
-          merchantId,
-          amount: toAmount(req.body.amount),
-          ...(description ? { description } : {}),
-          ...(reference ? { reference } : {}),
-        };
         let body = '';
+        // The stored answer is byte for byte what is sent: the body is serialised once, here.
+        const write = (payment: z.infer<typeof S.Payment>) => {
+          body = JSON.stringify(payment);
+          return [idem.doneRecord(req, 201, body)];
+        };
         try {
-          // The stored answer is byte for byte what is sent: the body is serialised once, here.
-          await s.wallet.payments.createPayment(sourced(req), input, (payment) => {
-            body = JSON.stringify(payment);
-            return [idem.doneRecord(req, 201, body)];
-          });
+          if ('paymentRequestId' in req.body)
+            await s.merchants.requests.pay(sourced(req), req.body.paymentRequestId, write);
+          else {
+            const { merchantId, description, reference } = req.body;
+            await s.merchants.assertMayReceive(merchantId);
+            const input = {
+              merchantId,
+              amount: toAmount(req.body.amount),
+              ...(description ? { description } : {}),
+              ...(reference ? { reference } : {}),
+            };
+            await s.wallet.payments.createPayment(sourced(req), input, write);
+          }
         } catch (e) {
           if (await idem.answerIfUsed(req, reply)) return reply;
           throw idem.keyConflict(e);
@@ -242,7 +253,7 @@ export function moneyRoutes(s: Services, idem: Idem): FastifyPluginAsyncZod {
         const merchant = req.merchant;
         if (!merchant) throw new AppError('unauthorized', 'merchant key required');
         const refund = await idem.run(req, reply, routes.refund, (write) =>
-          s.wallet.payments.refund(merchant.id, req.params.id, toAmount(req.body.amount), write),
+          s.merchants.refund(merchant.id, req.params.id, toAmount(req.body.amount), write),
         );
         return isReply(refund, reply) ? reply : reply.code(201).send(refund);
       },
