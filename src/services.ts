@@ -278,6 +278,11 @@ export function createServices(o: ServiceOptions) {
     payments: wallet.payments,
     payoutHolder: async (account) => (await bankAuth.holder(account))?.nameKana,
     audit: (trx, e) => audit.append(trx, e),
+    // Signed webhooks through the outbox: the endpoint registered at onboarding, events in the event's transaction.
+    webhooks: {
+      register: async (trx, e) => void (await outbox.webhooks.registerEndpoint(e, trx)),
+      emit: async (trx, e) => void (await outbox.emitWebhook(trx, e)),
+    },
   });
   // The periodic job sweeps finished attempt windows; each area counts through its own counter on the same table.
   const attempts = createAttemptCounter({ db, clock });
