@@ -1,4 +1,4 @@
-import type { Kysely, Selectable, Transaction } from 'kysely';
+import { type Kysely, type Selectable, type Transaction, sql } from 'kysely';
 import { type DB, inTransaction } from '../db/index.ts';
 import { AppError, type Clock, type NewId } from '../platform/index.ts';
 import type { Audit } from './audit.ts';
@@ -115,7 +115,8 @@ export function createApprovals(deps: { db: Kysely<DB>; clock: Clock; newId: New
         reason,
         requested_at: clock.now(),
       })
-      .onConflict((oc) => oc.columns(['action', 'target']).where('status', '=', 'requested').doNothing())
+      // A literal predicate: PostgreSQL infers the partial unique index only from one (not from a parameter).
+      .onConflict((oc) => oc.columns(['action', 'target']).where('status', '=', sql.lit('requested')).doNothing())
       .returningAll()
       .executeTakeFirst();
     if (!row) {
