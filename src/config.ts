@@ -92,6 +92,7 @@ const schema = z.object({
     'must be at least 16 characters without whitespace',
   ),
   SAIFU_ALLOW_LEGACY_PIN: bool(false),
+  SAIFU_COMPENSATION_POLICY: optionalString,
   SAIFU_WORKERS: int(1, 1, 64),
   SAIFU_REDIS_URL: optionalString.refine(
     (v) => v === undefined || /^rediss?:\/\/\S+$/.test(v),
@@ -132,6 +133,8 @@ export interface Config {
   redisUrl: string | undefined;
   /** The origin users reach Saifu at; passkeys are bound to its host name. */
   publicUrl: string;
+  /** The published compensation policy (YAML or JSON file) served at /v1/compensation-policy; absent = built-in. */
+  compensationPolicyPath: string | undefined;
   /** Email goes out over this SMTP server; absent = email is kept in the sandbox mailbox only (not in production). */
   smtpUrl: string | undefined;
   /**
@@ -214,6 +217,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     publicUrl: v.SAIFU_PUBLIC_URL ?? `http://localhost:${v.PORT}`,
     workers: v.SAIFU_WORKERS,
     redisUrl: v.SAIFU_REDIS_URL,
+    compensationPolicyPath: v.SAIFU_COMPENSATION_POLICY,
     smtpUrl: v.SAIFU_SMTP_URL,
     stagingAllowSandboxProviders: staging,
     docs,

@@ -52,6 +52,7 @@ export async function startPlatform(config: Config, opts: StartOptions = {}): Pr
     linkingPolicy,
     relyingParty,
     counters,
+    compensationPolicy: config.compensationPolicyPath,
     alert: (message, details) => app?.log.error(details, message),
     outbox: {
       ...(email ? { email } : {}),

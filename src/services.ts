@@ -13,6 +13,7 @@ import {
   createPasskeys,
   createSecretBox,
 } from './identity/index.ts';
+import { createIncidents } from './incidents/index.ts';
 import { createLedger } from './ledger/index.ts';
 import { createMerchants } from './merchants/index.ts';
 import { type OutboxOptions, wireOutbox } from './outbox/index.ts';
@@ -57,6 +58,8 @@ export interface ServiceOptions {
   counters?: Counters;
   /** Channel adapters of the outbox (SMTP email…); absent = the sandbox mailbox and a logging SMS adapter. */
   outbox?: OutboxOptions;
+  /** The published compensation policy, a YAML or JSON file (SAIFU_COMPENSATION_POLICY); absent = the built-in one. */
+  compensationPolicy?: string | undefined;
   /**
    * argon2id cost for passwords and sandbox PINs; absent = the library's defaults (production). Only the simulator
    * and tests lower it, so that 10,000 sign-ups do not spend minutes hashing (docs: README, Attack simulator).
@@ -286,12 +289,33 @@ export function createServices(o: ServiceOptions) {
   });
   // The periodic job sweeps finished attempt windows; each area counts through its own counter on the same table.
   const attempts = createAttemptCounter({ db, clock });
+  // Incidents: payouts wait for a second operator (ops' approvals); linking at a bank needs its cost agreement.
+  const incidents = createIncidents({
+    db,
+    clock,
+    newId,
+    ledger,
+    bank: o.bank ?? sandboxBank.gateway,
+    holderOf: (account) => bankAuth.holder(account),
+    approvals: ops.approvals,
+    audit: (trx, e) => audit.append(trx, e),
+    freezeUsers: (trx, userIds, at) => identity.freezeUsers(trx, userIds, at),
+    onUsersFrozen: (userIds) => {
+      for (const userId of userIds) forgetUser(userId);
+    },
+    bankConfigured: async (code) => (await banks.settings.settingsOf(code)) !== undefined,
+    switchHistory: async (code) => (await banks.settings.switchHistory(code, 1000)).data,
+    compensationPolicyPath: o.compensationPolicy,
+    ...(o.alert ? { alert: o.alert } : {}),
+  });
+  banks.settings.requireForLinking((trx, code) => incidents.hasCostAgreement(code, trx));
   return {
     database: o.database,
     db,
     clock,
     newId,
     attempts,
+    incidents,
     outbox,
     ledger,
     wallet,

@@ -62,6 +62,7 @@ export function createBankSettings(deps: { db: Kysely<DB> }) {
     trx: Transaction<DB>,
     c: { id: string; bankCode: string; changes: BankSwitches; reason: string; actor: string; at: Date },
   ): Promise<BankView | undefined> {
+    if (c.changes.linking === true) await assertLinkingMayStart(trx, c.bankCode);
     const row = await trx
       .updateTable('bank_settings')
       .set({
@@ -141,7 +142,34 @@ export function createBankSettings(deps: { db: Kysely<DB> }) {
     return (listBranches(code, q) ?? []).map((b) => ({ code: b.code, name: b.name, nameKana: b.nameKana }));
   }
 
-  return { settingsOf, listSettings, changeSwitches, switchHistory, catalogue, branches };
+  /**
+   * Linking at a bank is not switched on (off → on) without what the precondition asks: the bank's cost-split
+   * agreement for compensation (the incidents area, wired by the composition root). Already on stays allowed.
+   */
+  let linkingPrecondition: ((trx: Transaction<DB>, bankCode: string) => Promise<boolean>) | undefined;
+  const requireForLinking = (check: (trx: Transaction<DB>, bankCode: string) => Promise<boolean>) => {
+    linkingPrecondition = check;
+  };
+  async function assertLinkingMayStart(trx: Transaction<DB>, bankCode: string): Promise<void> {
+    if (!linkingPrecondition) return;
+    const now = await trx
+      .selectFrom('bank_settings')
+      .select('linking')
+      .where('bank_code', '=', bankCode)
+      .forUpdate()
+      .executeTakeFirst();
+    if (!now || now.linking || (await linkingPrecondition(trx, bankCode))) return;
+    throw new AppError(
+      'invalid_state',
+      `bank ${bankCode} has no cost-split agreement in force: record one before switching linking on`,
+      {
+        bankCode,
+        reason: 'cost_agreement_required',
+      },
+    );
+  }
+
+  return { settingsOf, listSettings, changeSwitches, switchHistory, catalogue, branches, requireForLinking };
 }
 export type BankSettings = ReturnType<typeof createBankSettings>;
 

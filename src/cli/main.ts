@@ -1,4 +1,6 @@
 import cluster from 'node:cluster';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Command } from 'commander';
 import { type Config, ConfigError, loadConfig } from '../config.ts';
 import { type Database, migrate, openDatabase } from '../db/index.ts';
@@ -216,6 +218,35 @@ program
       process.exit(1);
     }
     process.stdout.write(`audit ok: ${r.checked} records verified${r.lastHash ? `, last hash ${r.lastHash}` : ''}\n`);
+  });
+
+const incident = program.command('incident').description('incident response');
+incident
+  .command('report <id>')
+  .description('write the incident report: CSV, PDF and the regulator summary (JSON)')
+  .option('--out <dir>', 'where to write the files', '.')
+  .action(async (id: string, o: { out: string }) => {
+    const c = config();
+    const files = await withDatabase(c, async (d) => {
+      const { incidents } = createServices({ database: d, secretKey: secretKeyOf(c) });
+      const report = await incidents.report({ id: 'cli', role: 'admin' }, id);
+      mkdirSync(o.out, { recursive: true });
+      const base = join(o.out, `incident-${id}`);
+      writeFileSync(`${base}.csv`, incidents.reportCsv(report));
+      writeFileSync(`${base}.pdf`, await incidents.reportPdf(report));
+      writeFileSync(
+        `${base}-regulator.json`,
+        `${JSON.stringify(await incidents.regulatorSummary({ id: 'cli', role: 'admin' }, id), null, 2)}\n`,
+      );
+      return [`${base}.csv`, `${base}.pdf`, `${base}-regulator.json`];
+    }).catch((e: unknown) => {
+      if (e instanceof AppError) {
+        process.stderr.write(`saifu: ${e.message}\n`);
+        process.exit(1);
+      }
+      throw e;
+    });
+    process.stdout.write(`${files.join('\n')}\n`);
   });
 
 await program.parseAsync(process.argv);

@@ -24,6 +24,7 @@ import * as m0017 from './migrations/0017_risk_events.ts';
 import * as m0018 from './migrations/0018_link_review.ts';
 import * as m0019 from './migrations/0019_operator_security.ts';
 import * as m0020 from './migrations/0020_outbox.ts';
+import * as m0021 from './migrations/0021_incidents.ts';
 import * as m0022 from './migrations/0022_merchants.ts';
 import type { DB } from './schema.ts';
 
@@ -128,6 +129,7 @@ const migrations: Record<string, Migration> = {
   '0018_link_review': m0018,
   '0019_operator_security': m0019,
   '0020_outbox': m0020,
+  '0021_incidents': m0021,
   '0022_merchants': m0022,
 };
 

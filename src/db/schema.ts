@@ -289,5 +289,6 @@ import type { OpsTables } from './schema-ops.ts';
 import type { RiskTables } from './schema-risk.ts';
 import type { MerchantColumns, MerchantsTables } from './schema-merchants.ts';
 import type { OutboxTables } from './schema-outbox.ts';
+import type { IncidentTables } from './schema-incidents.ts';
 
-export interface DB extends CoreTables, IdentityTables, LinkingTables, OpsTables, RiskTables, OutboxTables, MerchantsTables {}
+export interface DB extends CoreTables, IdentityTables, LinkingTables, OpsTables, RiskTables, OutboxTables, MerchantsTables, IncidentTables {}

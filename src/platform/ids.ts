@@ -31,6 +31,10 @@ export type IdPrefix =
   | 'rev'
   | 'rst'
   | 'lst'
+  /** An incident, one of its payouts, a bank's cost-split agreement (src/incidents). */
+  | 'inc'
+  | 'rem'
+  | 'cag'
   | 'obx'
   | 'dlv'
   | 'whe'
