@@ -32,6 +32,8 @@ export interface IdentityDeps {
   sessionTtlMs?: number;
   /** The risk engine (sign-up and sign-in are scored before anything changes); absent = no scoring. */
   risk?: IdentityRisk;
+  /** argon2id cost of new password hashes; absent = the library's defaults. Lowered only by the simulator and tests. */
+  hashCost?: { memoryCost: number; timeCost: number };
 }
 
 export interface User {
@@ -85,7 +87,7 @@ export function createIdentity(deps: IdentityDeps) {
       throw new AppError('invalid_request', 'phone must be a Japanese number such as 09012345678 or +819012345678', {
         field: 'phone',
       });
-    const passwordHash = await hash(input.password);
+    const passwordHash = await hash(input.password, deps.hashCost);
     const id = deps.newId('usr');
     // Scored before the user exists: a deny creates nothing (the denied attempt is stored under the id it would have had).
     const scored = await scoreIdentityEvent(

@@ -22,6 +22,8 @@ export interface SandboxBankDeps {
   random: () => number;
   /** Operator name shown in the holder's notices. */
   operatorName: string;
+  /** argon2id cost of PIN hashes; absent = the library's defaults. Lowered only by the simulator and tests. */
+  hashCost?: { memoryCost: number; timeCost: number };
 }
 
 export interface OpenAccountInput extends Omit<BankAccountRef, 'accountNumber'> {
@@ -52,7 +54,7 @@ export function createSandboxBank(deps: SandboxBankDeps) {
   const { db, clock } = deps;
 
   async function openAccount(input: OpenAccountInput): Promise<{ accountNumber: string }> {
-    const pinHash = await hash(input.pin);
+    const pinHash = await hash(input.pin, deps.hashCost);
     for (let attempt = 0; attempt < 5; attempt++) {
       const accountNumber = input.accountNumber ?? String(1_000_000 + Math.floor(deps.random() * 9_000_000));
       try {
