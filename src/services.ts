@@ -1,5 +1,11 @@
 import { createAttemptCounter } from './attempts/index.ts';
-import { type BankGateway, DEFAULT_LINKING_POLICY, type LinkingPolicy, createBanks } from './banks/index.ts';
+import {
+  type BankGateway,
+  DEFAULT_LINKING_POLICY,
+  FORCE_RELINK_APPROVAL,
+  type LinkingPolicy,
+  createBanks,
+} from './banks/index.ts';
 import { UNFREEZE_APPROVAL, createCases } from './cases/index.ts';
 import type { Database } from './db/index.ts';
 import {
@@ -124,6 +130,10 @@ export function createServices(o: ServiceOptions) {
     verifiedIdentity: (userId) => late.verifiedIdentity(userId),
     assertSteppedUp: (user) => assertSteppedUp(user, clock.now()),
     phoneOf: (userId) => late.phoneOf(userId),
+    emailOf: async (userId) => (await identity.getUser(userId).catch(() => undefined))?.email,
+    audit: (trx, e) => audit.append(trx, e),
+    onRelinkError: (relinkId, err) =>
+      o.alert?.('forced re-link run failed; it resumes', { relinkId, err: String(err) }),
     openCase: (kind, account, details, trx) => late.openCase(kind, account, details, trx),
     // Bound late (the risk port is made below); with `risk: false` linking scores nothing.
     ...(o.risk === false ? {} : { risk: { assess: (e, s) => riskPort.assess(riskEvent(e), s), record: recordRisk } }),
@@ -286,6 +296,24 @@ export function createServices(o: ServiceOptions) {
       register: async (trx, e) => void (await outbox.webhooks.registerEndpoint(e, trx)),
       emit: async (trx, e) => void (await outbox.emitWebhook(trx, e)),
     },
+  });
+  // Forced re-link (four-eyes): the approval records it with its audit; the batches run once the decision commits.
+  ops.approvals.registerApprovalHandler(FORCE_RELINK_APPROVAL, async (trx, payload, ctx) => {
+    const relink = await banks.relinks.startRelink(trx, {
+      approvalId: ctx.approval.id,
+      target: String(payload.bankCode),
+      reason: String(payload.reason),
+      requestedBy: ctx.approval.requestedBy,
+      approvedBy: ctx.approver.id,
+    });
+    await audit.append(trx, {
+      actor: ctx.approver.id,
+      action: FORCE_RELINK_APPROVAL,
+      target: relink.id,
+      details: { bankCode: relink.bankCode ?? 'all', reason: relink.reason, requestedBy: relink.requestedBy },
+    });
+    ctx.afterCommit(() => banks.relinks.runInBackground(relink.id));
+    return { relinkId: relink.id };
   });
   // The periodic job sweeps finished attempt windows; each area counts through its own counter on the same table.
   const attempts = createAttemptCounter({ db, clock });

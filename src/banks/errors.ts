@@ -9,6 +9,10 @@ export const BANKS_ERROR_CODES = [
   'linking_suspended',
   'auth_method_not_allowed',
   'authorization_in_progress',
+  /** A withdrawal to a newly designated withdrawal account before its cooling-off ends (`details.until`). */
+  'withdrawal_account_cooling_off',
+  /** A withdrawal to a link that is not the wallet's withdrawal account (nor the previous one while cooling off). */
+  'not_withdrawal_account',
 ] as const;
 export type BanksErrorCode = (typeof BANKS_ERROR_CODES)[number];
 

@@ -2,7 +2,8 @@
  * banks: the Zengin bank registry, the participating banks and their per-bank settings and switches, bank links
  * (the linking flow: bank authentication of its own customer, PIN guard against reverse brute force, kana name
  * match) and the ports to a bank (BankGateway for money, BankAuthenticator for linking).
- * Owns bank_settings, bank_switch_changes, bank_links and linked_bank_accounts: nothing else writes them.
+ * Owns bank_settings, bank_switch_changes, bank_links, linked_bank_accounts, link_relinks (forced re-links) and
+ * withdrawal_accounts (where a wallet's withdrawals go): nothing else writes them.
  * Invariants: one authorization in progress per bank account; every PIN or code counted before the bank checks
  * it; one wallet per bank account (a CHECK) unless an operator raised it; bank_settings is never cached.
  * Never import HTTP here, and never call a bank inside a database transaction.
@@ -18,7 +19,9 @@ import type { LinkRisk } from './link-risk.ts';
 import { createBankLinks } from './links.ts';
 import { createPinGuard } from './pin-guard.ts';
 import type { LinkingPolicy } from './policy.ts';
+import { type RelinksDeps, createRelinks } from './relinks.ts';
 import { createBankSettings } from './settings.ts';
+import { createWithdrawalAccounts } from './withdrawal-accounts.ts';
 
 export interface BanksDeps {
   db: Kysely<DB>;
@@ -45,17 +48,28 @@ export interface BanksDeps {
   ) => Promise<string>;
   /** The risk engine: link attempts, authorizations and PIN/OTP failures are scored; absent = no scoring. */
   risk?: LinkRisk | undefined;
+  /** The wallet user's email (withdrawal-account notices; a re-link notice when there is no phone). */
+  emailOf?: ((userId: string) => Promise<string | undefined>) | undefined;
+  /** The audit chain, for what runs after an operator's approval (a forced re-link's completion). */
+  audit?: RelinksDeps['audit'];
+  onRelinkError?: RelinksDeps['onRunError'];
 }
 
 export function createBanks(deps: BanksDeps) {
   const settings = createBankSettings(deps);
-  const links = createBankLinks({ ...deps, settings });
+  const withdrawalAccounts = createWithdrawalAccounts(deps);
+  const links = createBankLinks({ ...deps, settings, withdrawalAccounts });
+  const relinks = createRelinks({ ...deps, settings, onRunError: deps.onRelinkError });
   const guard = createPinGuard(deps);
   const linking = createLinking({ ...deps, bank: deps.authenticator, guard, settings, links });
   return {
     settings,
     links,
     linking,
+    /** Forced re-links (four-eyes, run in batches after approval). */
+    relinks,
+    /** The wallet's withdrawal account: designation with step-up and cooling-off. */
+    withdrawalAccounts,
     /** The review queue's decisions on a link held for review (conditional on `in_review`). */
     approveLinkReview: linking.approveLinkReview,
     rejectLinkReview: linking.rejectLinkReview,
@@ -99,3 +113,5 @@ export {
 } from './registry/index.ts';
 export { isValidZenginName, scoreNameMatch } from './names/index.ts';
 export { BANKS_ERROR_CODES, type BanksErrorCode } from './errors.ts';
+export { FORCE_RELINK_APPROVAL, MAX_RELINK_REASON, RELINK_BATCH, type RelinkView, type Relinks } from './relinks.ts';
+export type { WithdrawalAccountView, WithdrawalAccounts } from './withdrawal-accounts.ts';

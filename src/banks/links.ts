@@ -4,6 +4,7 @@ import { AppError, type Clock, type NewId } from '../platform/index.ts';
 import type { BankAccountRef } from './gateway.ts';
 import * as repo from './repository.ts';
 import type { BankSettings } from './settings.ts';
+import type { WithdrawalAccounts } from './withdrawal-accounts.ts';
 
 export interface BankLink {
   id: string;
@@ -28,7 +29,14 @@ export interface BankLinkInput {
  * Bank links as the rest of Saifu uses them: money reads them (`getLink`, `listLinks`), the user unlinks, a
  * holder's report freezes them. bank_links and linked_bank_accounts are written only through repository.ts.
  */
-export function createBankLinks(deps: { db: Kysely<DB>; clock: Clock; newId: NewId; settings: BankSettings }) {
+export function createBankLinks(deps: {
+  db: Kysely<DB>;
+  clock: Clock;
+  newId: NewId;
+  settings: BankSettings;
+  /** The withdrawal account's rules (withdrawal-accounts.ts): told of each activation, asked by each withdrawal. */
+  withdrawalAccounts: WithdrawalAccounts;
+}) {
   /** Creates an already-authorised link, bypassing bank authentication: for seeds, tests and benches only. */
   async function createActiveLink(
     userId: string,
@@ -69,11 +77,19 @@ export function createBankLinks(deps: { db: Kysely<DB>; clock: Clock; newId: New
   ): Promise<void> {
     try {
       await inTransaction(deps.db, async (trx) => {
-        if (!(await repo.activateLink(trx, linkId, account, maxLinks, at, from)))
+        const userId = await repo.activateLink(trx, linkId, account, maxLinks, at, from);
+        if (userId === undefined)
           throw new AppError(
             'invalid_state',
             `the link is no longer ${from === 'in_review' ? 'in review' : 'pending authorization'}`,
           );
+        await deps.withdrawalAccounts.onActivated(
+          trx,
+          userId,
+          linkId,
+          { bank_code: account.bankCode, branch_code: account.branchCode, account_number: account.accountNumber },
+          at,
+        );
         await alongside?.(trx);
       });
     } catch (e) {
@@ -124,7 +140,16 @@ export function createBankLinks(deps: { db: Kysely<DB>; clock: Clock; newId: New
     return { linkIds: links.map((l) => l.id), userIds: [...new Set(links.map((l) => l.userId))] };
   }
 
-  return { createActiveLink, activate, getLink, listLinks, unlink, freezeAccountLinks };
+  return {
+    createActiveLink,
+    activate,
+    getLink,
+    listLinks,
+    unlink,
+    freezeAccountLinks,
+    /** In a withdrawal's transaction: refuses a link that is not (yet) where this wallet's withdrawals may go. */
+    assertWithdrawalTarget: deps.withdrawalAccounts.assertWithdrawalTarget,
+  };
 }
 export type BankLinks = ReturnType<typeof createBankLinks>;
 

@@ -28,6 +28,11 @@ export interface LinkingPolicy {
   attempts: number;
   /** How many wallets one bank account may be linked to (operators may raise it per account). */
   maxWalletsPerAccount: number;
+  /**
+   * Withdrawals go only to the wallet's withdrawal account (`required`); a newly designated one waits `coolingOffMs`
+   * while the previous one still receives them. The 2020 service paid out to any link at once.
+   */
+  withdrawalAccount: { required: boolean; coolingOffMs: number };
 }
 
 export const DEFAULT_LINKING_POLICY: LinkingPolicy = {
@@ -42,6 +47,7 @@ export const DEFAULT_LINKING_POLICY: LinkingPolicy = {
   authorizationTtlMs: 10 * 60 * 1000,
   attempts: 3,
   maxWalletsPerAccount: 1,
+  withdrawalAccount: { required: true, coolingOffMs: 72 * 60 * 60 * 1000 },
 };
 
 export const LINKING_POLICY_2020: LinkingPolicy = {
@@ -61,4 +67,5 @@ export const LINKING_POLICY_2020: LinkingPolicy = {
   authorizationTtlMs: 10 * 60 * 1000,
   attempts: 3,
   maxWalletsPerAccount: 1_000,
+  withdrawalAccount: { required: false, coolingOffMs: 0 },
 };

@@ -21,7 +21,7 @@ export async function listLinks(q: Q, userId: string): Promise<LinkRow[]> {
     .selectFrom('bank_links')
     .selectAll()
     .where('user_id', '=', userId)
-    .where('status', 'in', ['active', 'frozen', 'pending_authorization', 'in_review'])
+    .where('status', 'in', ['active', 'frozen', 'pending_authorization', 'in_review', 'relink_required'])
     .orderBy('id', 'desc')
     .execute();
 }
@@ -139,7 +139,7 @@ export async function recordNameMatch(q: Q, linkId: string, score: number): Prom
 
 /**
  * Counts an activation against the bank account (the CHECK on linked_bank_accounts refuses more active links than
- * it allows) and marks the link active; false when the link was no longer pending.
+ * it allows) and marks the link active; its user, or undefined when the link was no longer pending.
  */
 export async function activateLink(
   trx: Transaction<DB>,
@@ -148,7 +148,7 @@ export async function activateLink(
   maxLinks: number,
   at: Date,
   from: 'pending_authorization' | 'in_review' = 'pending_authorization',
-): Promise<boolean> {
+): Promise<string | undefined> {
   await trx
     .insertInto('linked_bank_accounts')
     .values({
@@ -169,9 +169,9 @@ export async function activateLink(
     .set({ status: 'active', activated_at: at, attempts_left: 0 })
     .where('id', '=', linkId)
     .where('status', '=', from)
-    .returning('id')
+    .returning('user_id')
     .executeTakeFirst();
-  return done !== undefined;
+  return done?.user_id;
 }
 
 /** Unlinks (from the status it had when read); frees the account's slot when it was active. */
@@ -316,4 +316,84 @@ export async function authFailuresSince(
     .where(failedOrSpent)
     .execute();
   return { perAccount, accountsPerDevice: accounts.length };
+}
+
+/**
+ * Forced re-link, one batch: the next `limit` wallets (in user-id order after `after`) with active links at
+ * `bankCode` (null = every bank). Their active links there become `relink_required` (marked with the re-link) and
+ * stop counting against their bank accounts. Returns the wallets and the links moved, in the caller's transaction.
+ */
+export async function cutLinksForRelink(
+  trx: Transaction<DB>,
+  o: { relinkId: string; bankCode: string | null; after: string; limit: number },
+): Promise<{ userIds: string[]; moved: number }> {
+  let users = trx
+    .selectFrom('bank_links')
+    .select('user_id')
+    .distinct()
+    .where('status', '=', 'active')
+    .where('user_id', '>', o.after)
+    .orderBy('user_id')
+    .limit(o.limit);
+  if (o.bankCode !== null) users = users.where('bank_code', '=', o.bankCode);
+  const userIds = (await users.execute()).map((r) => r.user_id);
+  if (userIds.length === 0) return { userIds, moved: 0 };
+  let cut = trx
+    .updateTable('bank_links')
+    .set({ status: 'relink_required', relink_id: o.relinkId })
+    .where('status', '=', 'active')
+    .where('user_id', 'in', userIds);
+  if (o.bankCode !== null) cut = cut.where('bank_code', '=', o.bankCode);
+  const moved = await cut.returning(['bank_code', 'branch_code', 'account_number']).execute();
+  const perAccount = new Map<string, { account: Account; n: number }>();
+  for (const m of moved) {
+    const key = `${m.bank_code}/${m.branch_code}/${m.account_number}`;
+    const entry = perAccount.get(key);
+    if (entry) entry.n += 1;
+    else
+      perAccount.set(key, {
+        account: { bankCode: m.bank_code, branchCode: m.branch_code, accountNumber: m.account_number },
+        n: 1,
+      });
+  }
+  for (const { account, n } of perAccount.values())
+    await trx
+      .updateTable('linked_bank_accounts')
+      .set({ active_links: sql`greatest(active_links - ${n}, 0)` })
+      .where('bank_code', '=', account.bankCode)
+      .where('branch_code', '=', account.branchCode)
+      .where('account_number', '=', account.accountNumber)
+      .execute();
+  return { userIds, moved: moved.length };
+}
+
+/** The links a forced re-link cut, of the wallets in (after, through], in user-id order (for its notices). */
+export async function linksCutByRelink(
+  q: Q,
+  o: { relinkId: string; after: string; through: string; limit: number },
+): Promise<Array<{ userId: string; bankCode: string; accountNumber: string }>> {
+  const users = await q
+    .selectFrom('bank_links')
+    .select('user_id')
+    .distinct()
+    .where('relink_id', '=', o.relinkId)
+    .where('user_id', '>', o.after)
+    .where('user_id', '<=', o.through)
+    .orderBy('user_id')
+    .limit(o.limit)
+    .execute();
+  if (users.length === 0) return [];
+  const rows = await q
+    .selectFrom('bank_links')
+    .select(['user_id', 'bank_code', 'account_number'])
+    .where('relink_id', '=', o.relinkId)
+    .where(
+      'user_id',
+      'in',
+      users.map((u) => u.user_id),
+    )
+    .orderBy('user_id')
+    .orderBy('id')
+    .execute();
+  return rows.map((r) => ({ userId: r.user_id, bankCode: r.bank_code, accountNumber: r.account_number }));
 }

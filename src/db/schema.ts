@@ -89,7 +89,15 @@ export interface MerchantsTable extends MerchantColumns {
 }
 export type AccountType = 'ordinary' | 'current' | 'savings';
 /** `in_review`: authenticated by the bank and held by a risk review; never usable for charges. */
-export type LinkStatus = 'pending_authorization' | 'active' | 'failed' | 'frozen' | 'unlinked' | 'in_review';
+export type LinkStatus =
+  | 'pending_authorization'
+  | 'active'
+  | 'failed'
+  | 'frozen'
+  | 'unlinked'
+  | 'in_review'
+  /** Cut by an operator's forced re-link (migration 0023): never usable; the account is linked again from scratch. */
+  | 'relink_required';
 export interface BankLinksTable {
   id: string;
   user_id: string;
@@ -110,6 +118,8 @@ export interface BankLinksTable {
   created_at: Ts;
   /** The link attempt's risk decision (JSON); NULL before the engine (allow/0). */
   risk: ColumnType<string | null, string | null | undefined, string | null>;
+  /** The forced re-link (link_relinks) that cut this link. */
+  relink_id: ColumnType<string | null, string | null | undefined, string | null>;
 }
 export type MoneyStatus = 'succeeded' | 'pending' | 'requires_action' | 'in_review' | 'failed' | 'reversed';
 export interface ChargesTable {
@@ -289,6 +299,16 @@ import type { OpsTables } from './schema-ops.ts';
 import type { RiskTables } from './schema-risk.ts';
 import type { MerchantColumns, MerchantsTables } from './schema-merchants.ts';
 import type { OutboxTables } from './schema-outbox.ts';
+import type { WithdrawalAccountTables } from './schema-withdrawal-accounts.ts';
 import type { IncidentTables } from './schema-incidents.ts';
 
-export interface DB extends CoreTables, IdentityTables, LinkingTables, OpsTables, RiskTables, OutboxTables, MerchantsTables, IncidentTables {}
+export interface DB
+  extends CoreTables,
+    IdentityTables,
+    LinkingTables,
+    OpsTables,
+    RiskTables,
+    OutboxTables,
+    MerchantsTables,
+    IncidentTables,
+    WithdrawalAccountTables {}

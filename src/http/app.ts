@@ -19,6 +19,7 @@ import { idempotency } from './idempotency.ts';
 import { guardInput } from './input-guard.ts';
 import { adminRoutes } from './routes/admin.ts';
 import { riskAdminRoutes } from './routes/risk-admin.ts';
+import { relinkAdminRoutes } from './routes/relink-admin.ts';
 import { incidentAdminRoutes } from './routes/incidents-admin.ts';
 import { outboxAdminRoutes } from './routes/outbox-admin.ts';
 import { bankLinkRoutes } from './routes/bank-links.ts';
@@ -187,6 +188,7 @@ export async function buildApp(s: Services, o: HttpOptions): Promise<FastifyInst
   await app.register(bankRoutes(s));
   await app.register(adminRoutes(s));
   await app.register(riskAdminRoutes(s));
+  await app.register(relinkAdminRoutes(s));
   await app.register(incidentAdminRoutes(s));
   await app.register(outboxAdminRoutes(s));
   if (o.sandbox) {

@@ -88,6 +88,8 @@ export const STATUS: Record<ErrorCode, number> = {
   linking_suspended: 409,
   auth_method_not_allowed: 409,
   authorization_in_progress: 409,
+  withdrawal_account_cooling_off: 422,
+  not_withdrawal_account: 422,
   // wallet
   unknown_merchant: 404,
   limit_exceeded: 422,

@@ -38,7 +38,10 @@ export type IdPrefix =
   | 'obx'
   | 'dlv'
   | 'whe'
-  | 'prq';
+  | 'prq'
+  /** A forced re-link, and one run of it (banks/relinks.ts). */
+  | 'rln'
+  | 'rlr';
 
 export type NewId = (prefix: IdPrefix) => string;
 

@@ -41,7 +41,8 @@ import type { Actor, Withdrawal } from './types.ts';
 type WithWithdrawal = (trx: Transaction<DB>, withdrawalId: string) => Promise<void>;
 
 /**
- * Withdrawals: wallet → the user's own linked bank account; a charge's saga mirrored (hold, bank credit, post/void).
+ * Withdrawals: wallet → the user's own linked bank account, the wallet's withdrawal account (or the previous one
+ * while a new one cools off: banks/withdrawal-accounts.ts); a charge's saga mirrored (hold, bank credit, post/void).
  * The first withdrawal to a link waits for a second factor (`requires_action`) with its money already held; the
  * confirmation re-checks the payer and the link, then calls the bank. 15 minutes without one voids the hold.
  */
@@ -72,6 +73,7 @@ export function createWithdrawals(deps: WalletDeps, accounts: AccountDirectory, 
         const now = deps.clock.now();
         await assertPayerMayPay(trx, actor.id, now, true);
         await assertWithdrawalAllowed(trx, actor.id, link.id, now);
+        await links.assertWithdrawalTarget(trx, actor.id, link.id, now);
         // Scored before money moves: deny throws (nothing written); challenge waits for a factor like a first
         // withdrawal (unless the session holds a fresh one); review holds the money (the bank is not called) until an analyst decides.
         const spendable = (await deps.ledger.available(trx, wallet)).available;
@@ -169,6 +171,8 @@ export function createWithdrawals(deps: WalletDeps, accounts: AccountDirectory, 
       const now = deps.clock.now();
       await assertPayerMayPay(trx, actor.id, now, true);
       await assertWithdrawalAllowed(trx, actor.id, link.id, now);
+      // The withdrawal account may have changed since the withdrawal was asked for: where it goes is checked again.
+      await links.assertWithdrawalTarget(trx, actor.id, link.id, now);
       const done = await trx
         .updateTable('withdrawals')
         .set({ status: 'pending', bank_called_at: now, updated_at: now })
@@ -257,6 +261,10 @@ export function createWithdrawals(deps: WalletDeps, accounts: AccountDirectory, 
 
   async function activeLink(userId: string, linkId: string): Promise<BankLink> {
     const link = await links.getLink(userId, linkId);
+    if (link.status === 'relink_required')
+      throw new AppError('link_not_active', 'this bank link must be linked again before money can go to it', {
+        status: link.status,
+      });
     if (link.status !== 'active')
       throw new AppError('link_not_active', `bank link is ${link.status}`, { status: link.status });
     return link;

@@ -15,8 +15,10 @@ export const Authorization = z.object({
 export const LinkSchema = z.object({
   id: z.string(),
   status: z
-    .enum(['pending_authorization', 'active', 'failed', 'frozen', 'unlinked', 'in_review'])
-    .describe('in_review: authenticated by the bank, held by a risk review; never usable for charges'),
+    .enum(['pending_authorization', 'active', 'failed', 'frozen', 'unlinked', 'in_review', 'relink_required'])
+    .describe(
+      'in_review: authenticated by the bank, held by a risk review; never usable for charges. relink_required: cut by an operators’ forced re-link; never usable again: link the account anew',
+    ),
   bankCode: z.string(),
   branchCode: z.string(),
   accountType: z.enum(['ordinary', 'current', 'savings']),
@@ -33,6 +35,15 @@ export const LinkSchema = z.object({
     .array(S.RestrictionInForce)
     .optional()
     .describe('On GET: what a risk decision restricted on this link or on all charging, in force now'),
+});
+
+/** Where a wallet's withdrawals go (GET /v1/wallet, POST /v1/bank-links/{id}/withdrawal-account). */
+export const WithdrawalAccount = z.object({
+  bankLinkId: z.string(),
+  since: S.Timestamp,
+  coolingOffUntil: S.Timestamp.optional().describe(
+    'While present, withdrawals to this link wait; the previous withdrawal account still receives them',
+  ),
 });
 
 /** Where a request comes from, for per-device and per-IP defences (docs/api.md: X-Device-Id, client IP). */
@@ -132,6 +143,20 @@ export function bankLinkRoutes(s: Services): Plugin {
         return { ...link, restrictions };
       },
     });
+    app.post('/v1/bank-links/:id/withdrawal-account', {
+      preValidation: auth.requireUser,
+      config: { rateLimit: secretLimit },
+      schema: {
+        tags: ['bank links'],
+        summary: 'Make this link the wallet’s withdrawal account (needs a fresh step-up)',
+        description:
+          'Withdrawals go only to the withdrawal account (a wallet’s first link is it from the start). A change starts a cooling-off (72 h by default): withdrawals to the new account answer 422 `withdrawal_account_cooling_off` with `details.until`, while the previous account still receives them. Going back to the account withdrawals go to now, or re-linking the same bank account, starts none. The user is told by SMS and email, the account holder by a bank notice. Without a fresh second factor: 403 `step_up_required` (`details.stepUp`).',
+        params: z.object({ id: z.string() }),
+        response: { 200: WithdrawalAccount, ...S.errors(401, 403, 404, 409) },
+      },
+      handler: async (req) => s.banks.withdrawalAccounts.designate(req.user!, req.params.id),
+    });
+
     app.delete('/v1/bank-links/:id', {
       preValidation: auth.requireUser,
       schema: {

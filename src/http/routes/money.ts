@@ -7,6 +7,7 @@ import type { Services } from '../../services.ts';
 import { authHandlers } from '../auth.ts';
 import type { IdempotentRoute, idempotency } from '../idempotency.ts';
 import * as S from '../schemas.ts';
+import { WithdrawalAccount } from './bank-links.ts';
 import { Factor } from './identity.ts';
 import type { SecondFactor, SessionUser } from '../../identity/index.ts';
 
@@ -372,9 +373,22 @@ export function moneyRoutes(s: Services, idem: Idem): FastifyPluginAsyncZod {
       schema: {
         tags: ['money'],
         summary: 'Balance, money in flight and limits',
-        response: { 200: S.Wallet, ...S.errors(401) },
+        response: {
+          200: S.Wallet.extend({
+            withdrawalAccount: WithdrawalAccount.optional().describe(
+              'Where withdrawals go (absent before the first link); coolingOffUntil while a new one waits',
+            ),
+          }),
+          ...S.errors(401),
+        },
       },
-      handler: async (req) => s.wallet.history.summary(actorOf(req)),
+      handler: async (req) => {
+        const [summary, withdrawalAccount] = await Promise.all([
+          s.wallet.history.summary(actorOf(req)),
+          s.banks.withdrawalAccounts.withdrawalAccountOf(req.user!.id),
+        ]);
+        return { ...summary, ...(withdrawalAccount ? { withdrawalAccount } : {}) };
+      },
     });
 
     app.get('/v1/transactions', {
