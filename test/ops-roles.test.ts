@@ -48,6 +48,21 @@ const MATRIX: Record<string, Role[] | 'public'> = {
   'GET /v1/admin/risk/lists': STAFF,
   'POST /v1/admin/risk/lists': RULE_AUTHORS,
   'DELETE /v1/admin/risk/lists/:id': RULE_AUTHORS,
+  'POST /v1/admin/incidents': CASE_WORKERS,
+  'GET /v1/admin/incidents': ALL,
+  'GET /v1/admin/incidents/:id': ALL,
+  'GET /v1/admin/incidents/:id/links': ALL,
+  'GET /v1/admin/incidents/:id/charges': ALL,
+  'GET /v1/admin/incidents/:id/victims': ALL,
+  'POST /v1/admin/incidents/:id/fraudulent-links': CASE_WORKERS,
+  'GET /v1/admin/incidents/:id/remediation-plan': ALL,
+  'POST /v1/admin/incidents/:id/payouts': CASE_WORKERS,
+  'POST /v1/admin/incidents/:id/close': CASE_WORKERS,
+  'GET /v1/admin/incidents/:id/report.csv': ALL,
+  'GET /v1/admin/incidents/:id/report.pdf': ALL,
+  'GET /v1/admin/incidents/:id/regulator-summary': ALL,
+  'GET /v1/admin/cost-agreements': ALL,
+  'POST /v1/admin/cost-agreements': AUDITORS,
 };
 
 /** Every route the app serves, from Fastify's own route tree (HEAD, added by Fastify for each GET, left out). */
