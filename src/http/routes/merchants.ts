@@ -1,13 +1,13 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { MAX_REASON_LENGTH, type Role } from '../../ops/index.ts';
+import { MAX_REASON_LENGTH, type Role, STAFF_ROLES } from '../../ops/index.ts';
 import { AppError } from '../../platform/index.ts';
 import type { Services } from '../../services.ts';
 import { authHandlers } from '../auth.ts';
 import { hasOperatorGuard, requireOperator } from '../operator-auth.ts';
 import * as S from '../schemas.ts';
 
-/** Onboarding, keys and suspension: admin and compliance. Any operator reads. */
+/** Onboarding, keys and suspension: admin and compliance. Saifu's staff read (not banks' operators: nothing here is one bank's). */
 const MERCHANT_ROLES: Role[] = ['compliance', 'admin'];
 
 const Merchant = z.object({
@@ -52,7 +52,7 @@ const MerchantId = z.object({ id: z.string().max(64) });
 /** /v1/admin/merchants (operators) and /v1/payment-requests (merchant API keys; a wallet reads one before paying). */
 export function merchantRoutes(s: Services): FastifyPluginAsyncZod {
   const auth = authHandlers(s);
-  const anyOperator = requireOperator(s);
+  const anyOperator = requireOperator(s, ...STAFF_ROLES);
   const writer = requireOperator(s, ...MERCHANT_ROLES);
   const merchantOf = (req: { merchant?: { id: string } }) => {
     if (!req.merchant) throw new AppError('unauthorized', 'merchant key required');
@@ -101,7 +101,7 @@ export function merchantRoutes(s: Services): FastifyPluginAsyncZod {
       preValidation: anyOperator,
       schema: {
         tags: ['admin'],
-        summary: 'Merchants, newest first (any operator)',
+        summary: 'Merchants, newest first (Saifu staff)',
         querystring: S.ListQuery,
         response: { 200: z.object({ data: z.array(Merchant), has_more: z.boolean() }), ...S.errors(400, 401, 403) },
       },
@@ -118,7 +118,7 @@ export function merchantRoutes(s: Services): FastifyPluginAsyncZod {
       preValidation: anyOperator,
       schema: {
         tags: ['admin'],
-        summary: 'A merchant (any operator)',
+        summary: 'A merchant (Saifu staff)',
         params: MerchantId,
         response: { 200: Merchant, ...S.errors(401, 403, 404) },
       },
