@@ -69,6 +69,9 @@ const MATRIX: Record<string, Role[] | 'public'> = {
   'GET /v1/admin/incidents/:id/regulator-summary': ALL,
   'GET /v1/admin/cost-agreements': ALL,
   'POST /v1/admin/cost-agreements': AUDITORS,
+  'GET /v1/admin/outbox': STAFF,
+  'GET /v1/admin/outbox/:id': STAFF,
+  'POST /v1/admin/outbox/:id/resend': AUDITORS,
 };
 
 /** Every route the app serves, from Fastify's own route tree (HEAD, added by Fastify for each GET, left out). */

@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { MAX_REASON_LENGTH, type Role } from '../../ops/index.ts';
+import { MAX_REASON_LENGTH, type Role, STAFF_ROLES } from '../../ops/index.ts';
 import { AppError } from '../../platform/index.ts';
 import type { Services } from '../../services.ts';
 import { hasOperatorGuard, requireOperator } from '../operator-auth.ts';
@@ -9,6 +9,8 @@ import * as S from '../schemas.ts';
 const P = '/v1/admin/outbox';
 /** Re-sending puts a message in front of a person or a merchant again: admins and compliance only. */
 const RESEND_ROLES: Role[] = ['admin', 'compliance'];
+/** Reading: Saifu's staff. Not bank staff: the outbox holds every user's addresses and every merchant's events. */
+const READ_ROLES: Role[] = [...STAFF_ROLES];
 
 const Channel = z.enum(['email', 'sms', 'bank_notice', 'webhook']);
 const Status = z.enum(['pending', 'sent', 'dead']);
@@ -41,7 +43,7 @@ const IdParams = z.object({ id: z.string().min(1).max(64) });
 
 /** /v1/admin/outbox: what Saifu sent or is sending, each attempt, and operators' re-sends (audited). */
 export function outboxAdminRoutes(s: Services): FastifyPluginAsyncZod {
-  const anyOperator = requireOperator(s);
+  const staff = requireOperator(s, ...READ_ROLES);
   const resender = requireOperator(s, ...RESEND_ROLES);
 
   return async (app) => {
@@ -51,10 +53,10 @@ export function outboxAdminRoutes(s: Services): FastifyPluginAsyncZod {
     });
 
     app.get(P, {
-      preValidation: anyOperator,
+      preValidation: staff,
       schema: {
         tags: ['admin', 'outbox'],
-        summary: 'Outbox messages, newest first (any operator)',
+        summary: 'Outbox messages, newest first (staff: not bank operators)',
         querystring: S.ListQuery.extend({ status: Status.optional(), channel: Channel.optional() }),
         response: {
           200: z.object({ data: z.array(OutboxMessage), has_more: z.boolean() }),
@@ -71,10 +73,10 @@ export function outboxAdminRoutes(s: Services): FastifyPluginAsyncZod {
     });
 
     app.get(`${P}/:id`, {
-      preValidation: anyOperator,
+      preValidation: staff,
       schema: {
         tags: ['admin', 'outbox'],
-        summary: 'One outbox message with its delivery log, oldest attempt first (any operator)',
+        summary: 'One outbox message with its delivery log, oldest attempt first (staff: not bank operators)',
         params: IdParams,
         response: { 200: OutboxMessage.extend({ deliveries: z.array(Delivery) }), ...S.errors(400, 401, 403, 404) },
       },
