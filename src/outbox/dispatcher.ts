@@ -29,7 +29,7 @@ export interface RetryPolicy {
 }
 export const DEFAULT_RETRY: RetryPolicy = { baseMs: 30_000, capMs: 6 * 60 * 60 * 1000 };
 
-/** Attempts before a message is dead: webhooks get longer (about 4 hours of retries), people's messages ~30 min. */
+/** Attempts before a message is dead: webhooks 10 (2–4 hours of retries), people's messages 6 (8–16 minutes). */
 export const MAX_ATTEMPTS: Record<OutboxRow['channel'], number> = { email: 6, sms: 6, bank_notice: 6, webhook: 10 };
 
 /**
