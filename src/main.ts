@@ -89,6 +89,8 @@ export async function startPlatform(config: Config, opts: StartOptions = {}): Pr
       services.risk.refresh(),
       // The outbox's dispatcher: safe on every node at once (FOR UPDATE SKIP LOCKED).
       services.outbox.dispatch(),
+      // Incident payouts a bank outage held, or whose bank call got no answer: sent again or settled by inquiry.
+      services.incidents.settlePayouts(config.inquiryDelayMs),
     ])
       .then(([r]) => r)
       .then((r) => {
