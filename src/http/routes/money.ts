@@ -161,15 +161,24 @@ export function moneyRoutes(s: Services, idem: Idem): FastifyPluginAsyncZod {
         description:
           '`{paymentRequestId}` pays a merchant\u2019s payment request (its amount and reference): 409 `payment_request_paid`, `payment_request_expired` or `payment_request_cancelled` when it cannot be paid, and nothing moves. 403 `merchant_suspended` for a suspended merchant.',
         headers: S.IdempotencyHeaders,
-        body: z.union([
-          z.object({
-            merchantId: S.Id('mer'),
-            amount: S.Amount,
+        // One object rather than a union, so that a bad amount is still reported at `amount` (400 invalid_amount).
+        body: z
+          .object({
+            merchantId: S.Id('mer').optional(),
+            amount: S.Amount.optional(),
             description: z.string().max(500).optional(),
             reference: z.string().max(255).optional(),
+            paymentRequestId: S.Id('prq').optional(),
+          })
+          .superRefine((b, ctx) => {
+            const direct = [b.merchantId, b.amount, b.description, b.reference].some((v) => v !== undefined);
+            if (b.paymentRequestId !== undefined) {
+              if (direct) ctx.addIssue({ code: 'custom', path: ['paymentRequestId'], message: 'send it alone' });
+              return;
+            }
+            if (b.merchantId === undefined) ctx.addIssue({ code: 'custom', path: ['merchantId'], message: 'required' });
+            if (b.amount === undefined) ctx.addIssue({ code: 'custom', path: ['amount'], message: 'required' });
           }),
-          z.strictObject({ paymentRequestId: S.Id('prq') }),
-        ]),
         response: { 201: S.Payment, ...S.errors(400, 401, 403, 404, 409, 422) },
       },
       handler: async (req, reply) => {
@@ -180,14 +189,13 @@ export function moneyRoutes(s: Services, idem: Idem): FastifyPluginAsyncZod {
           return [idem.doneRecord(req, 201, body)];
         };
         try {
-          if ('paymentRequestId' in req.body)
-            await s.merchants.requests.pay(sourced(req), req.body.paymentRequestId, write);
-          else {
-            const { merchantId, description, reference } = req.body;
+          const { merchantId, amount, description, reference, paymentRequestId } = req.body;
+          if (paymentRequestId) await s.merchants.requests.pay(sourced(req), paymentRequestId, write);
+          else if (merchantId && amount) {
             await s.merchants.assertMayReceive(merchantId);
             const input = {
               merchantId,
-              amount: toAmount(req.body.amount),
+              amount: toAmount(amount),
               ...(description ? { description } : {}),
               ...(reference ? { reference } : {}),
             };
