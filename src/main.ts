@@ -91,6 +91,8 @@ export async function startPlatform(config: Config, opts: StartOptions = {}): Pr
       services.outbox.dispatch(),
       // Incident payouts a bank outage held, or whose bank call got no answer: sent again or settled by inquiry.
       services.incidents.settlePayouts(config.inquiryDelayMs),
+      // A forced re-link left running by a restart or a failed batch picks up where it stopped (one runner at a time).
+      services.banks.relinks.resumeRelinks(),
     ])
       .then(([r]) => r)
       .then((r) => {

@@ -165,12 +165,14 @@ describe.each(DATABASES)('risk restrictions on %s', (kind) => {
     // After 7 days nothing is left.
     w.clock.advance(6 * 24 * HOUR);
     expect((await wallet(c)).restrictions).toEqual([]);
+    // What still refuses the other account is the wallet's withdrawal-account rule (withdrawals go to the designated
+    // account only), no longer the restriction.
     const free = await call(app, 'POST', '/v1/withdrawals', {
       token: c.token,
       key: k(),
       body: { bankLinkId: other.id, amount: 500 },
     });
-    expect([free.status, free.json.status]).toEqual([201, 'succeeded']);
+    expect([free.status, free.json.error?.code]).toEqual([422, 'not_withdrawal_account']);
   });
 
   it('link_then_drain: the charge is held and the link capped at ¥10,000 a day for 7 days, on that link only', async () => {
