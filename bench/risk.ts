@@ -201,16 +201,22 @@ async function inProcessBench(progress: (what: string) => void) {
   const loadSeconds = (performance.now() - t0) / 1000;
   const times = new Float64Array(MEASURED);
   const decisions = { allow: 0, challenge: 0, review: 0, deny: 0 };
+  const cpu = new Float64Array(MEASURED);
   for (let i = 0; i < MEASURED; i++) {
     const { event, known } = next();
+    const c = process.cpuUsage();
     const s = performance.now();
     const a = await assessor.assess(event, known);
     times[i] = performance.now() - s;
+    const used = process.cpuUsage(c);
+    cpu[i] = (used.user + used.system) / 1000;
     decisions[a.decision]++;
     clock.step();
   }
   global.gc?.();
   const mem = process.memoryUsage();
+  // The counters stay reachable until measured (else the collector may take them first).
+  await counters.read('user:0:payment', clock.now());
   return {
     loadSeconds: round(loadSeconds, 1),
     perSecond: Math.round(EVENTS / loadSeconds),
@@ -219,6 +225,7 @@ async function inProcessBench(progress: (what: string) => void) {
     heapMiB: mib(mem.heapUsed),
     decisions,
     ...stats(times),
+    cpuP99: stats(cpu).p99,
   };
 }
 
@@ -411,6 +418,7 @@ export async function riskBench(
     d.p50,
     d.p99,
     d.max,
+    undefined,
     `≤ ${DECISION_P99_TARGET_MS} ms`,
     d.p99 <= DECISION_P99_TARGET_MS ? 'yes' : 'NO',
   ]);
@@ -425,6 +433,7 @@ export async function riskBench(
     mem.p50,
     mem.p99,
     mem.max,
+    mem.cpuP99,
     `≤ ${DECISION_P99_TARGET_MS} ms`,
     mem.p99 <= DECISION_P99_TARGET_MS ? 'yes' : 'NO',
   ]);
@@ -441,6 +450,7 @@ export async function riskBench(
       stored.insert.p50,
       stored.insert.p99,
       stored.insert.max,
+      undefined,
       '(info; joins the payment statement)',
       '',
     ]);
@@ -456,6 +466,7 @@ export async function riskBench(
       r.p50,
       r.p99,
       r.max,
+      undefined,
       `(info; ≤ ${DECISION_P99_TARGET_MS} ms)`,
       r.p99 <= DECISION_P99_TARGET_MS ? 'yes' : 'no',
     ]);
@@ -466,8 +477,8 @@ export async function riskBench(
 
   const print = () => {
     printTable(
-      'Risk engine: one decision (ms per call; assess = the velocity counters recorded and read, lists, default pack decided — what a payment waits for)',
-      ['case', 'counters', 'calls', 'p50 ms', 'p99 ms', 'max ms', 'target', 'met'],
+      'Risk engine: one decision (ms per call, wall clock; assess = the velocity counters recorded and read, lists, default pack decided — what a payment waits for; on-CPU = the same calls counting only the time this process ran, which leaves out waiting for a core on a shared machine)',
+      ['case', 'counters', 'calls', 'p50 ms', 'p99 ms', 'max ms', 'p99 on-CPU ms', 'target', 'met'],
       rows,
     );
     for (const n of notes) console.log(`  ${n}`);
