@@ -7,7 +7,7 @@ import {
   createBanks,
 } from './banks/index.ts';
 import { UNFREEZE_APPROVAL, createCases } from './cases/index.ts';
-import type { Database } from './db/index.ts';
+import type { Database, LinkFailureCode } from './db/index.ts';
 import {
   type IdentityProvider,
   type RelyingParty,
@@ -62,10 +62,10 @@ export interface ServiceOptions {
   risk?: boolean;
   /** The risk engine's velocity counters (Redis with several processes); absent = in-process counters. */
   counters?: Counters;
-  /** Channel adapters of the outbox (SMTP email…); absent = the sandbox mailbox and a logging SMS adapter. */
-  outbox?: OutboxOptions;
   /** The published compensation policy, a YAML or JSON file (SAIFU_COMPENSATION_POLICY); absent = the built-in one. */
   compensationPolicy?: string | undefined;
+  /** Channel adapters of the outbox (SMTP email…); absent = the sandbox mailbox and a logging SMS adapter. */
+  outbox?: OutboxOptions;
   /**
    * argon2id cost for passwords and sandbox PINs; absent = the library's defaults (production). Only the simulator
    * and tests lower it, so that 10,000 sign-ups do not spend minutes hashing (docs: README, Attack simulator).
@@ -225,7 +225,7 @@ export function createServices(o: ServiceOptions) {
     onUserChanged: (id) => forgetUser(id),
     ...identityRisk,
   });
-  const linkOutcome = (l: { id: string; status: string; failureCode?: string | null }) => ({
+  const linkOutcome = (l: { id: string; status: string; failureCode?: LinkFailureCode | null }) => ({
     object: 'bank_link' as const,
     id: l.id,
     status: l.status,
@@ -282,21 +282,6 @@ export function createServices(o: ServiceOptions) {
       ctx.afterCommit,
     ),
   );
-  // Merchants: onboarding checks the payout account's holder name with the bank (the sandbox's, or a real one).
-  const merchants = createMerchants({
-    db,
-    clock,
-    newId,
-    ledger,
-    payments: wallet.payments,
-    payoutHolder: async (account) => (await bankAuth.holder(account))?.nameKana,
-    audit: (trx, e) => audit.append(trx, e),
-    // Signed webhooks through the outbox: the endpoint registered at onboarding, events in the event's transaction.
-    webhooks: {
-      register: async (trx, e) => void (await outbox.webhooks.registerEndpoint(e, trx)),
-      emit: async (trx, e) => void (await outbox.emitWebhook(trx, e)),
-    },
-  });
   // Forced re-link (four-eyes): the approval records it with its audit; the batches run once the decision commits.
   ops.approvals.registerApprovalHandler(FORCE_RELINK_APPROVAL, async (trx, payload, ctx) => {
     const relink = await banks.relinks.startRelink(trx, {
@@ -314,6 +299,21 @@ export function createServices(o: ServiceOptions) {
     });
     ctx.afterCommit(() => banks.relinks.runInBackground(relink.id));
     return { relinkId: relink.id };
+  });
+  // Merchants: onboarding checks the payout account's holder name with the bank (the sandbox's, or a real one).
+  const merchants = createMerchants({
+    db,
+    clock,
+    newId,
+    ledger,
+    payments: wallet.payments,
+    payoutHolder: async (account) => (await bankAuth.holder(account))?.nameKana,
+    audit: (trx, e) => audit.append(trx, e),
+    // Signed webhooks through the outbox: the endpoint registered at onboarding, events in the event's transaction.
+    webhooks: {
+      register: async (trx, e) => void (await outbox.webhooks.registerEndpoint(e, trx)),
+      emit: async (trx, e) => void (await outbox.emitWebhook(trx, e)),
+    },
   });
   // The periodic job sweeps finished attempt windows; each area counts through its own counter on the same table.
   const attempts = createAttemptCounter({ db, clock });

@@ -114,7 +114,7 @@ export interface LinkReviewOutcome {
   object: 'bank_link';
   id: string;
   status: string;
-  failureCode?: string;
+  failureCode?: import('../db/index.ts').LinkFailureCode;
 }
 /** Writes that commit with a link review's decision (the case record and audit). */
 export type LinkDecision = (trx: import('kysely').Transaction<import('../db/index.ts').DB>) => Promise<void>;

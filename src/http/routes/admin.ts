@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { LINK_FAILURE_CODES } from '../../db/index.ts';
 import { MAX_REASON_LENGTH, ROLES, type Role, bankScopeOf } from '../../ops/index.ts';
 import { CASE_ACTIONS, CASE_KINDS, CASE_STATUSES, type CaseKind, type CaseStatus } from '../../cases/index.ts';
 import { LIST_KINDS } from '../../risk/index.ts';
@@ -127,7 +128,7 @@ const CaseActionResult = z.object({
         object: z.literal('bank_link'),
         id: z.string(),
         status: z.string(),
-        failureCode: z.string().optional(),
+        failureCode: z.enum(LINK_FAILURE_CODES).optional(),
       }),
     ])
     .optional(),
