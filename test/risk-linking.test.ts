@@ -164,7 +164,7 @@ describe.each(DATABASES)('risk on bank links on %s', (kind) => {
       (r.create.json.risk.reasons as Array<{ rule: string }>).map((x) => x.rule);
     // (From the second wallet on, two verified identities share the device: identities_per_device reviews too.)
     expect(results[0]!.done?.json.status).toBe('active');
-    expect(results.slice(0, 3).map(rules).flat()).not.toContain('many_wallets_per_device');
+    expect(results.slice(0, 3).flatMap(rules)).not.toContain('many_wallets_per_device');
     expect(rules(results[3]!)).toContain('many_wallets_per_device');
     expect(results[3]!.create.json.risk.decision).toBe('review');
     expect(results[3]!.done?.json).toMatchObject({ status: 'in_review', risk: { decision: 'review' } });
