@@ -10,6 +10,7 @@ import { ROLES, type Role, verifyAudit } from '../ops/index.ts';
 import { AppError } from '../platform/index.ts';
 import { seedSandbox } from '../sandbox/index.ts';
 import { createServices } from '../services.ts';
+import { SimUsageError, simCommand } from '../sim/index.ts';
 
 function config(): Config {
   try {
@@ -247,6 +248,28 @@ incident
       throw e;
     });
     process.stdout.write(`${files.join('\n')}\n`);
+  });
+
+program
+  .command('sim')
+  .description('attack simulator: the 2020 fraud and honest users against a configuration (or all), with a report')
+  .option('--config <name>', 'configuration: 2020, default, no-ekyc, … or all (the standard comparison)', 'default')
+  .option('--users <n>', 'honest users', '10000')
+  .option('--victims <n>', 'phished victims', '200')
+  .option('--days <n>', 'simulated days', '30')
+  .option('--seed <n>', 'seed (same seed, same result.json)', '42')
+  .option('--out <dir>', 'where result.json and report.html go', 'sim-out')
+  .option('--database-url <url>', 'an empty PostgreSQL database instead of in-process PGlite')
+  .option('--target <url>', 'drive a running server over HTTP (not implemented yet)')
+  .option('--quiet', 'no progress bar or table')
+  .action(async (opts) => {
+    try {
+      await simCommand(opts);
+    } catch (e) {
+      if (!(e instanceof SimUsageError)) throw e;
+      process.stderr.write(`saifu sim: ${e.message}\n`);
+      process.exit(2);
+    }
   });
 
 await program.parseAsync(process.argv);

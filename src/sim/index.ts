@@ -9,3 +9,8 @@
 export { CONFIGS, CONFIG_NAMES, findConfig, type CampaignKind, type SimConfig } from './configs.ts';
 export { LAYERS, LAYER_LABELS, layerOf, type Layer, type SimResult } from './metrics.ts';
 export { runSimulation, type SimOptions, type SimTiming } from './run.ts';
+export { runComparison, type CompareOptions } from './compare.ts';
+export { assertWritableDir, writeRun } from './output.ts';
+export { markdownTable, reportHtml, summaryRows, textTable } from './report.ts';
+export { lossesChart } from './charts.ts';
+export { SimUsageError, parseSimOptions, simCommand, type SimCommandInput } from './command.ts';

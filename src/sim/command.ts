@@ -1,0 +1,88 @@
+import { fileURLToPath } from 'node:url';
+import { SingleBar } from 'cli-progress';
+import { runComparison } from './compare.ts';
+import { CONFIG_NAMES, findConfig } from './configs.ts';
+import { assertWritableDir, writeRun } from './output.ts';
+import { summaryRows, textTable } from './report.ts';
+import { runSimulation } from './run.ts';
+
+/** `saifu sim` options as commander hands them over (strings, unchecked). */
+export interface SimCommandInput {
+  config: string;
+  users: string;
+  victims: string;
+  days: string;
+  seed: string;
+  out: string;
+  databaseUrl?: string;
+  target?: string;
+  quiet?: boolean;
+}
+
+/** A bad option: the command prints its message as one line and exits 2. */
+export class SimUsageError extends Error {}
+
+function count(name: string, value: string, min: number): number {
+  const n = Number(value);
+  if (!/^-?\d+$/.test(value.trim()) || !Number.isSafeInteger(n) || n < min)
+    throw new SimUsageError(`--${name} must be a whole number ≥ ${min} (got '${value}')`);
+  return n;
+}
+
+/** Parses and checks every option before anything runs. */
+export function parseSimOptions(i: SimCommandInput) {
+  if (i.config !== 'all' && !findConfig(i.config))
+    throw new SimUsageError(`unknown --config '${i.config}' (one of: all, ${CONFIG_NAMES.join(', ')})`);
+  if (i.target !== undefined)
+    throw new SimUsageError('--target (driving a running server over HTTP) is not implemented yet; see README');
+  const o = {
+    config: i.config,
+    users: count('users', i.users, 0),
+    victims: count('victims', i.victims, 0),
+    days: count('days', i.days, 1),
+    seed: count('seed', i.seed, 0),
+    out: i.out,
+    quiet: i.quiet === true,
+    ...(i.databaseUrl ? { databaseUrl: i.databaseUrl } : {}),
+  };
+  if (o.config === 'all' && o.databaseUrl)
+    throw new SimUsageError(
+      '--config all runs each configuration on its own PGlite; give --database-url with one --config',
+    );
+  try {
+    assertWritableDir(o.out);
+  } catch (e) {
+    throw new SimUsageError((e as Error).message);
+  }
+  return o;
+}
+
+/** Runs `saifu sim`: one configuration (progress bar by simulated day, then the table), or all of them. */
+export async function simCommand(input: SimCommandInput): Promise<void> {
+  const o = parseSimOptions(input);
+  if (o.config === 'all') {
+    const bin = fileURLToPath(new URL('../../bin/saifu.mjs', import.meta.url));
+    const bar = new SingleBar({ format: 'sim {bar} {value}/{total} configurations  {last}', hideCursor: true });
+    bar.start(CONFIG_NAMES.length, 0, { last: '' });
+    const { results, wallMs } = await runComparison({ ...o, bin, onDone: (c, d) => bar.update(d, { last: c }) });
+    bar.stop();
+    process.stdout.write(
+      `${textTable(summaryRows(results))}\n\n${o.out}/report.html  (${(wallMs / 1000).toFixed(0)} s)\n`,
+    );
+    return;
+  }
+  const config = findConfig(o.config)!;
+  const bar = o.quiet
+    ? undefined
+    : new SingleBar({ format: `sim ${config.name} {bar} day {value}/{total}`, hideCursor: true });
+  bar?.start(o.days, 0);
+  const { result, timing } = await runSimulation({ ...o, config, onProgress: (d) => bar?.update(d) });
+  bar?.stop();
+  writeRun(o.out, result, timing);
+  if (!o.quiet)
+    process.stdout.write(
+      `${textTable(summaryRows([result]))}\n\n${o.out}/result.json, report.html  (${(timing.totalMs / 1000).toFixed(0)} s)\n`,
+    );
+  if (Object.keys(timing.unexpectedErrors).length > 0)
+    process.stderr.write(`sim ${config.name}: unexpected errors ${JSON.stringify(timing.unexpectedErrors)}\n`);
+}
