@@ -22,11 +22,12 @@ import * as m0015 from './migrations/0015_risk.ts';
 import * as m0016 from './migrations/0016_risk_decisions.ts';
 import * as m0017 from './migrations/0017_risk_events.ts';
 import * as m0018 from './migrations/0018_link_review.ts';
-import * as m0023 from './migrations/0023_withdrawal_accounts.ts';
 import * as m0019 from './migrations/0019_operator_security.ts';
 import * as m0020 from './migrations/0020_outbox.ts';
 import * as m0021 from './migrations/0021_incidents.ts';
 import * as m0022 from './migrations/0022_merchants.ts';
+import * as m0023 from './migrations/0023_withdrawal_accounts.ts';
+import * as m0024 from './migrations/0024_risk_events_time_brin.ts';
 import type { DB } from './schema.ts';
 
 const INT8_OID = 20;
@@ -128,11 +129,12 @@ const migrations: Record<string, Migration> = {
   '0016_risk_decisions': m0016,
   '0017_risk_events': m0017,
   '0018_link_review': m0018,
-  '0023_withdrawal_accounts': m0023,
   '0019_operator_security': m0019,
   '0020_outbox': m0020,
   '0021_incidents': m0021,
   '0022_merchants': m0022,
+  '0023_withdrawal_accounts': m0023,
+  '0024_risk_events_time_brin': m0024,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };
