@@ -54,8 +54,9 @@ export const CONFIGS: readonly SimConfig[] = [
     campaign: '2020',
   },
   DEFAULT,
-  off('no-ekyc', 'default without eKYC (any wallet with a confirmed phone may link)', {
-    linkingPolicy: linking({ requireVerifiedIdentity: false }),
+  // The name match compares the bank's holder name with the eKYC-verified one: without eKYC there is nothing to match.
+  off('no-ekyc', 'default without eKYC, and so without the name match (any wallet with a confirmed phone may link)', {
+    linkingPolicy: linking({ requireVerifiedIdentity: false, nameMatchThreshold: 0, requireBirthDateMatch: false }),
   }),
   off(
     'no-bank-mfa',

@@ -102,6 +102,8 @@ async function join(ctx: HonestCtx, p: Honest, people: Honest[]): Promise<void> 
       stepUp: config.linkingPolicy.requireStepUp,
     });
     if (r.link?.status === 'active') p.links.push(r.link.id);
+    else if (r.code === 'in_review')
+      ctx.tally.friction(p.n, 'challenged', `link:review:${r.link?.risk.reasons.map((x) => x.rule).join('+')}`);
     else if (r.code) frictionFromCode(ctx, p, r.code);
   }
   p.joined = true;
