@@ -1,5 +1,5 @@
 import type { Kysely, Selectable, Transaction } from 'kysely';
-import type { AccountType, BankLinksTable, DB, LinkFailureCode } from '../db/index.ts';
+import type { AccountType, BankLinksTable, DB, LinkFailureCode, LinkPurpose } from '../db/index.ts';
 import type { NoticeQueue, Notifier } from '../notify/index.ts';
 import { inTransaction, isUniqueViolation } from '../db/index.ts';
 import { assertMay } from '../identity/index.ts';
@@ -79,6 +79,8 @@ export interface LinkRequest {
   accountNumber?: string | undefined;
   jpSymbol?: string | undefined;
   jpNumber?: string | undefined;
+  /** `withdrawals`: a link only withdrawals go to, never charged; once active it is the withdrawal account. */
+  purpose?: LinkPurpose | undefined;
 }
 
 export interface Authorization {
@@ -95,6 +97,7 @@ export interface LinkView {
   branchCode: string;
   accountType: AccountType;
   accountNumberLast4: string;
+  purpose: LinkPurpose;
   failureCode?: LinkFailureCode;
   nameMatch?: { score: number };
   authorization?: Authorization;
@@ -141,7 +144,10 @@ export function createLinking(deps: LinkingDeps) {
       );
     if (account.accountType === 'savings')
       throw new AppError('account_type_not_supported', 'savings accounts (貯蓄預金) cannot be debited for charges');
-    if (policy.requireStepUp) deps.assertSteppedUp(user);
+    // A withdrawals-only link changes where withdrawals go once active: like POST …/withdrawal-account, it needs a
+    // fresh second factor whatever the linking policy says, and this is the user's only moment to give it.
+    const purpose = req.purpose ?? 'charges_and_withdrawals';
+    if (policy.requireStepUp || purpose === 'withdrawals') deps.assertSteppedUp(user);
     const id = deps.newId('lnk');
     const now = clock.now();
     await repo.closeExpiredAuthorizations(db, account, now);
@@ -159,6 +165,7 @@ export function createLinking(deps: LinkingDeps) {
           ip: source.ip ?? null,
           at: now,
           ...(scored ? { risk: JSON.stringify(verdictOf(scored)) } : {}),
+          purpose,
         });
         await scoring.record(trx, scored, id);
       });
@@ -630,6 +637,7 @@ export function view(
     branchCode: l.branch_code,
     accountType: l.account_type,
     accountNumberLast4: l.account_number.slice(-4),
+    purpose: l.purpose,
     ...(l.failure_code ? { failureCode: l.failure_code } : {}),
     ...(l.name_match_score !== null && l.failure_code !== 'name_mismatch'
       ? { nameMatch: { score: l.name_match_score } }

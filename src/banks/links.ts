@@ -1,10 +1,17 @@
 import type { Kysely, Transaction } from 'kysely';
-import { type AccountType, type DB, type LinkStatus, inTransaction, isCheckViolation } from '../db/index.ts';
+import {
+  type AccountType,
+  type DB,
+  type LinkPurpose,
+  type LinkStatus,
+  inTransaction,
+  isCheckViolation,
+} from '../db/index.ts';
 import { AppError, type Clock, type NewId } from '../platform/index.ts';
 import type { BankAccountRef } from './gateway.ts';
 import * as repo from './repository.ts';
 import type { BankSettings } from './settings.ts';
-import type { WithdrawalAccounts } from './withdrawal-accounts.ts';
+import type { Change, WithdrawalAccounts } from './withdrawal-accounts.ts';
 
 export interface BankLink {
   id: string;
@@ -14,6 +21,8 @@ export interface BankLink {
   accountType: AccountType;
   accountNumber: string;
   status: LinkStatus;
+  /** `withdrawals`: never charged (wallet refuses it with link_withdrawals_only). */
+  purpose: LinkPurpose;
   activatedAt: Date | null;
   createdAt: Date;
 }
@@ -40,7 +49,7 @@ export function createBankLinks(deps: {
   /** Creates an already-authorised link, bypassing bank authentication: for seeds, tests and benches only. */
   async function createActiveLink(
     userId: string,
-    input: BankLinkInput,
+    input: BankLinkInput & { purpose?: LinkPurpose },
     activatedAt: Date = deps.clock.now(),
     maxLinks = 1,
   ): Promise<BankLink> {
@@ -57,6 +66,7 @@ export function createBankLinks(deps: {
       deviceId: null,
       ip: null,
       at: deps.clock.now(),
+      ...(input.purpose ? { purpose: input.purpose } : {}),
     });
     await activate(id, input, maxLinks, activatedAt);
     return getLink(userId, id);
@@ -64,7 +74,8 @@ export function createBankLinks(deps: {
 
   /**
    * Activates a link and counts it against its bank account: the CHECK on linked_bank_accounts refuses more
-   * active links than the account allows (one wallet per bank account unless an operator raised it).
+   * active links than the account allows (one wallet per bank account unless an operator raised it). A
+   * withdrawals-only link becomes the withdrawal account in the same transaction; the user is told once it commits.
    */
   async function activate(
     linkId: string,
@@ -75,6 +86,7 @@ export function createBankLinks(deps: {
     /** Writes that commit with the activation or not at all (an analyst's case record and audit). */
     alongside?: (trx: Transaction<DB>) => Promise<void>,
   ): Promise<void> {
+    let redirected: Change | undefined;
     try {
       await inTransaction(deps.db, async (trx) => {
         const userId = await repo.activateLink(trx, linkId, account, maxLinks, at, from);
@@ -83,7 +95,7 @@ export function createBankLinks(deps: {
             'invalid_state',
             `the link is no longer ${from === 'in_review' ? 'in review' : 'pending authorization'}`,
           );
-        await deps.withdrawalAccounts.onActivated(
+        redirected = await deps.withdrawalAccounts.onActivated(
           trx,
           userId,
           linkId,
@@ -97,6 +109,7 @@ export function createBankLinks(deps: {
         throw new AppError('account_already_linked', 'this bank account is already linked to another wallet');
       throw e;
     }
+    if (redirected) await deps.withdrawalAccounts.announce(redirected);
   }
 
   /** A link of this user; anyone else's link is reported as unknown, never as forbidden, so ids cannot be probed. */
@@ -162,6 +175,7 @@ function toLink(r: repo.LinkRow): BankLink {
     accountType: r.account_type,
     accountNumber: r.account_number,
     status: r.status,
+    purpose: r.purpose,
     activatedAt: r.activated_at ? new Date(r.activated_at) : null,
     createdAt: new Date(r.created_at),
   };

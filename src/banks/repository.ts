@@ -1,5 +1,5 @@
 import { type Kysely, type Selectable, type Transaction, sql } from 'kysely';
-import type { AccountType, BankLinksTable, DB, LinkFailureCode } from '../db/index.ts';
+import type { AccountType, BankLinksTable, DB, LinkFailureCode, LinkPurpose } from '../db/index.ts';
 import type { AuthMethod } from './authenticator.ts';
 import type { BankAccountRef } from './gateway.ts';
 
@@ -39,6 +39,8 @@ export async function insertPendingLink(
     ip: string | null;
     at: Date;
     risk?: string | null;
+    /** Default (the column's): charges_and_withdrawals. */
+    purpose?: LinkPurpose;
   },
 ): Promise<void> {
   await q
@@ -59,6 +61,7 @@ export async function insertPendingLink(
       activated_at: null,
       created_at: l.at,
       risk: l.risk ?? null,
+      ...(l.purpose ? { purpose: l.purpose } : {}),
     })
     .execute();
 }

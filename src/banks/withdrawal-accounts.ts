@@ -17,6 +17,13 @@ export interface WithdrawalAccountView {
 }
 
 type Row = Selectable<DB['withdrawal_accounts']>;
+/** A designation as written; `changed` = where withdrawals go changed, and the user must be told (`announce`). */
+export interface Change {
+  userId: string;
+  link: repo.LinkRow;
+  row: Row;
+  changed: boolean;
+}
 type Account = Pick<repo.LinkRow, 'bank_code' | 'branch_code' | 'account_number'>;
 
 const sameAccount = (a: Account, b: Account) =>
@@ -41,7 +48,8 @@ export interface WithdrawalAccountsDeps {
  * withdrawal account at once. Changing it (a fresh step-up) starts a cooling-off (policy, default 72 h): withdrawals
  * to the new account wait while the previous one still receives them; the user hears of it by SMS and email and
  * the new account's holder by a bank notice. Going back to the account withdrawals already go to, or re-linking the
- * same bank account, is no redirection and starts none.
+ * same bank account, is no redirection and starts none. A link added only for withdrawals (`purpose`) is such a
+ * change when it turns active: it is designated the same way (unless it is the wallet's first link).
  */
 export function createWithdrawalAccounts(deps: WithdrawalAccountsDeps) {
   const { db, clock } = deps;
@@ -62,45 +70,52 @@ export function createWithdrawalAccounts(deps: WithdrawalAccountsDeps) {
         status: link.status,
       });
     const now = clock.now();
+    const change = await inTransaction(db, (trx) => redirect(trx, user.id, link, now));
+    if (change.changed) await announce(change);
+    return toView(change.row, now);
+  }
+
+  /**
+   * The change itself, in the caller's transaction (designate's, or a withdrawals-only link's activation): `link`
+   * becomes the withdrawal account, cooling off unless withdrawals already go to it or to the same bank account.
+   * The caller announces a change once it has committed (no network inside a transaction).
+   */
+  async function redirect(trx: Transaction<DB>, userId: string, link: repo.LinkRow, now: Date): Promise<Change> {
     const coolingOffMs = deps.policy().withdrawalAccount.coolingOffMs;
-    const { row, changed } = await inTransaction(db, async (trx) => {
-      const current = await trx
-        .selectFrom('withdrawal_accounts')
-        .selectAll()
-        .where('user_id', '=', user.id)
-        .forUpdate()
-        .executeTakeFirst();
-      if (current?.bank_link_id === link.id) return { row: current, changed: false };
-      // The account withdrawals may go to right now: the previous one while the current one cools off.
-      const trustedId = current
-        ? coolingUntil(current, now)
-          ? current.previous_bank_link_id
-          : current.bank_link_id
-        : null;
-      const trusted = trustedId ? await repo.findLink(trx, user.id, trustedId) : undefined;
-      const noRedirection = !current || trustedId === link.id || (trusted !== undefined && sameAccount(trusted, link));
-      const cooling = noRedirection || coolingOffMs <= 0 ? null : new Date(now.getTime() + coolingOffMs);
-      const values = {
-        bank_link_id: link.id,
-        since: now,
-        cooling_off_until: cooling,
-        previous_bank_link_id: cooling ? trustedId : null,
-        updated_at: now,
-      };
-      const written = await trx
-        .insertInto('withdrawal_accounts')
-        .values({ user_id: user.id, ...values })
-        .onConflict((oc) => oc.column('user_id').doUpdateSet(values))
-        .returningAll()
-        .executeTakeFirstOrThrow();
-      return { row: written, changed: true };
-    });
-    if (changed) await announce(user.id, link, row);
-    return toView(row, now);
+    const current = await trx
+      .selectFrom('withdrawal_accounts')
+      .selectAll()
+      .where('user_id', '=', userId)
+      .forUpdate()
+      .executeTakeFirst();
+    if (current?.bank_link_id === link.id) return { userId, link, row: current, changed: false };
+    // The account withdrawals may go to right now: the previous one while the current one cools off.
+    const trustedId = current
+      ? coolingUntil(current, now)
+        ? current.previous_bank_link_id
+        : current.bank_link_id
+      : null;
+    const trusted = trustedId ? await repo.findLink(trx, userId, trustedId) : undefined;
+    const noRedirection = !current || trustedId === link.id || (trusted !== undefined && sameAccount(trusted, link));
+    const cooling = noRedirection || coolingOffMs <= 0 ? null : new Date(now.getTime() + coolingOffMs);
+    const values = {
+      bank_link_id: link.id,
+      since: now,
+      cooling_off_until: cooling,
+      previous_bank_link_id: cooling ? trustedId : null,
+      updated_at: now,
+    };
+    const row = await trx
+      .insertInto('withdrawal_accounts')
+      .values({ user_id: userId, ...values })
+      .onConflict((oc) => oc.column('user_id').doUpdateSet(values))
+      .returningAll()
+      .executeTakeFirstOrThrow();
+    return { userId, link, row, changed: true };
   }
 
   /** Every channel: the user by SMS and email, the new account's holder by a bank notice. */
-  async function announce(userId: string, link: repo.LinkRow, row: Row): Promise<void> {
+  async function announce({ userId, link, row }: Change): Promise<void> {
     const account = `bank ${link.bank_code}, …${link.account_number.slice(-4)}`;
     const until = row.cooling_off_until ? new Date(row.cooling_off_until).toISOString() : undefined;
     const body = `Saifu: withdrawals from your wallet now go to ${account}${until ? ` from ${until}; until then they go to your previous account` : ''}. If this was not you, contact Saifu support at once.`;
@@ -154,16 +169,24 @@ export function createWithdrawalAccounts(deps: WithdrawalAccountsDeps) {
   /**
    * In the activation's transaction: a wallet's first link becomes its withdrawal account. A link that re-links the
    * bank account of a designated link no longer active (a forced re-link, an unlink) takes its place as it was
-   * (cooling-off included): the money keeps going where it went.
+   * (cooling-off included): the money keeps going where it went. A withdrawals-only link that is not the first is
+   * then designated as POST …/withdrawal-account would (`redirect`: cooling-off; the step-up was asked when the
+   * link started): returns the change for the caller to `announce` once committed.
    */
-  async function onActivated(trx: Transaction<DB>, userId: string, linkId: string, account: Account, at: Date) {
+  async function onActivated(
+    trx: Transaction<DB>,
+    userId: string,
+    linkId: string,
+    account: Account,
+    at: Date,
+  ): Promise<Change | undefined> {
     const inserted = await trx
       .insertInto('withdrawal_accounts')
       .values({ user_id: userId, bank_link_id: linkId, since: at, updated_at: at })
       .onConflict((oc) => oc.column('user_id').doNothing())
       .returning('user_id')
       .executeTakeFirst();
-    if (inserted) return;
+    if (inserted) return undefined;
     const row = await trx
       .selectFrom('withdrawal_accounts')
       .selectAll()
@@ -181,9 +204,13 @@ export function createWithdrawalAccounts(deps: WithdrawalAccountsDeps) {
           .where('user_id', '=', userId)
           .execute();
     }
+    const link = await repo.findLink(trx, userId, linkId);
+    if (link?.purpose !== 'withdrawals') return undefined;
+    const change = await redirect(trx, userId, link, clock.now());
+    return change.changed ? change : undefined;
   }
 
-  return { withdrawalAccountOf, designate, assertWithdrawalTarget, onActivated };
+  return { withdrawalAccountOf, designate, assertWithdrawalTarget, onActivated, announce };
 }
 export type WithdrawalAccounts = ReturnType<typeof createWithdrawalAccounts>;
 

@@ -28,6 +28,7 @@ import * as m0021 from './migrations/0021_incidents.ts';
 import * as m0022 from './migrations/0022_merchants.ts';
 import * as m0023 from './migrations/0023_withdrawal_accounts.ts';
 import * as m0024 from './migrations/0024_risk_events_time_brin.ts';
+import * as m0025 from './migrations/0025_link_purpose.ts';
 import type { DB } from './schema.ts';
 
 const INT8_OID = 20;
@@ -135,6 +136,7 @@ const migrations: Record<string, Migration> = {
   '0022_merchants': m0022,
   '0023_withdrawal_accounts': m0023,
   '0024_risk_events_time_brin': m0024,
+  '0025_link_purpose': m0025,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

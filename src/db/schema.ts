@@ -120,7 +120,10 @@ export interface BankLinksTable {
   risk: ColumnType<string | null, string | null | undefined, string | null>;
   /** The forced re-link (link_relinks) that cut this link. */
   relink_id: ColumnType<string | null, string | null | undefined, string | null>;
+  /** What the link may be used for (migration 0025); `withdrawals` links are never charged. */
+  purpose: ColumnType<LinkPurpose, LinkPurpose | undefined, LinkPurpose>;
 }
+export type LinkPurpose = 'charges_and_withdrawals' | 'withdrawals';
 export type MoneyStatus = 'succeeded' | 'pending' | 'requires_action' | 'in_review' | 'failed' | 'reversed';
 export interface ChargesTable {
   id: string;

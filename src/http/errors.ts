@@ -96,6 +96,7 @@ export const STATUS: Record<ErrorCode, number> = {
   self_transfer: 422,
   refund_exceeds_payment: 422,
   link_not_active: 409,
+  link_withdrawals_only: 422,
   wallet_frozen: 403,
   security_hold: 422,
   recipient_unavailable: 422,

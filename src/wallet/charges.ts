@@ -48,6 +48,20 @@ const countsAgainstLimits = (now: Date) => (eb: ExpressionBuilder<DB, 'charges'>
     eb.and([eb('status', '=', 'requires_action'), eb('created_at', '>', new Date(now.getTime() - CONFIRM_TTL_MS))]),
   ]);
 
+/**
+ * A link money may be taken from: active, and not one the user added only to receive withdrawals (refused before
+ * anything is written, on creation and again on every later path to the bank).
+ */
+function assertChargeable(link: BankLink): void {
+  if (link.status !== 'active')
+    throw new AppError('link_not_active', `bank link is ${link.status}`, { status: link.status });
+  if (link.purpose === 'withdrawals')
+    throw new AppError('link_withdrawals_only', 'this bank link receives withdrawals only and cannot be charged', {
+      bankLinkId: link.id,
+      purpose: link.purpose,
+    });
+}
+
 /** A write that must commit with the charge's first row or not at all (the API's idempotency record). */
 type WithCharge = (trx: Transaction<DB>, chargeId: string) => Promise<void>;
 
@@ -60,8 +74,7 @@ export function createCharges(deps: WalletDeps, accounts: AccountDirectory, link
   ): Promise<Charge> {
     assertMayMoveMoney(actor, deps.policy.requirePhoneConfirmed);
     const link = await links.getLink(actor.id, input.bankLinkId);
-    if (link.status !== 'active')
-      throw new AppError('link_not_active', `bank link is ${link.status}`, { status: link.status });
+    assertChargeable(link);
     if (link.accountType === 'savings')
       throw new AppError('account_type_not_supported', 'savings accounts cannot be debited');
     const bank = await bankSettings(link.bankCode);
@@ -218,8 +231,7 @@ export function createCharges(deps: WalletDeps, accounts: AccountDirectory, link
       return getCharge(actor.id, id);
     }
     const link = await links.getLink(actor.id, row.bank_link_id);
-    if (link.status !== 'active')
-      throw new AppError('link_not_active', `bank link is ${link.status}`, { status: link.status });
+    assertChargeable(link);
     saga.assertBankAvailable(link.bankCode);
     const clearing = await deps.ledger.bankClearingAccount(deps.db, link.bankCode);
     const wallet = await accounts.walletAccountOf(actor.id);
@@ -267,8 +279,7 @@ export function createCharges(deps: WalletDeps, accounts: AccountDirectory, link
     if (!row) throw new AppError('not_found', `no charge ${id}`);
     if (row.status !== 'failed' || row.failure_code !== BANK_UNAVAILABLE) return toCharge(row);
     const link = await links.getLink(actor.id, row.bank_link_id);
-    if (link.status !== 'active')
-      throw new AppError('link_not_active', `bank link is ${link.status}`, { status: link.status });
+    assertChargeable(link);
     saga.assertBankAvailable(link.bankCode);
     const clearing = await deps.ledger.bankClearingAccount(deps.db, link.bankCode);
     const wallet = await accounts.walletAccountOf(actor.id);
@@ -313,8 +324,7 @@ export function createCharges(deps: WalletDeps, accounts: AccountDirectory, link
       });
     const atBank = row.bank_called_at !== null;
     const link = atBank ? undefined : await links.getLink(row.user_id, row.bank_link_id);
-    if (link && link.status !== 'active')
-      throw new AppError('link_not_active', `bank link is ${link.status}`, { status: link.status });
+    if (link) assertChargeable(link);
     if (link) saga.assertBankAvailable(link.bankCode);
     await inTransaction(deps.db, async (trx) => {
       await lockWallet(trx, row.user_id);

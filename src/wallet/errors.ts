@@ -5,6 +5,8 @@ export const WALLET_ERROR_CODES = [
   'self_transfer',
   'refund_exceeds_payment',
   'link_not_active',
+  // A link added only to receive withdrawals (purpose `withdrawals`) is never charged.
+  'link_withdrawals_only',
   'wallet_frozen',
   'security_hold',
   'recipient_unavailable',

@@ -12,6 +12,11 @@ export const Authorization = z.object({
   attemptsLeft: z.number().int(),
   expiresAt: S.Timestamp,
 });
+export const LinkPurpose = z
+  .enum(['charges_and_withdrawals', 'withdrawals'])
+  .describe(
+    'withdrawals: the link only receives withdrawals and is never charged (422 `link_withdrawals_only`); once active it becomes the withdrawal account as with POST /v1/bank-links/{id}/withdrawal-account (cooling-off, the user told on every channel), unless it is the wallet’s first link',
+  );
 export const LinkSchema = z.object({
   id: z.string(),
   status: z
@@ -23,6 +28,7 @@ export const LinkSchema = z.object({
   branchCode: z.string(),
   accountType: z.enum(['ordinary', 'current', 'savings']),
   accountNumberLast4: z.string().describe('Full account numbers never leave the server'),
+  purpose: LinkPurpose,
   failureCode: S.LinkFailureCode.optional(),
   nameMatch: z.object({ score: z.number().int() }).optional(),
   authorization: Authorization.optional(),
@@ -77,6 +83,9 @@ export function bankLinkRoutes(s: Services): Plugin {
           accountNumber: z.string().optional(),
           jpSymbol: z.string().optional(),
           jpNumber: z.string().optional(),
+          purpose: LinkPurpose.optional().describe(
+            'Default charges_and_withdrawals. withdrawals: a link only withdrawals go to (needs a fresh step-up whatever the linking policy says); once active it is the withdrawal account after a cooling-off, the user told by SMS and email and the holder by a bank notice',
+          ),
         }),
         response: { 201: LinkSchema, ...S.errors(400, 401, 403, 404, 409, 422, 429) },
       },
