@@ -96,7 +96,8 @@ describe.each(DATABASES)('the HTTP edge on %s', (kind) => {
   /** The credential each kind of route takes, so validation is reached rather than a 401. */
   const tokenFor = (r: Route): string => {
     if (r.path.startsWith('/v1/admin')) return operatorToken;
-    if (r.path === '/v1/merchants/{id}' || r.path.endsWith('/refunds')) return merchant.apiKey;
+    if (r.path === '/v1/merchants/{id}' || r.path.endsWith('/refunds') || r.path.startsWith('/v1/payment-requests'))
+      return merchant.apiKey;
     return alice.token;
   };
   const send = (

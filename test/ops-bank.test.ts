@@ -90,7 +90,16 @@ describe.each(DATABASES)('bank staff see and switch only their own bank on %s', 
     const other = await patch(bankA, '0009', { charging: false });
     expect([other.status, other.json.error.code]).toEqual([403, 'operator_forbidden']);
     expect((await w.banks.settings.settingsOf('0009'))?.charging).toBe(true);
-    // Switching back on is Saifu's call.
+    // Switching back on is Saifu's call, and linking comes back only under a cost-split agreement with the bank.
+    expect((await patch(staff, '0001', { charging: true, linking: true })).json.error?.details?.reason).toBe(
+      'cost_agreement_required',
+    );
+    await w.incidents.recordCostAgreement('op_compliance', {
+      bankCode: '0001',
+      operatorSharePct: 50,
+      bankSharePct: 50,
+      note: 'agreement for the bank role test',
+    });
     expect((await patch(staff, '0001', { charging: true, linking: true })).status).toBe(200);
     const own = await call(app, 'GET', '/v1/admin/banks/0001/switch-changes', { token: bankA });
     expect(own.status).toBe(200);
