@@ -116,6 +116,7 @@ describe.each(DATABASES)('incidents on %s', (kind) => {
     // A mule spends part of it.
     await w.wallet.payments.createPayment(mules[0]!.actor, { merchantId: merchant.id, amount: amount(120_000) });
     w.clock.advance(60_000);
+    // 200 customers seeded one by one: minutes on a loaded 2-core machine.
   }, 240_000);
 
   afterAll(async () => {

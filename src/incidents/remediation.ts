@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { Kysely, Transaction } from 'kysely';
+import { type Kysely, type Transaction, sql } from 'kysely';
 import { BankTimeoutError, BankUnavailableError, descriptorFor } from '../banks/index.ts';
 import { type DB, inTransaction } from '../db/index.ts';
 import { yen } from '../money/index.ts';
@@ -247,7 +247,9 @@ export function createRemediation(deps: IncidentDeps, core: IncidentCore, agreem
         created_at: ctx.at,
         updated_at: ctx.at,
       })
-      .onConflict((oc) => oc.columns(['incident_id', 'victim_key']).where('status', '<>', 'failed').doNothing())
+      // The index's predicate as a literal: PostgreSQL infers a partial unique index only from the same expression, not
+      // from a bound parameter.
+      .onConflict((oc) => oc.columns(['incident_id', 'victim_key']).where(sql<boolean>`status <> 'failed'`).doNothing())
       .returning('id')
       .executeTakeFirst();
     if (!inserted)
