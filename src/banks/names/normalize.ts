@@ -192,6 +192,9 @@ function expandIterationMarks(s: string): string {
       continue;
     }
     out += ch;
+    // A voicing mark that composes with nothing (ヵ゙) stays with its kana: a mark after it repeats that kana, as
+    // the second pass will see it once the pair is half-width (ｶﾞ).
+    if (ch === COMBINING_VOICED || ch === COMBINING_SEMI_VOICED) continue;
     // Only the character right before counts: after a bracket or a kanji the mark has nothing to repeat.
     previousKana = ch >= '\u30a1' && ch <= '\u30fa' ? ch : undefined;
   }
