@@ -93,7 +93,8 @@ async function simulate(w: SimWorld, o: SimOptions, dice: ReturnType<typeof crea
   for (let task = agenda.pop(); task && task.at < end; task = agenda.pop()) {
     while (task.at >= start + (day + 1) * DAY) {
       lossesByDay.push((await stolen(w, attackerLinks)).yen);
-      o.onProgress?.(++day, o.days);
+      day++;
+      o.onProgress?.(day, o.days);
     }
     if (task.at > w.clock.now().getTime()) w.clock.set(new Date(task.at));
     const t = performance.now();
@@ -110,7 +111,8 @@ async function simulate(w: SimWorld, o: SimOptions, dice: ReturnType<typeof crea
   }
   while (day < o.days) {
     lossesByDay.push((await stolen(w, attackerLinks)).yen);
-    o.onProgress?.(++day, o.days);
+    day++;
+    o.onProgress?.(day, o.days);
   }
   const tv = performance.now();
   const ledgerVerified = (await verifyLedger(w.db)).length === 0;
