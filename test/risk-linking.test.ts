@@ -153,12 +153,29 @@ describe.each(DATABASES)('risk on bank links on %s', (kind) => {
     expect(r.done?.json).toMatchObject({ status: 'failed', failureCode: 'name_mismatch' });
   });
 
+  // Four identities with four family names (a farm of forged identities in victims' names); a household sharing one
+  // family name is spared (next test).
+  const FARM = [
+    ['山田', 'ヤマダ', 'ﾔﾏﾀﾞ ﾊﾅｺ'],
+    ['佐藤', 'サトウ', 'ｻﾄｳ ﾊﾅｺ'],
+    ['鈴木', 'スズキ', 'ｽｽﾞｷ ﾊﾅｺ'],
+    ['高橋', 'タカハシ', 'ﾀｶﾊｼ ﾊﾅｺ'],
+  ] as const;
+  const personOf = (familyName: string, familyNameKana: string) =>
+    registeredPerson(app, {
+      familyName,
+      givenName: '花子',
+      familyNameKana,
+      givenNameKana: 'ハナコ',
+      birthDate: '1985-04-12',
+    });
+
   it('one device linking a fourth wallet: the link is held for review (many_wallets_per_device)', async () => {
     const shared = `dev_shared_${kind}_${seq++}`;
     const results: Array<Awaited<ReturnType<typeof link>>> = [];
-    for (let i = 0; i < 4; i++) {
-      const u = await walletUser(app, w, { person: await hanako() });
-      results.push(await link(u, await account('ﾔﾏﾀﾞ ﾊﾅｺ'), { ...u.headers, 'x-device-id': shared }));
+    for (const [family, kana, holder] of FARM) {
+      const u = await walletUser(app, w, { person: await personOf(family, kana) });
+      results.push(await link(u, await account(holder), { ...u.headers, 'x-device-id': shared }));
     }
     const rules = (r: (typeof results)[number]) =>
       (r.create.json.risk.reasons as Array<{ rule: string }>).map((x) => x.rule);
@@ -168,6 +185,23 @@ describe.each(DATABASES)('risk on bank links on %s', (kind) => {
     expect(rules(results[3]!)).toContain('many_wallets_per_device');
     expect(results[3]!.create.json.risk.decision).toBe('review');
     expect(results[3]!.done?.json).toMatchObject({ status: 'in_review', risk: { decision: 'review' } });
+  });
+
+  it('a household of four sharing one device and one family name links without review', async () => {
+    const shared = `dev_home_${kind}_${seq++}`;
+    for (const given of ['ハナコ', 'タロウ', 'ジロウ', 'サブロウ']) {
+      const person = await registeredPerson(app, {
+        familyName: '山田',
+        givenName: given,
+        familyNameKana: 'ヤマダ',
+        givenNameKana: given,
+        birthDate: '1985-04-12',
+      });
+      const u = await walletUser(app, w, { person });
+      const half = { ハナコ: 'ﾊﾅｺ', タロウ: 'ﾀﾛｳ', ジロウ: 'ｼﾞﾛｳ', サブロウ: 'ｻﾌﾞﾛｳ' }[given];
+      const r = await link(u, await account(`ﾔﾏﾀﾞ ${half}`), { ...u.headers, 'x-device-id': shared });
+      expect(r.done?.json, given).toMatchObject({ status: 'active', risk: { decision: 'allow' } });
+    }
   });
 
   it('one PIN value failing on 5 accounts: further authorizations with it are denied (422 risk_denied)', async () => {

@@ -21,6 +21,8 @@ export interface LinkRiskEvent {
   linkId: string;
   /** "bank-branch-account" */
   bankAccount: string;
+  /** The verified identity's family name (kana), on link events: identities per device are told apart by it. */
+  familyNameKana?: string;
 }
 
 export interface LinkRiskSignals {
@@ -103,6 +105,8 @@ export function createLinkScoring(deps: {
   risk?: LinkRisk | undefined;
   guard: PinGuard;
   policy: () => LinkingPolicy;
+  /** The wallet's verified identity (eKYC), if any: its family name goes with the link event. */
+  verifiedIdentity?: (userId: string) => Promise<{ familyNameKana: string } | undefined>;
 }) {
   const { db, clock } = deps;
   const enabled = deps.risk !== undefined;
@@ -139,6 +143,7 @@ export function createLinkScoring(deps: {
       const used = await deps.guard.pinValueFailures(extra.pin);
       signals.pinFailuresPerPinValue1h = extra.pinFailuresIncludingThis ? used : Math.max(0, used - 1);
     }
+    const familyNameKana = type === 'link' ? ((await deps.verifiedIdentity?.(who.id))?.familyNameKana ?? '') : '';
     return deps.risk.assess(
       {
         type,
@@ -148,6 +153,7 @@ export function createLinkScoring(deps: {
         phone: who.phone ?? '',
         linkId,
         bankAccount: accountKey(account),
+        ...(familyNameKana ? { familyNameKana } : {}),
       },
       signals,
     );

@@ -85,7 +85,7 @@ export function createAssessor(deps: AssessorDeps) {
         event.deviceId
           ? c.distinct(
               `identities:device:${event.deviceId}`,
-              known.verification === 'verified' ? u : undefined,
+              event.familyNameKana ? event.familyNameKana.replace(/\s/g, '') : undefined,
               at,
               30 * DAY_MS,
             )
@@ -129,7 +129,7 @@ export function createAssessor(deps: AssessorDeps) {
       const computed: Partial<Signals> = {
         walletsPerDevice30d: perDevice?.size ?? 1,
         walletsPerIp24h: perIp?.size ?? 1,
-        identitiesPerDevice30d: identities?.size ?? (known.verification === 'verified' ? 1 : 0),
+        identitiesPerDevice30d: identities?.size ?? (event.familyNameKana ? 1 : 0),
         deviceAgeHours: hoursSince(seenOnDevice, ms),
         passwordChangeAgeHours: hoursSince(passwordChange, ms),
         phoneChangeAgeHours: hoursSince(phoneChange, ms),

@@ -133,6 +133,13 @@ describe('default rule pack', () => {
       { rule: 'night_large_amount' },
     ]);
   });
+  it('many_wallets_per_device spares a device whose linked identities share one family name (a household)', () => {
+    const signup = (identitiesPerDevice30d: number) =>
+      fired({ event: { type: 'signup' }, signals: { walletsPerDevice30d: 4, identitiesPerDevice30d } });
+    expect(signup(1)).not.toContain('many_wallets_per_device');
+    expect(signup(0)).toContain('many_wallets_per_device');
+    expect(signup(2)).toContain('many_wallets_per_device');
+  });
   it('many_wallets_per_device holds charges on a young link (a wallet farm draining), not on an old one (a family)', () => {
     const charge = (linkAgeHours: number, walletsPerDevice30d: number) =>
       fired({ event: { type: 'charge', amount: 9_000 }, signals: { linkAgeHours, walletsPerDevice30d } });

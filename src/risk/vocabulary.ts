@@ -46,6 +46,11 @@ export const EVENT_FIELDS = {
   /** The user's email and phone (block lists; rules may look at a domain). */
   email: 'string',
   phone: 'string',
+  /**
+   * The family name (kana, as verified by eKYC) of the identity acting, where the flow knows it (links, eKYC);
+   * '' otherwise. Counted per device: a household shares one, forged identities in victims' names do not.
+   */
+  familyNameKana: 'string',
 } as const;
 
 /** What is known about it at decision time (computed by the caller from counters and rows it already has). */
@@ -81,7 +86,10 @@ export const SIGNAL_FIELDS = {
   /** Distinct wallets seen on this device / from this IP in 30 days, this one included. */
   walletsPerDevice30d: 'double',
   walletsPerIp24h: 'double',
-  /** Distinct verified identities (eKYC documents) seen on this device in 30 days. */
+  /**
+   * Distinct identities seen on this device in 30 days, told apart by family name: counted where the flow knows the
+   * name (links, eKYC), read on every event. A family sharing a tablet is one; forged identities are many.
+   */
   identitiesPerDevice30d: 'double',
   /** Distinct wallets that hold or tried to link this bank account. */
   walletsPerBankAccount: 'double',
@@ -124,6 +132,7 @@ const EMPTY_EVENT: Omit<RiskEvent, 'type'> = {
   bankAccount: '',
   email: '',
   phone: '',
+  familyNameKana: '',
 };
 
 const QUIET_SIGNALS: Signals = {
@@ -144,7 +153,7 @@ const QUIET_SIGNALS: Signals = {
   lastChargeAmount: 0,
   walletsPerDevice30d: 1,
   walletsPerIp24h: 1,
-  identitiesPerDevice30d: 1,
+  identitiesPerDevice30d: 0,
   walletsPerBankAccount: 1,
   pinFailuresPerPinValue1h: 0,
   pinFailureAccountsPerDevice1h: 0,

@@ -18,6 +18,8 @@ import { DAY, HOUR, MINUTE, SIM_BANKS, type SimWorld } from './world.ts';
 /** Honest people: each joins once, links their own account(s), tops up, pays shops, now and then sends or withdraws. */
 interface Honest {
   n: number;
+  /** Who they are (a household shares the family name). */
+  person: ReturnType<typeof personOf>;
   session: SimSession;
   accounts: BankAccount[];
   links: string[];
@@ -53,17 +55,30 @@ export function scheduleHonest(ctx: HonestCtx, users: number): Honest[] {
   let household = 0;
   let left = 0;
   let source = { deviceId: '', ip: '' };
+  let family: { familyName: string; familyNameKana: string; holderFamily: string } | undefined;
   for (let n = 0; n < users; n++) {
     if (left === 0) {
       // 4% of homes are families sharing one phone or tablet (2–4 people); everyone else has their own.
       left = ctx.dice.chance(0.04) ? ctx.dice.int(2, 4) : 1;
       const h = household++;
       source = { deviceId: `home_${h}`, ip: `10.${(h >> 16) & 255}.${(h >> 8) & 255}.${h & 255}` };
+      family = undefined;
     }
     left--;
-    const person = personOf(n, phoneOf('090', n));
+    // A family shares its family name (as almost every Japanese household does: one surname by law for a married
+    // couple and their children).
+    const own = personOf(n, phoneOf('090', n));
+    const [ownHolderFamily = '', ...ownHolderGiven] = own.holderNameKana.split(' ');
+    family ??= { familyName: own.familyName, familyNameKana: own.familyNameKana, holderFamily: ownHolderFamily };
+    const person = {
+      ...own,
+      familyName: family.familyName,
+      familyNameKana: family.familyNameKana,
+      // The bank knows them by the same family name (half-width, as banks hold it).
+      holderNameKana: [family.holderFamily, ...ownHolderGiven].join(' '),
+    };
     const session = new SimSession(ctx.w, `h${n}@example.test`, person.phone, { ...source });
-    const p: Honest = { n, session, accounts: [], links: [], balance: 0, joined: false };
+    const p: Honest = { n, person, session, accounts: [], links: [], balance: 0, joined: false };
     people.push(p);
     const day = Math.floor(ctx.dice.next() ** 1.5 * Math.max(1, Math.floor(ctx.days / 2)));
     const at = Math.max(ctx.start + MINUTE, tokyoHour(ctx.dice, ctx.start + day * DAY));
@@ -74,7 +89,7 @@ export function scheduleHonest(ctx: HonestCtx, users: number): Honest[] {
 
 async function join(ctx: HonestCtx, p: Honest, people: Honest[]): Promise<void> {
   const { w, dice, config } = ctx;
-  const person = personOf(p.n, p.session.phone);
+  const { person } = p;
   const two = dice.chance(0.15);
   for (let i = 0; i < (two ? 2 : 1); i++) {
     // A few people keep 1234 (what a PIN spray finds); the rest any four digits.

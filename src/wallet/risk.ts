@@ -48,6 +48,7 @@ export function eventOf(
     ip: actor.source?.ip ?? '',
     email: actor.email ?? '',
     phone: actor.phone ?? '',
+    familyNameKana: '',
   };
 }
 
