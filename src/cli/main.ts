@@ -260,7 +260,6 @@ program
   .option('--seed <n>', 'seed (same seed, same result.json)', '42')
   .option('--out <dir>', 'where result.json and report.html go', 'sim-out')
   .option('--database-url <url>', 'an empty PostgreSQL database instead of in-process PGlite')
-  .option('--target <url>', 'drive a running server over HTTP (not implemented yet)')
   .option('--quiet', 'no progress bar or table')
   .action(async (opts) => {
     try {

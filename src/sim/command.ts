@@ -15,7 +15,6 @@ export interface SimCommandInput {
   seed: string;
   out: string;
   databaseUrl?: string;
-  target?: string;
   quiet?: boolean;
 }
 
@@ -33,8 +32,6 @@ function count(name: string, value: string, min: number): number {
 export function parseSimOptions(i: SimCommandInput) {
   if (i.config !== 'all' && !findConfig(i.config))
     throw new SimUsageError(`unknown --config '${i.config}' (one of: all, ${CONFIG_NAMES.join(', ')})`);
-  if (i.target !== undefined)
-    throw new SimUsageError('--target (driving a running server over HTTP) is not implemented yet; see README');
   const o = {
     config: i.config,
     users: count('users', i.users, 0),
