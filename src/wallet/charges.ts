@@ -32,8 +32,7 @@ import {
   bankAccountKey,
   eventOf,
   linkSignals,
-  openRiskReview,
-  recordScored,
+  recordDecision,
   riskColumn,
   riskFromColumn,
   statusFor,
@@ -143,14 +142,7 @@ export function createCharges(deps: WalletDeps, accounts: AccountDirectory, link
             updated_at: now,
           })
           .execute();
-        await recordScored(deps.risk, trx, scored, id);
-        if (state === 'in_review')
-          await openRiskReview(
-            deps.openReviewCase,
-            trx,
-            { kind: 'charge', id, userId: actor.id, amount: input.amount },
-            risk,
-          );
+        await recordDecision(deps, trx, scored, { kind: 'charge', id, userId: actor.id, amount: input.amount }, state);
         return state;
       }),
     );

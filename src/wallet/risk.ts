@@ -141,6 +141,21 @@ export async function storingDenials<T>(
   }
 }
 
+/**
+ * What every money object does with its decision, in its own transaction: store the scored event with it and, for
+ * a review, open the case in the review queue.
+ */
+export async function recordDecision(
+  deps: { risk?: RiskPort | undefined; openReviewCase?: OpenReviewCase | undefined },
+  trx: Transaction<DB>,
+  scored: Scored,
+  object: { kind: 'charge' | 'payment' | 'transfer' | 'withdrawal'; id: string; userId: string; amount: number },
+  status: string,
+): Promise<void> {
+  await recordScored(deps.risk, trx, scored, object.id);
+  if (status === 'in_review') await openRiskReview(deps.openReviewCase, trx, object, scored.verdict);
+}
+
 /** Stores a scored event with its object, in the object's transaction (a no-op without a port). */
 export async function recordScored(
   port: RiskPort | undefined,

@@ -27,8 +27,7 @@ import {
   assertNotRestricted,
   assessMoney,
   eventOf,
-  openRiskReview,
-  recordScored,
+  recordDecision,
   riskColumn,
   riskFromColumn,
   statusFor,
@@ -135,14 +134,13 @@ export function createTransfers(
               created_at: now,
             })
             .execute();
-          await recordScored(deps.risk, trx, scored, id);
-          if (state === 'in_review')
-            await openRiskReview(
-              deps.openReviewCase,
-              trx,
-              { kind: 'transfer', id, userId: actor.id, amount: input.amount },
-              risk,
-            );
+          await recordDecision(
+            deps,
+            trx,
+            scored,
+            { kind: 'transfer', id, userId: actor.id, amount: input.amount },
+            state,
+          );
           return state;
         }),
       );

@@ -28,8 +28,7 @@ import {
   bankAccountKey,
   eventOf,
   linkSignals,
-  openRiskReview,
-  recordScored,
+  recordDecision,
   riskColumn,
   riskFromColumn,
   statusFor,
@@ -116,14 +115,13 @@ export function createWithdrawals(deps: WalletDeps, accounts: AccountDirectory, 
             updated_at: now,
           })
           .execute();
-        await recordScored(deps.risk, trx, scored, id);
-        if (state === 'in_review')
-          await openRiskReview(
-            deps.openReviewCase,
-            trx,
-            { kind: 'withdrawal', id, userId: actor.id, amount: input.amount },
-            risk,
-          );
+        await recordDecision(
+          deps,
+          trx,
+          scored,
+          { kind: 'withdrawal', id, userId: actor.id, amount: input.amount },
+          state,
+        );
       }),
     );
     if (state === 'pending') await creditBank(link, id, input.amount);
