@@ -248,13 +248,25 @@ describe.skipIf(!HAS_POSTGRES)('outbox dispatchers in parallel on PostgreSQL', (
       let n = 0;
       const newId = ((p: string) => `${p}_${String(++n).padStart(6, '0')}`) as OutboxDeps['newId'];
       const sends = new Map<string, number>();
-      const adapter: EmailAdapter = {
+      // Each dispatcher's first send waits until another dispatcher is sending too (or 2 s pass): the rows the first
+      // holds are then claimed, so the others must take other rows; without it one fast node may drain the table
+      // alone on a loaded machine and the test would not show two nodes at once.
+      const sending = new Set<number>();
+      let bothSending: () => void = () => {};
+      const two = new Promise<void>((r) => {
+        bothSending = r;
+      });
+      const adapterOf = (node: number): EmailAdapter => ({
         async send(m) {
           sends.set(m.deliveryId, (sends.get(m.deliveryId) ?? 0) + 1);
+          sending.add(node);
+          if (sending.size > 1) bothSending();
+          await Promise.race([two, new Promise((r) => setTimeout(r, 2_000))]);
           await new Promise((r) => setTimeout(r, 5));
         },
-      };
-      const make = () =>
+      });
+      let nodes = 0;
+      const make = (adapter = adapterOf(nodes++)) =>
         createOutbox({
           db: database.db,
           clock: w.clock,
