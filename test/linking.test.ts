@@ -701,6 +701,78 @@ describe.each(DATABASES)('bank linking on %s', (kind) => {
     );
   });
 
+  it('“this wasn’t me” about one attempt (the notice’s reference) freezes that wallet alone, not the holder’s own', async () => {
+    const phone = newPhone();
+    const holder = {
+      familyName: '小林',
+      givenName: '薫',
+      familyNameKana: 'コバヤシ',
+      givenNameKana: 'カオル',
+      birthDate: '1983-03-03',
+    };
+    const acct = await bankAccount(app, {
+      bankCode: banks.otp.code,
+      branchCode: banks.otp.branch,
+      holderNameKana: 'ｺﾊﾞﾔｼ ｶｵﾙ',
+      birthDate: '1983-03-03',
+      pin: '6161',
+      phone,
+    });
+    const u = await walletUser(app, w, { person: await registeredPerson(app, holder), phone });
+    const own = await honestLink(u, acct, '6161', phone);
+    // A criminal with a forged document in the holder's name tries the account with a wrong PIN, twice (a third
+    // would lock the account at the bank).
+    const thief = await walletUser(app, w, { person: await registeredPerson(app, holder), phone: newPhone() });
+    await stepUp(app, w, thief);
+    const t = await call(app, 'POST', '/v1/bank-links', {
+      token: thief.token,
+      headers: thief.headers,
+      body: {
+        bankCode: acct.bankCode,
+        branchCode: acct.branchCode,
+        accountType: 'ordinary',
+        accountNumber: acct.accountNumber,
+      },
+    });
+    expect(t.status, t.body).toBe(201);
+    for (let i = 0; i < 2; i++)
+      await call(app, 'POST', `/v1/bank-links/${t.json.id}/authorize`, {
+        token: thief.token,
+        headers: thief.headers,
+        body: { pin: '0000' },
+      });
+    // The bank's notices name the link each one is about.
+    const notices = (await w.sandbox.mailbox.messagesTo(phone)).filter((m) => m.channel === 'bank_notice');
+    expect(notices.some((n) => n.body.includes(`連携ID ${t.json.id}`))).toBe(true);
+    expect(notices.some((n) => n.body.includes(`連携ID ${own.id}`))).toBe(true);
+    const url = `/sandbox/bank-accounts/${acct.bankCode}/${acct.branchCode}/${acct.accountNumber}/report-unauthorized`;
+    const unknown = await call(app, 'POST', url, { body: { reference: 'lnk_not_on_this_account' } });
+    expect([unknown.status, unknown.json.error.code]).toEqual([404, 'not_found']);
+    expect((await call(app, 'GET', `/v1/bank-links/${own.id}`, { token: u.token })).json.status).toBe('active');
+    const r = await call(app, 'POST', url, { body: { reference: t.json.id } });
+    expect(r.status, r.body).toBe(200);
+    expect(r.json).toMatchObject({ frozenLinks: [t.json.id], frozenWallets: [thief.userId], heldCharges: [] });
+    // The holder's own link and wallet are untouched, and their next charge is not held as "near fraud".
+    expect((await call(app, 'GET', `/v1/bank-links/${own.id}`, { token: u.token })).json.status).toBe('active');
+    const charge = await call(app, 'POST', '/v1/charges', {
+      token: u.token,
+      headers: u.headers,
+      key: k(),
+      body: { bankLinkId: own.id, amount: 3_000 },
+    });
+    expect([charge.status, charge.json.status]).toEqual([201, 'succeeded']);
+    const m = await call(app, 'POST', '/sandbox/merchants', { body: { name: 'Shop' } });
+    const pay = await call(app, 'POST', '/v1/payments', {
+      token: thief.token,
+      key: k(),
+      body: { merchantId: m.json.id, amount: 100 },
+    });
+    expect([pay.status, pay.json.error.code]).toEqual([403, 'wallet_frozen']);
+    // A debit is named by its statement reference: it freezes the link that made it.
+    const byDebit = await call(app, 'POST', url, { body: { reference: charge.json.id } });
+    expect(byDebit.json).toMatchObject({ frozenLinks: [own.id], frozenWallets: [u.userId] });
+  });
+
   it('a first withdrawal to a link needs a fresh step-up; the registration-changes switch blocks unlinking', async () => {
     const phone = newPhone();
     const p = await registeredPerson(app, {

@@ -421,7 +421,7 @@ export function createLinking(deps: LinkingDeps) {
     if (deps.policy().notifyHolder)
       await deps.bank.notifyHolder(
         ref(taken),
-        `${deps.operatorName} との口座連携で認証に失敗しました。お心当たりのない場合は銀行へご連絡ください。`,
+        `${deps.operatorName} との口座連携で認証に失敗しました (連携ID ${taken.id})。お心当たりのない場合は銀行へご連絡ください。`,
       );
     if (taken.attempts_left <= 0) await fail(taken, code, false);
     return load(taken.user_id, taken.id);
@@ -513,7 +513,7 @@ export function createLinking(deps: LinkingDeps) {
     if (policy.notifyHolder)
       await deps.bank.notifyHolder(
         ref(link),
-        `ご本人様の口座が ${deps.operatorName} のウォレットに連携されました。お心当たりのない場合はすぐに銀行へご連絡ください。`,
+        `ご本人様の口座が ${deps.operatorName} のウォレットに連携されました (連携ID ${link.id})。お心当たりのない場合はすぐに銀行へご連絡ください。`,
       );
     // Activation committed in its own transaction (links.activate): the notice is enqueued right after it.
     await deps.notices?.enqueue(db, {
@@ -603,7 +603,7 @@ export function createLinking(deps: LinkingDeps) {
     if (moved && notify && deps.policy().notifyHolder)
       await deps.bank.notifyHolder(
         ref(link),
-        `${deps.operatorName} との口座連携が試みられましたが、完了しませんでした。お心当たりのない場合は銀行へご連絡ください。`,
+        `${deps.operatorName} との口座連携が試みられましたが、完了しませんでした (連携ID ${link.id})。お心当たりのない場合は銀行へご連絡ください。`,
       );
     return moved;
   }

@@ -143,13 +143,16 @@ export function createBankLinks(deps: {
 
   /**
    * "This wasn't me", in the caller's transaction: every link to the account is frozen (a pending authorization
-   * fails), rows locked first. Returns the links touched and their wallet users.
+   * fails), rows locked first; or, when the holder named one (`onlyLinkId`, the reference their bank's notice
+   * showed), that link alone, so a holder who reports someone else's attempt does not freeze their own wallet.
+   * Returns the links touched and their wallet users.
    */
   async function freezeAccountLinks(
     trx: Transaction<DB>,
     account: Omit<BankAccountRef, 'accountType'>,
+    onlyLinkId?: string,
   ): Promise<{ linkIds: string[]; userIds: string[] }> {
-    const links = await repo.freezeAccountLinks(trx, account);
+    const links = await repo.freezeAccountLinks(trx, account, onlyLinkId);
     return { linkIds: links.map((l) => l.id), userIds: [...new Set(links.map((l) => l.userId))] };
   }
 

@@ -204,16 +204,19 @@ export async function unlinkLink(
 export async function freezeAccountLinks(
   trx: Transaction<DB>,
   account: Account,
+  onlyLinkId?: string,
 ): Promise<Array<{ id: string; userId: string }>> {
-  const links = await trx
+  let query = trx
     .selectFrom('bank_links')
     .select(['id', 'user_id', 'status'])
     .where('bank_code', '=', account.bankCode)
     .where('branch_code', '=', account.branchCode)
-    .where('account_number', '=', account.accountNumber)
-    .where('status', 'in', ['active', 'pending_authorization', 'frozen', 'in_review'])
-    .forUpdate()
-    .execute();
+    .where('account_number', '=', account.accountNumber);
+  // One named link: whatever its status (a failed attempt's wallet is the one that tried); else every live link.
+  query = onlyLinkId
+    ? query.where('id', '=', onlyLinkId)
+    : query.where('status', 'in', ['active', 'pending_authorization', 'frozen', 'in_review']);
+  const links = await query.forUpdate().execute();
   const active = links.filter((l) => l.status === 'active').map((l) => l.id);
   const pending = links
     .filter((l) => l.status === 'pending_authorization' || l.status === 'in_review')

@@ -129,7 +129,7 @@ export function createWithdrawalAccounts(deps: WithdrawalAccountsDeps) {
         accountType: link.account_type,
         accountNumber: link.account_number,
       },
-      `ご本人様の口座が ${deps.operatorName} のウォレットの出金先に指定されました。お心当たりのない場合はすぐに銀行へご連絡ください。`,
+      `ご本人様の口座が ${deps.operatorName} のウォレットの出金先に指定されました (連携ID ${link.id})。お心当たりのない場合はすぐに銀行へご連絡ください。`,
     );
   }
 

@@ -23,8 +23,17 @@ export interface CaseDeps {
   db: Kysely<DB>;
   clock: Clock;
   newId: NewId;
-  /** banks: freeze every link to the account (a pending authorization fails); the links and their users. */
-  freezeAccountLinks: (trx: Transaction<DB>, account: BankAccount) => Promise<{ linkIds: string[]; userIds: string[] }>;
+  /**
+   * banks: freeze every link to the account (a pending authorization fails), or only the one named; the links and
+   * their users.
+   */
+  freezeAccountLinks: (
+    trx: Transaction<DB>,
+    account: BankAccount,
+    onlyLinkId?: string,
+  ) => Promise<{ linkIds: string[]; userIds: string[] }>;
+  /** wallet: the link a charge debited (a holder reports a debit by its statement reference). */
+  linkOfCharge: (trx: Transaction<DB>, chargeId: string) => Promise<string | undefined>;
   /** wallet: charges on those links not yet final are held for review (their ledger holds stay pending). */
   holdChargesForReview: (trx: Transaction<DB>, linkIds: string[], at: Date) => Promise<string[]>;
   /** identity: the wallets' outgoing money is frozen. */
@@ -82,15 +91,28 @@ export function createCases(deps: CaseDeps) {
    * outgoing money is frozen, and a case is opened with everything that was touched. The report is a fraud label:
    * the wallets' stored events are labelled `fraud` and the label spreads one hop (the wallets, the account, their
    * devices, IPs and payees go on the watch list).
+   *
+   * With `reference` (what the bank's notice or statement line showed: a link id, or the reference of a debit)
+   * the report is about that one link: it alone is frozen, with its wallet (a failed attempt's too: that wallet
+   * tried to link someone else's account), and the holder's own link and wallet stay as they were. A reference
+   * that names nothing on this account is refused (404 not_found) and changes nothing.
    */
-  async function reportUnauthorized(account: BankAccount): Promise<UnauthorizedReport> {
+  async function reportUnauthorized(account: BankAccount, reference?: string): Promise<UnauthorizedReport> {
     const report = await inTransaction(db, async (trx) => {
       const now = clock.now();
-      const { linkIds, userIds } = await deps.freezeAccountLinks(trx, account);
+      const only = reference === undefined ? undefined : ((await deps.linkOfCharge(trx, reference)) ?? reference);
+      const { linkIds, userIds } = await deps.freezeAccountLinks(trx, account, only);
+      if (reference !== undefined && linkIds.length === 0)
+        throw new AppError('not_found', `no link or debit ${reference} on this account`);
       const heldCharges = linkIds.length === 0 ? [] : await deps.holdChargesForReview(trx, linkIds, now);
       if (userIds.length > 0) await deps.freezeUsers(trx, userIds, now);
       const touched = { frozenLinks: linkIds, frozenWallets: userIds, heldCharges };
-      const caseId = await openCase('unauthorized_report', account, touched, trx);
+      const caseId = await openCase(
+        'unauthorized_report',
+        account,
+        reference === undefined ? touched : { ...touched, reference },
+        trx,
+      );
       await labelCase(trx, { userIds, objectIds: heldCharges }, 'fraud', HOLDER_REPORT, now);
       const bankAccounts = [`${account.bankCode}-${account.branchCode}-${account.accountNumber}`];
       await spreadFraud(deps.addToList, trx, { caseId, actor: HOLDER_REPORT, userIds, bankAccounts, now });

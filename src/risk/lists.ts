@@ -68,6 +68,9 @@ export function createListIndex() {
       if (entries.size === 0) return false;
       const ms = now.getTime();
       for (const [kind, value] of listKeysOf(e)) {
+        // A watched bank account (one hop from a holder's report) is about who links to it next: the holder's own
+        // link, which the report left alone, keeps charging unreviewed. Blocked accounts match every event.
+        if (list === 'watch' && kind === 'bank_account' && e.type !== 'link') continue;
         const until = entries.get(key(list, kind, value));
         if (until !== undefined && until > ms) return true;
       }

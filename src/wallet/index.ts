@@ -13,7 +13,7 @@ import { createAccountDirectory, type WalletDeps } from './context.ts';
 import { createHistory } from './history.ts';
 import { createPayments } from './payments.ts';
 import { createTransfers } from './transfers.ts';
-import { createReviews, holdChargesForReview } from './reviews.ts';
+import { createReviews, holdChargesForReview, linkOfCharge } from './reviews.ts';
 import { restrictionsOf as restrictionsIn } from './risk.ts';
 import { createWithdrawals } from './withdrawals.ts';
 
@@ -51,6 +51,7 @@ export function createWallet(deps: WalletDeps) {
     history,
     settleInFlight,
     holdChargesForReview,
+    linkOfCharge,
     restrictionsOf,
     /** Risk reviews decided by an analyst: approve (post / send to the bank) or reject (void, `risk_rejected`). */
     approveReview: reviews.approveReview,

@@ -23,6 +23,12 @@ export async function holdChargesForReview(trx: Transaction<DB>, linkIds: string
   return held.map((h) => h.id);
 }
 
+/** The link a charge debited (a holder reports a debit by the reference on their statement); undefined if none. */
+export async function linkOfCharge(trx: Transaction<DB>, chargeId: string): Promise<string | undefined> {
+  const row = await trx.selectFrom('charges').select('bank_link_id').where('id', '=', chargeId).executeTakeFirst();
+  return row?.bank_link_id;
+}
+
 export const REVIEW_KINDS = ['charge', 'payment', 'transfer', 'withdrawal'] as const;
 export type ReviewKind = (typeof REVIEW_KINDS)[number];
 

@@ -113,8 +113,12 @@ export function sandboxRoutes(s: Services): FastifyPluginAsyncZod {
       schema: {
         tags: ['sandbox'],
         summary:
-          '"This wasn\u2019t me": the holder reports a link or debit; freezes every link to the account, holds pending charges, freezes the wallets and opens a case',
+          '"This wasn\u2019t me": the holder reports a link or debit; freezes every link to the account (or, with `reference`, the one link it names), holds pending charges, freezes the wallets and opens a case',
         params: z.object({ bankCode: BankCode, branchCode: BranchCode, accountNumber: AccountNumber }),
+        body: z
+          .strictObject({ reference: z.string().min(1).max(64) })
+          .nullish()
+          .describe('Optional: {reference}, the link id a bank notice showed or a debit’s statement reference'),
         response: {
           200: z.object({
             caseId: z.string(),
@@ -127,7 +131,7 @@ export function sandboxRoutes(s: Services): FastifyPluginAsyncZod {
       },
       handler: async (req) => {
         if (!(await bank.findAccount(req.params))) throw new AppError('not_found', 'no such sandbox account');
-        return s.cases.reportUnauthorized(req.params);
+        return s.cases.reportUnauthorized(req.params, req.body?.reference);
       },
     });
 
