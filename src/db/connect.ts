@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { PGlite } from '@electric-sql/pglite';
-import { Kysely, PGliteDialect, PostgresDialect } from 'kysely';
+import { Kysely, type LogEvent, PGliteDialect, PostgresDialect } from 'kysely';
 import { Migrator, type Migration, type MigrationProvider } from 'kysely/migration';
 import pg from 'pg';
 import * as m0001 from './migrations/0001_ledger.ts';
@@ -89,6 +89,14 @@ export interface DatabaseOptions {
   /** PostgreSQL pool size. */
   poolSize?: number;
   onIdleError?: (err: Error) => void;
+  /** Called after every statement with its duration (the simulator's accounting of where a run's time goes). */
+  onStatement?: (ms: number) => void;
+}
+
+/** Kysely's log hook when a caller counts statements; none otherwise (the hook costs a closure call per query). */
+function statementLog(options: DatabaseOptions): { log?: (e: LogEvent) => void } {
+  const on = options.onStatement;
+  return on ? { log: (e) => on(e.queryDurationMillis) } : {};
 }
 
 export async function openDatabase(options: DatabaseOptions): Promise<Database> {
@@ -97,7 +105,10 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
     // An idle client whose server connection drops (restart, failover, a dropped database) emits 'error'; the pool
     // discards it and connects a new one on next use, so the event must not crash the process.
     pool.on('error', (err) => options.onIdleError?.(err));
-    const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool: preparingPool(pool) }) });
+    const db = new Kysely<DB>({
+      dialect: new PostgresDialect({ pool: preparingPool(pool) }),
+      ...statementLog(options),
+    });
     return { db, kind: 'postgres', url: options.url, close: () => db.destroy() };
   }
   if (options.dataDir) mkdirSync(options.dataDir, { recursive: true });
@@ -107,7 +118,7 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
     parsers: { [INT8_OID]: parseInt8, [NUMERIC_OID]: parseInt8, [DATE_OID]: keepDate },
   });
   await pglite.waitReady;
-  const db = new Kysely<DB>({ dialect: new PGliteDialect({ pglite }) });
+  const db = new Kysely<DB>({ dialect: new PGliteDialect({ pglite }), ...statementLog(options) });
   return { db, kind: 'pglite', close: () => db.destroy() };
 }
 

@@ -67,10 +67,10 @@ export class Campaign {
   /** Each phished victim is taken over soon after the data arrives; a spray runs each day; mules cash out nightly. */
   schedule(victims: Victim[], leaked: BankAccount[]): void {
     const { agenda, dice } = this.ctx;
-    for (const v of victims) agenda.at(v.phishedAt, () => this.takeOver(v.account, v, 3));
+    for (const v of victims) agenda.at(v.phishedAt, () => this.takeOver(v.account, v, 3), 'takeover');
     if (!this.variant)
       for (let d = 0; d < this.ctx.days; d++)
-        agenda.at(this.ctx.start + d * DAY + dice.int(1, 10) * HOUR, () => this.spray(leaked));
+        agenda.at(this.ctx.start + d * DAY + dice.int(1, 10) * HOUR, () => this.spray(leaked), 'spray');
   }
 
   private source(): Source {
@@ -135,7 +135,8 @@ export class Campaign {
     const identity: Person = { ...personOf(100_000 + (v?.n ?? 0), account.phone), birthDate: account.birthDate };
     const s = await this.wallet(identity);
     if (!s) {
-      if (tries > 1) agenda.at(this.now() + dice.int(6, 30) * HOUR, () => this.takeOver(account, v, tries - 1));
+      if (tries > 1)
+        agenda.at(this.now() + dice.int(6, 30) * HOUR, () => this.takeOver(account, v, tries - 1), 'takeover');
       return;
     }
     const simSwap = this.variant && config.campaign !== 'forged-id-same-name';
@@ -147,7 +148,7 @@ export class Campaign {
     this.ctx.onTargeted(account);
     if (!this.step(r.code) || !r.link) {
       if (tries > 1 && r.code !== 'otp_unavailable' && r.code !== 'name_mismatch')
-        agenda.at(this.now() + dice.int(6, 30) * HOUR, () => this.takeOver(account, v, tries - 1));
+        agenda.at(this.now() + dice.int(6, 30) * HOUR, () => this.takeOver(account, v, tries - 1), 'takeover');
       return;
     }
     this.ctx.attackerLinks.set(r.link.id, `${account.bankCode}-${account.accountNumber}`);
@@ -156,17 +157,19 @@ export class Campaign {
     const link = r.link.id;
     if (config.campaign === 'slow-small') {
       for (let i = 0; i < 15; i++)
-        agenda.at(this.now() + (i * 2 + dice.int(0, 1)) * DAY + dice.int(1, 8) * HOUR, () =>
-          this.drain(s, link, [dice.int(3, 9) * 1_000], cashOut),
+        agenda.at(
+          this.now() + (i * 2 + dice.int(0, 1)) * DAY + dice.int(1, 8) * HOUR,
+          () => this.drain(s, link, [dice.int(3, 9) * 1_000], cashOut),
+          'drain',
         );
       return;
     }
     await this.drain(s, link, [100_000, 90_000, 90_000, 20_000], cashOut);
     // After the burst, the patient part: ¥10,000 a day while a new link is capped, small debits for weeks after.
     for (let d = 1; d < 8; d++)
-      agenda.at(this.now() + d * DAY + dice.int(0, 6) * HOUR, () => this.drain(s, link, [10_000], cashOut));
+      agenda.at(this.now() + d * DAY + dice.int(0, 6) * HOUR, () => this.drain(s, link, [10_000], cashOut), 'drain');
     for (let d = 9; d < 60; d += dice.int(3, 6))
-      agenda.at(this.now() + d * DAY, () => this.drain(s, link, [dice.int(5, 9) * 1_000], cashOut));
+      agenda.at(this.now() + d * DAY, () => this.drain(s, link, [dice.int(5, 9) * 1_000], cashOut), 'drain');
   }
 
   /** A same-name account opened with the forged ID, on the criminal's own phone: where withdrawals go. */
@@ -192,7 +195,11 @@ export class Campaign {
       w.clock.advance(30_000);
     }
     if (got > 0)
-      this.ctx.agenda.at(this.now() + this.ctx.dice.int(5, 45) * MINUTE, () => this.cashOut(s, got, cashOutLink));
+      this.ctx.agenda.at(
+        this.now() + this.ctx.dice.int(5, 45) * MINUTE,
+        () => this.cashOut(s, got, cashOutLink),
+        'cash-out',
+      );
   }
 
   private async cashOut(s: SimSession, yen: number, sameNameLink?: string): Promise<void> {

@@ -2,7 +2,7 @@ import { fileURLToPath } from 'node:url';
 import { SingleBar } from 'cli-progress';
 import { runComparison } from './compare.ts';
 import { CONFIG_NAMES, findConfig } from './configs.ts';
-import { assertWritableDir, writeRun } from './output.ts';
+import { assertWritableDir, timingText, writeRun } from './output.ts';
 import { summaryRows, textTable } from './report.ts';
 import { runSimulation } from './run.ts';
 
@@ -78,7 +78,7 @@ export async function simCommand(input: SimCommandInput): Promise<void> {
   writeRun(o.out, result, timing);
   if (!o.quiet)
     process.stdout.write(
-      `${textTable(summaryRows([result]))}\n\n${o.out}/result.json, report.html  (${(timing.totalMs / 1000).toFixed(0)} s)\n`,
+      `${textTable(summaryRows([result]))}\n\n${timingText(timing)}\n${o.out}/result.json, timing.json, report.html\n`,
     );
   if (Object.keys(timing.unexpectedErrors).length > 0)
     process.stderr.write(`sim ${config.name}: unexpected errors ${JSON.stringify(timing.unexpectedErrors)}\n`);

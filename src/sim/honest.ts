@@ -13,6 +13,7 @@ import {
 import type { Dice } from './random.ts';
 import type { Schedule } from './scheduler.ts';
 import { SimSession, codeOf } from './session.ts';
+import { type OwnLinks, accountKey } from './victims.ts';
 import { DAY, HOUR, MINUTE, SIM_BANKS, type SimWorld } from './world.ts';
 
 /** Honest people: each joins once, links their own account(s), tops up, pays shops, now and then sends or withdraws. */
@@ -38,6 +39,8 @@ export interface HonestCtx {
   days: number;
   /** A leaked customer list (account numbers, names, birth dates; no PINs) the PIN spray works through. */
   leaked: BankAccount[];
+  /** What each holder knows they did: the links honest people made and the accounts they linked. */
+  own: OwnLinks;
 }
 
 const FIRST_CHARGE = [3_000, 5_000, 10_000, 10_000, 10_000, 20_000, 20_000, 30_000, 30_000, 50_000];
@@ -82,7 +85,7 @@ export function scheduleHonest(ctx: HonestCtx, users: number): Honest[] {
     people.push(p);
     const day = Math.floor(ctx.dice.next() ** 1.5 * Math.max(1, Math.floor(ctx.days / 2)));
     const at = Math.max(ctx.start + MINUTE, tokyoHour(ctx.dice, ctx.start + day * DAY));
-    ctx.agenda.at(at, () => join(ctx, p, people));
+    ctx.agenda.at(at, () => join(ctx, p, people), 'join');
   }
   return people;
 }
@@ -116,6 +119,8 @@ async function join(ctx: HonestCtx, p: Honest, people: Honest[]): Promise<void> 
       mistypeOtp: dice.chance(0.02),
       stepUp: config.linkingPolicy.requireStepUp,
     });
+    if (r.link) ctx.own.links.add(r.link.id);
+    ctx.own.accounts.add(accountKey(account));
     if (r.link?.status === 'active') p.links.push(r.link.id);
     else if (r.code === 'in_review')
       ctx.tally.friction(p.n, 'challenged', `link:review:${r.link?.risk.reasons.map((x) => x.rule).join('+')}`);
@@ -124,9 +129,9 @@ async function join(ctx: HonestCtx, p: Honest, people: Honest[]): Promise<void> 
   p.joined = true;
   if (p.links.length === 0) return;
   const first = dice.chance(0.02) ? 100_000 : dice.pick(FIRST_CHARGE);
-  ctx.agenda.at(w.clock.now().getTime() + dice.int(2, 60) * MINUTE, () => charge(ctx, p, first));
+  ctx.agenda.at(w.clock.now().getTime() + dice.int(2, 60) * MINUTE, () => charge(ctx, p, first), 'charge');
   const today = Math.floor((w.clock.now().getTime() - ctx.start) / DAY);
-  ctx.agenda.at(ctx.start + (today + 1) * DAY, () => planDay(ctx, p, people, today + 1));
+  ctx.agenda.at(ctx.start + (today + 1) * DAY, () => planDay(ctx, p, people, today + 1), 'plan');
 }
 
 /** One day of a joined person: maybe a purchase or two, rarely a transfer, a withdrawal, a new phone or device. */
@@ -134,15 +139,16 @@ async function planDay(ctx: HonestCtx, p: Honest, people: Honest[], day: number)
   if (day >= ctx.days) return;
   const { dice, agenda } = ctx;
   const dayStart = ctx.start + day * DAY;
-  if (dice.chance(0.3)) agenda.at(tokyoHour(dice, dayStart), () => pay(ctx, p, dice.int(20, 980) * 10));
+  if (dice.chance(0.3)) agenda.at(tokyoHour(dice, dayStart), () => pay(ctx, p, dice.int(20, 980) * 10), 'pay');
   if (dice.chance(0.03)) {
     const friend = people[dice.int(0, people.length - 1)]!;
-    agenda.at(tokyoHour(dice, dayStart), () => send(ctx, p, friend, dice.int(1, 10) * 1_000));
+    agenda.at(tokyoHour(dice, dayStart), () => send(ctx, p, friend, dice.int(1, 10) * 1_000), 'send');
   }
-  if (dice.chance(0.005)) agenda.at(tokyoHour(dice, dayStart), () => withdraw(ctx, p, dice.int(1, 5) * 1_000));
+  if (dice.chance(0.005))
+    agenda.at(tokyoHour(dice, dayStart), () => withdraw(ctx, p, dice.int(1, 5) * 1_000), 'withdraw');
   if (dice.chance(0.002))
     p.session.source = { ...p.session.source, deviceId: `${p.session.source.deviceId}_new${day}` };
-  agenda.at(dayStart + DAY, () => planDay(ctx, p, people, day + 1));
+  agenda.at(dayStart + DAY, () => planDay(ctx, p, people, day + 1), 'plan');
 }
 
 async function charge(ctx: HonestCtx, p: Honest, yen: number): Promise<void> {

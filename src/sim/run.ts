@@ -6,7 +6,7 @@ import { type SimResult, Tally, sortedRecord } from './metrics.ts';
 import type { BankAccount } from './people.ts';
 import { createDice } from './random.ts';
 import { Agenda } from './scheduler.ts';
-import { type Victim, createVictims, readNotices, readStatement } from './victims.ts';
+import { type OwnLinks, type Victim, accountKey, createVictims, readNotices, readStatement } from './victims.ts';
 import { DAY, HOUR, SIM_START, type SimWorld, openSimWorld } from './world.ts';
 
 export interface SimOptions {
@@ -27,7 +27,22 @@ export interface SimTiming {
   setupMs: number;
   verifyMs: number;
   byActor: Record<string, { steps: number; ms: number }>;
+  /**
+   * The same by kind of step (`honest:join`, `honest:pay`, `attack:drain`…), with the database statements each
+   * ran and the time spent inside them.
+   */
+  bySteps: Record<string, StepTiming>;
+  /** Every statement of the run (setup and verification included) and the time spent inside them. */
+  statements: number;
+  dbMs: number;
   unexpectedErrors: Record<string, number>;
+}
+
+export interface StepTiming {
+  steps: number;
+  ms: number;
+  statements: number;
+  dbMs: number;
 }
 
 /** One configuration, one seed: a whole simulated run, measured. */
@@ -51,8 +66,9 @@ async function simulate(w: SimWorld, o: SimOptions, dice: ReturnType<typeof crea
   for (let i = 0; i < 40; i++) merchants.push((await w.wallet.payments.createMerchant(`Shop ${i}`)).id);
   const fence = (await w.wallet.payments.createMerchant('Electronics resale')).id;
   const leaked: BankAccount[] = [];
+  const own: OwnLinks = { links: new Set(), accounts: new Set() };
   const base = { w, config: o.config, tally, start, days: o.days };
-  scheduleHonest({ ...base, dice: dice.fork('honest'), agenda, merchants, leaked }, o.users);
+  scheduleHonest({ ...base, dice: dice.fork('honest'), agenda, merchants, leaked, own }, o.users);
   const victims = await createVictims(w, dice.fork('victims'), o.victims, o.days, start);
   const mules = await recruitMules(w, o.config, 10);
   const holders = new Map<string, Victim>(victims.map((v) => [keyOf(v.account), v]));
@@ -67,13 +83,13 @@ async function simulate(w: SimWorld, o: SimOptions, dice: ReturnType<typeof crea
     const now = w.clock.now().getTime();
     const back = Math.max(now, v.simSwappedUntil ?? 0);
     for (const later of [v.noticeDelayMs, DAY + v.noticeDelayMs, 3 * DAY + v.noticeDelayMs])
-      holderAgenda.at(back + later, async () => void (await readNotices(w, v)));
+      holderAgenda.at(back + later, async () => void (await readNotices(w, v, own)), 'notices');
   };
   // Without notices, holders find out only from their statements, once a month.
   if (!notices)
     for (const v of victims)
       for (let d = v.statementDay; d < o.days; d += 30)
-        holderAgenda.at(start + d * DAY + 12 * HOUR, async () => void (await readStatement(w, v, start)));
+        holderAgenda.at(start + d * DAY + 12 * HOUR, async () => void (await readStatement(w, v, start)), 'statement');
   const campaign = new Campaign({
     ...base,
     dice: dice.fork('attack'),
@@ -87,6 +103,7 @@ async function simulate(w: SimWorld, o: SimOptions, dice: ReturnType<typeof crea
   const setupMs = performance.now() - t0;
 
   const byActor: SimTiming['byActor'] = {};
+  const bySteps: SimTiming['bySteps'] = {};
   const unexpectedErrors: Record<string, number> = {};
   const lossesByDay: number[] = [];
   let day = 0;
@@ -98,6 +115,8 @@ async function simulate(w: SimWorld, o: SimOptions, dice: ReturnType<typeof crea
     }
     if (task.at > w.clock.now().getTime()) w.clock.set(new Date(task.at));
     const t = performance.now();
+    const q0 = w.statements.count;
+    const qms0 = w.statements.ms;
     try {
       await task.run();
     } catch (e) {
@@ -106,8 +125,16 @@ async function simulate(w: SimWorld, o: SimOptions, dice: ReturnType<typeof crea
     }
     byActor[task.label] ??= { steps: 0, ms: 0 };
     const a = byActor[task.label]!;
+    const ms = performance.now() - t;
     a.steps++;
-    a.ms += performance.now() - t;
+    a.ms += ms;
+    const key = `${task.label}:${task.kind}`;
+    bySteps[key] ??= { steps: 0, ms: 0, statements: 0, dbMs: 0 };
+    const k = bySteps[key]!;
+    k.steps++;
+    k.ms += ms;
+    k.statements += w.statements.count - q0;
+    k.dbMs += w.statements.ms - qms0;
   }
   while (day < o.days) {
     lossesByDay.push((await stolen(w, attackerLinks)).yen);
@@ -154,12 +181,22 @@ async function simulate(w: SimWorld, o: SimOptions, dice: ReturnType<typeof crea
     setupMs: Math.round(setupMs),
     verifyMs: Math.round(verifyMs),
     byActor: Object.fromEntries(Object.entries(byActor).map(([k, v]) => [k, { steps: v.steps, ms: Math.round(v.ms) }])),
+    bySteps: Object.fromEntries(
+      Object.entries(bySteps)
+        .sort((a, b) => b[1].ms - a[1].ms)
+        .map(([k, v]) => [
+          k,
+          { steps: v.steps, ms: Math.round(v.ms), statements: v.statements, dbMs: Math.round(v.dbMs) },
+        ]),
+    ),
+    statements: w.statements.count,
+    dbMs: Math.round(w.statements.ms),
     unexpectedErrors,
   };
   return { result, timing };
 }
 
-const keyOf = (a: { bankCode: string; accountNumber: string }) => `${a.bankCode}-${a.accountNumber}`;
+const keyOf = accountKey;
 
 /** A holder the criminals touched who was not on the phished list (a PIN spray's find): they read notices too. */
 function holderOf(
@@ -179,6 +216,7 @@ function holderOf(
       statementDay: dice.int(0, 29),
       lastRead: start,
       reports: 0,
+      reported: new Set(),
     };
     holders.set(keyOf(account), v);
   }

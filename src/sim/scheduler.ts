@@ -4,11 +4,13 @@ export interface Task {
   run: () => Promise<void>;
   /** Who takes it (honest, attack, holders): where the run's time goes. */
   label: string;
+  /** What kind of step (join, charge, pay…), for the same accounting one level down. */
+  kind: string;
 }
 
 /** Schedules steps; `Agenda` itself, or one that labels what it schedules. */
 export interface Schedule {
-  at(at: number, run: () => Promise<void>): void;
+  at(at: number, run: () => Promise<void>, kind?: string): void;
 }
 
 /**
@@ -23,8 +25,17 @@ export class Agenda {
     return this.heap.length;
   }
 
-  at(at: number, run: () => Promise<void>, label = 'honest'): void {
-    this.heap.push({ at, run, label, seq: this.seq++ });
+  at(at: number, run: () => Promise<void>, kind = 'step'): void {
+    this.push(at, run, 'honest', kind);
+  }
+
+  /** The same agenda, each step labelled `label`. */
+  labelled(label: string): Schedule {
+    return { at: (at, run, kind = 'step') => this.push(at, run, label, kind) };
+  }
+
+  private push(at: number, run: () => Promise<void>, label: string, kind: string): void {
+    this.heap.push({ at, run, label, kind, seq: this.seq++ });
     let i = this.heap.length - 1;
     while (i > 0) {
       const p = (i - 1) >> 1;
@@ -32,11 +43,6 @@ export class Agenda {
       this.swap(i, p);
       i = p;
     }
-  }
-
-  /** The same agenda, each step labelled `label`. */
-  labelled(label: string): Schedule {
-    return { at: (at, run) => this.at(at, run, label) };
   }
 
   peekAt(): number | undefined {

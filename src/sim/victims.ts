@@ -18,7 +18,17 @@ export interface Victim {
   simSwappedUntil?: number;
   lastRead: number;
   reports: number;
+  /** What the holder already reported (by reference): each thing once. */
+  reported: Set<string>;
 }
+
+/** Ground truth a holder has about themselves: the links honest people made, and the accounts they linked. */
+export interface OwnLinks {
+  links: Set<string>;
+  accounts: Set<string>;
+}
+
+export const accountKey = (a: { bankCode: string; accountNumber: string }) => `${a.bankCode}-${a.accountNumber}`;
 
 export async function createVictims(w: SimWorld, dice: Dice, count: number, days: number, start: number) {
   const victims: Victim[] = [];
@@ -41,25 +51,49 @@ export async function createVictims(w: SimWorld, dice: Dice, count: number, days
       statementDay: dice.int(0, 29),
       lastRead: start,
       reports: 0,
+      reported: new Set(),
     });
   }
   return victims;
 }
 
+/** The link a bank notice is about (`連携ID lnk_…` in its text); undefined for notices about debits and locks. */
+const LINK_REFERENCE = /連携ID (\S+?)\)/;
+
 /**
  * What a holder does on reading the bank's notices (a link, a failed authentication, a debit they did not make):
- * "this wasn't me", through the case flow. Returns whether they reported.
+ * "this wasn't me" about each thing they did not do, naming it by the reference the notice shows, through the
+ * case flow. `own` holds the links the holder made themselves (a person knows what they did); a holder with a
+ * link of their own takes debits for theirs, one without reports each debit by its statement reference. Returns
+ * whether they reported.
  */
-export async function readNotices(w: SimWorld, v: Victim): Promise<boolean> {
+export async function readNotices(w: SimWorld, v: Victim, own: OwnLinks): Promise<boolean> {
   const now = w.clock.now().getTime();
   if (v.simSwappedUntil !== undefined && now < v.simSwappedUntil) return false;
   const fresh = (await w.sandbox.mailbox.messagesTo(v.account.phone)).filter(
     (m) => m.channel === 'bank_notice' && Date.parse(m.createdAt) > v.lastRead,
   );
+  const since = v.lastRead;
   v.lastRead = now;
-  if (fresh.length === 0) return false;
-  await report(w, v);
-  return true;
+  const references = new Set<string>();
+  let debits = false;
+  for (const m of fresh) {
+    const link = LINK_REFERENCE.exec(m.body)?.[1];
+    if (link) {
+      if (!own.links.has(link)) references.add(link);
+    } else if (m.body.includes('出金しました')) debits = true;
+  }
+  if (debits && !own.accounts.has(accountKey(v.account)))
+    for (const line of await w.sandbox.bank.statement(v.account))
+      if (Date.parse(line.createdAt) > since && line.amount < 0) references.add(line.reference);
+  let reported = false;
+  for (const reference of references) {
+    if (v.reported.has(reference)) continue;
+    v.reported.add(reference);
+    await report(w, v, reference);
+    reported = true;
+  }
+  return reported;
 }
 
 /** The 2020 holder: no notices; on the statement, large Saifu debits are noticed and reported, small ones are not. */
@@ -71,7 +105,13 @@ export async function readStatement(w: SimWorld, v: Victim, since: number): Prom
   return true;
 }
 
-async function report(w: SimWorld, v: Victim): Promise<void> {
+async function report(w: SimWorld, v: Victim, reference?: string): Promise<void> {
   v.reports++;
-  await w.cases.reportUnauthorized(v.account);
+  try {
+    await w.cases.reportUnauthorized(v.account, reference);
+  } catch (e) {
+    // A reference the bank no longer knows (never expected): the holder calls again without one.
+    if (reference === undefined) throw e;
+    await w.cases.reportUnauthorized(v.account);
+  }
 }

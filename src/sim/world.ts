@@ -19,6 +19,8 @@ export const SIM_BANKS = ['0001', '0163', '0158', '0157', '0149', '0125'] as con
 
 export interface SimWorld extends Services {
   clock: ManualClock;
+  /** Statements run so far and the time spent in them: where a run's time goes. */
+  statements: { count: number; ms: number };
   close(): Promise<void>;
 }
 
@@ -27,7 +29,12 @@ export interface SimWorld extends Services {
  * at a low argon2 cost (`hashCost`): the simulator measures the defences, not the hash.
  */
 export async function openSimWorld(config: SimConfig, dice: Dice, databaseUrl?: string): Promise<SimWorld> {
-  const database: Database = await openDatabase(databaseUrl ? { url: databaseUrl } : {});
+  const statements = { count: 0, ms: 0 };
+  const onStatement = (ms: number) => {
+    statements.count++;
+    statements.ms += ms;
+  };
+  const database: Database = await openDatabase(databaseUrl ? { url: databaseUrl, onStatement } : { onStatement });
   await migrate(database.db);
   const used = await database.db.selectFrom('users').select('id').limit(1).execute();
   if (used.length > 0) {
@@ -54,5 +61,5 @@ export async function openSimWorld(config: SimConfig, dice: Dice, databaseUrl?: 
       .set({ auth_method: 'legacy_pin' })
       .where('bank_code', 'in', [...SIM_BANKS])
       .execute();
-  return { ...services, clock, close: () => database.close() };
+  return { ...services, clock, statements, close: () => database.close() };
 }
