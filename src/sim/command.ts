@@ -59,9 +59,20 @@ export async function simCommand(input: SimCommandInput): Promise<void> {
   const o = parseSimOptions(input);
   if (o.config === 'all') {
     const bin = fileURLToPath(new URL('../../bin/saifu.mjs', import.meta.url));
-    const bar = new SingleBar({ format: 'sim {bar} {value}/{total} configurations  {last}', hideCursor: true });
-    bar.start(CONFIG_NAMES.length, 0, { last: '' });
-    const { results, wallMs } = await runComparison({ ...o, bin, onDone: (c, d) => bar.update(d, { last: c }) });
+    // Progress in simulated days over every configuration (configurations finish out of order, two or more at once).
+    const bar = new SingleBar({
+      format:
+        'sim {bar} {percentage}% of {total} configuration-days  {configs}/{count} configurations done  ETA {eta_formatted}',
+      hideCursor: true,
+      etaBuffer: 50,
+    });
+    bar.start(CONFIG_NAMES.length * o.days, 0, { configs: 0, count: CONFIG_NAMES.length });
+    const { results, wallMs } = await runComparison({
+      ...o,
+      bin,
+      onDone: (_c, d) => bar.update({ configs: d }),
+      onDays: (d) => bar.update(d),
+    });
     bar.stop();
     process.stdout.write(
       `${textTable(summaryRows(results))}\n\n${o.out}/report.html  (${(wallMs / 1000).toFixed(0)} s)\n`,
@@ -71,9 +82,21 @@ export async function simCommand(input: SimCommandInput): Promise<void> {
   const config = findConfig(o.config)!;
   const bar = o.quiet
     ? undefined
-    : new SingleBar({ format: `sim ${config.name} {bar} day {value}/{total}`, hideCursor: true });
+    : new SingleBar({
+        format: `sim ${config.name} {bar} day {value}/{total}  ETA {eta_formatted}`,
+        hideCursor: true,
+        etaBuffer: 10,
+      });
   bar?.start(o.days, 0);
-  const { result, timing } = await runSimulation({ ...o, config, onProgress: (d) => bar?.update(d) });
+  const { result, timing } = await runSimulation({
+    ...o,
+    config,
+    onProgress: (d) => {
+      bar?.update(d);
+      // Run by the standard comparison (forked with an IPC channel): tell the parent's bar.
+      process.send?.({ simDay: d });
+    },
+  });
   bar?.stop();
   writeRun(o.out, result, timing);
   if (!o.quiet)

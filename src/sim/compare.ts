@@ -17,6 +17,8 @@ export interface CompareOptions {
   /** The saifu entry point each configuration runs in (a process per configuration, as many at once as cores). */
   bin: string;
   onDone?: (config: string, done: number, total: number) => void;
+  /** Simulated days finished over all configurations, of `total` (configurations × days): for a bar with an ETA. */
+  onDays?: (done: number, total: number) => void;
 }
 
 /**
@@ -27,9 +29,16 @@ export async function runComparison(o: CompareOptions): Promise<{ results: SimRe
   const t0 = performance.now();
   const queue = [...CONFIGS];
   let done = 0;
+  const daysDone = new Map<string, number>();
+  const onDay = (config: string, day: number) => {
+    daysDone.set(config, day);
+    let sum = 0;
+    for (const d of daysDone.values()) sum += d;
+    o.onDays?.(sum, CONFIGS.length * o.days);
+  };
   const worker = async () => {
     for (let c = queue.shift(); c; c = queue.shift()) {
-      await runChild(o, c.name);
+      await runChild(o, c.name, onDay);
       o.onDone?.(c.name, ++done, CONFIGS.length);
     }
   };
@@ -47,11 +56,15 @@ export async function runComparison(o: CompareOptions): Promise<{ results: SimRe
   return { results, wallMs };
 }
 
-function runChild(o: CompareOptions, config: string): Promise<void> {
+function runChild(o: CompareOptions, config: string, onDay: (config: string, day: number) => void): Promise<void> {
   const args = ['sim', '--config', config, '--users', String(o.users), '--victims', String(o.victims)];
   args.push('--days', String(o.days), '--seed', String(o.seed), '--out', join(o.out, config), '--quiet');
   return new Promise((resolve, reject) => {
     const child = fork(o.bin, args, { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+    // The child reports each simulated day it finishes (see simCommand).
+    child.on('message', (m: { simDay?: number }) => {
+      if (typeof m?.simDay === 'number') onDay(config, m.simDay);
+    });
     child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`sim ${config} exited with ${code}`))));
   });
 }
