@@ -3,7 +3,8 @@
  * PostgreSQL, (c) a pgbench baseline measured in the same run, and the ratios the targets (docs/product.md §5) are
  * stated in. Absolute speed varies between machines; the ratios travel. See bench/README.md.
  * (d) the risk engine (bench/risk.ts): one decision with 1,000,000 stored events, in-process and on Redis.
- * Env: BENCH_SECONDS (8), BENCH_DB=pglite|postgres|both, BENCH_ONLY=ledger|http|baseline|risk, BENCH_CONNECTIONS (64),
+ * (e) the attack simulator (bench/sim.ts): a simulated month by kind of step, and the standard comparison projected.
+ * Env: BENCH_SECONDS (8), BENCH_DB=pglite|postgres|both, BENCH_ONLY=ledger|http|baseline|risk|sim, BENCH_CONNECTIONS (64),
  * BENCH_HALF_CONNECTIONS (64), BENCH_POOL (20), BENCH_WARMUP_SECONDS (2), BENCH_WORKERS=N (also `saifu serve` with N cluster workers), BENCH_DATABASE_URL.
  */
 import { baseline } from './baseline.ts';
@@ -13,6 +14,7 @@ import { describeMachine } from './machine.ts';
 import { round } from './measure.ts';
 import { type Cell, pct, printTable, times } from './report.ts';
 import { DECISION_P99_TARGET_MS, type RiskBenchResult, riskBench } from './risk.ts';
+import { COMPARISON_TARGET_MINUTES, STANDARD, type SimBenchResult, simBench } from './sim.ts';
 import { type Kind, dropScratchDatabases, postgresVersion } from './setup.ts';
 
 const env = (name: string, fallback: number): number => {
@@ -32,8 +34,8 @@ const USERS = env('BENCH_USERS', 500);
 const MERCHANTS = env('BENCH_MERCHANTS', 200);
 const WALLETS = env('BENCH_WALLETS', 2_000);
 const ONLY = process.env.BENCH_ONLY;
-if (ONLY && !['ledger', 'http', 'baseline', 'risk'].includes(ONLY))
-  throw new Error('BENCH_ONLY must be ledger, http, baseline or risk');
+if (ONLY && !['ledger', 'http', 'baseline', 'risk', 'sim'].includes(ONLY))
+  throw new Error('BENCH_ONLY must be ledger, http, baseline, risk or sim');
 const DB = process.env.BENCH_DB ?? 'both';
 if (!['pglite', 'postgres', 'both'].includes(DB)) throw new Error('BENCH_DB must be pglite, postgres or both');
 const MODES: Mode[] = ['uniform', 'hot'];
@@ -254,6 +256,7 @@ async function runHttpRiskOnOff(kind: Kind): Promise<void> {
 }
 
 let risk: RiskBenchResult | undefined;
+let sim: SimBenchResult | undefined;
 let crashed: unknown;
 try {
   if (pgVersion && dbs.includes('postgres') && (!ONLY || ONLY === 'baseline')) await runBaseline();
@@ -265,6 +268,8 @@ try {
       if (WORKERS > 0 && kind === 'postgres') await runHttp(kind, WORKERS);
     }
   }
+  // The simulator is CPU-bound on PGlite: before the risk section leaves PostgreSQL checkpointing.
+  if (!ONLY || ONLY === 'sim') sim = await simBench(progress);
   // Last: loading 1,000,000 stored events leaves PostgreSQL checkpointing for a while, which the cases above must not see.
   if (!ONLY || ONLY === 'risk') {
     risk = await riskBench(progress, { postgres: dbs.includes('postgres') });
@@ -277,37 +282,38 @@ try {
   await dropScratchDatabases();
 }
 
-printTable(
-  'Measurements (tx/s = completed transfers or 2xx payments per second; CPU = cores busy on average in the app process, the load generator (pgbench for the baseline), PostgreSQL, and the rest of the machine)',
-  [
-    'case',
-    'db',
-    'mode',
-    'conns',
-    'tx/s',
-    'p50 ms',
-    'p99 ms',
-    'non-2xx/failed',
-    'stmts/tx',
-    'CPU app load pg rest',
-    'pg µs/tx',
-    'ledger',
-  ],
-  rows.map((r) => [
-    r.bench,
-    r.db,
-    r.mode,
-    r.conns,
-    r.tps,
-    r.p50,
-    r.p99,
-    r.failed,
-    r.statements,
-    r.cpu,
-    r.pgMicros,
-    r.ledger,
-  ]),
-);
+if (rows.length)
+  printTable(
+    'Measurements (tx/s = completed transfers or 2xx payments per second; CPU = cores busy on average in the app process, the load generator (pgbench for the baseline), PostgreSQL, and the rest of the machine)',
+    [
+      'case',
+      'db',
+      'mode',
+      'conns',
+      'tx/s',
+      'p50 ms',
+      'p99 ms',
+      'non-2xx/failed',
+      'stmts/tx',
+      'CPU app load pg rest',
+      'pg µs/tx',
+      'ledger',
+    ],
+    rows.map((r) => [
+      r.bench,
+      r.db,
+      r.mode,
+      r.conns,
+      r.tps,
+      r.p50,
+      r.p99,
+      r.failed,
+      r.statements,
+      r.cpu,
+      r.pgMicros,
+      r.ledger,
+    ]),
+  );
 if (statementRows.length)
   printTable(
     'HTTP payment path, inside the server: client-seen vs in-Fastify latency, event-loop delay, statements the app executes per request (Kysely, by kind)',
@@ -326,6 +332,7 @@ if (statementRows.length)
   );
 
 risk?.print();
+sim?.print();
 
 const tps = (bench: string, db: Kind, mode: Mode) =>
   rows.find((r) => r.bench === bench && r.db === db && r.mode === mode)?.tps;
@@ -376,6 +383,24 @@ if (onOff.length) {
       `server CPU per payment, risk on / off (${Math.round(cpuOn / ROUNDS)} / ${Math.round(cpuOff / ROUNDS)} µs)`,
       'postgres',
       times(cpuOn / cpuOff),
+      '(info)',
+      '',
+    ]);
+}
+if (sim) {
+  ratios.push([
+    `simulator: standard comparison (${STANDARD.configs} configurations × ${STANDARD.users.toLocaleString('en-US')} users × ${STANDARD.days} days), projected from ${sim.users} users × ${sim.days} days`,
+    'pglite',
+    `${sim.projectedMinutes} min`,
+    `a few minutes (≤ ${COMPARISON_TARGET_MINUTES})`,
+    sim.projectedMinutes <= COMPARISON_TARGET_MINUTES ? 'yes' : 'NO',
+  ]);
+  const b = base.uniform?.tps;
+  if (b)
+    ratios.push([
+      `simulator statements/s (${sim.statementsPerSecond.toLocaleString('en-US')}) / pgbench uniform tx/s`,
+      'pglite',
+      times(sim.statementsPerSecond / b),
       '(info)',
       '',
     ]);
