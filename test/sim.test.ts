@@ -31,6 +31,9 @@ describe('the attack simulator', () => {
     expect(r.victimsHit).toBeGreaterThan(0);
     // The 2020 limits: at most ¥300,000 a month from each victim's account.
     expect(r.stolenYen).toBeLessThanOrEqual(300_000 * r.victimsHit);
+    // Cash-out runs through mules, a fence and withdrawals; in 2020 nothing held it.
+    expect(r.cashedOutYen).toBeGreaterThan(0);
+    expect(r.cashedOutYen).toBeLessThanOrEqual(r.stolenYen);
     expect(r.ledgerVerified).toBe(true);
   });
 
@@ -38,6 +41,7 @@ describe('the attack simulator', () => {
     const r = await run('default');
     runs.set('default', r);
     expect(r.stolenYen).toBe(0);
+    expect(r.cashedOutYen).toBe(0);
     expect(r.victimsHit).toBe(0);
     expect(Object.values(r.stopsByLayer).reduce((a, b) => a + b, 0)).toBeGreaterThan(0);
     expect(r.honestDenied / r.honestUsers, JSON.stringify(r.honestFrictionReasons)).toBeLessThanOrEqual(0.001);

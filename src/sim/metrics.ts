@@ -57,7 +57,13 @@ export interface SimResult {
   days: number;
   users: number;
   victims: number;
+  /** Debited from victims' accounts through the criminals' links. */
   stolenYen: number;
+  /**
+   * What of it reached the criminals (withdrawn to their accounts, paid to their fence, sent to their mules); the
+   * rest sits in frozen wallets, where an incident can return it.
+   */
+  cashedOutYen: number;
   victimsHit: number;
   /** Stolen yen at the end of each simulated day (cumulative). */
   lossesByDay: number[];

@@ -10,6 +10,7 @@ export function summaryRows(results: SimResult[]): string[][] {
   const header = [
     'config',
     'stolen',
+    'cashed out',
     'victims hit',
     'stopped (by layer)',
     'first detection',
@@ -22,6 +23,7 @@ export function summaryRows(results: SimResult[]): string[][] {
   const rows = results.map((r) => [
     r.config,
     yen(r.stolenYen),
+    yen(r.cashedOutYen),
     `${r.victimsHit}/${r.victims}`,
     LAYERS.filter((l) => r.stopsByLayer[l] > 0)
       .map((l) => `${LAYER_LABELS[l]} ${r.stopsByLayer[l]}`)

@@ -156,6 +156,7 @@ async function simulate(w: SimWorld, o: SimOptions, dice: ReturnType<typeof crea
     users: o.users,
     victims: o.victims,
     stolenYen: loss.yen,
+    cashedOutYen: await cashedOut(w),
     victimsHit: loss.accounts,
     lossesByDay,
     attackerWallets: await countAttackerWallets(w),
@@ -234,6 +235,33 @@ async function stolen(w: SimWorld, links: Map<string, string>): Promise<{ yen: n
     .execute();
   const accounts = new Set(rows.map((r) => links.get(r.bank_link_id)));
   return { yen: rows.reduce((s, r) => s + Number(r.amount), 0), accounts: accounts.size };
+}
+
+/** Ground truth, for measuring only: what the criminals' wallets moved out of reach (they sign up as drop…@). */
+async function cashedOut(w: SimWorld): Promise<number> {
+  const sum = (rows: Array<{ amount: number | string }>) => rows.reduce((s, r) => s + Number(r.amount), 0);
+  const drops = w.db.selectFrom('users').select('id').where('email', 'like', 'drop%');
+  const mules = w.db.selectFrom('users').select('id').where('email', 'like', 'mule%');
+  const withdrawn = await w.db
+    .selectFrom('withdrawals')
+    .select('amount')
+    .where('status', '=', 'succeeded')
+    .where('user_id', 'in', drops)
+    .execute();
+  const paid = await w.db
+    .selectFrom('payments')
+    .select('amount')
+    .where('status', '=', 'succeeded')
+    .where('user_id', 'in', drops)
+    .execute();
+  const sent = await w.db
+    .selectFrom('wallet_transfers')
+    .select('amount')
+    .where('status', '=', 'succeeded')
+    .where('from_user_id', 'in', drops)
+    .where('to_user_id', 'in', mules)
+    .execute();
+  return sum(withdrawn) + sum(paid) + sum(sent);
 }
 
 async function countAttackerWallets(w: SimWorld): Promise<number> {
