@@ -45,7 +45,7 @@ export function decide(event: RiskEvent, signals: Signals, ruleSet: CompiledRule
     if (STRENGTH[rule.action] > STRENGTH[action]) action = rule.action;
     score += rule.score;
     reasons.push({ rule: rule.id, message: rule.message });
-    for (const spec of rule.restrictions ?? []) restrictions.push(restrictionAt(spec, at, rule.id));
+    for (const spec of rule.restrictions ?? []) addRestriction(restrictions, restrictionAt(spec, at, rule.id));
   }
   return {
     decision: action,
@@ -55,4 +55,20 @@ export function decide(event: RiskEvent, signals: Signals, ruleSet: CompiledRule
     restrictions,
     errors,
   };
+}
+
+/**
+ * Two rules firing together may ask for the same kind of restriction: one of each kind is kept, as strict as the
+ * strictest (the later end, the lower cap), so a wallet never shows the same restriction twice.
+ */
+function addRestriction(list: Restriction[], r: Restriction): void {
+  const i = list.findIndex((x) => x.type === r.type);
+  if (i < 0) {
+    list.push(r);
+    return;
+  }
+  const old = list[i]!;
+  const longer = r.until > old.until ? r : old;
+  const limit = old.limit === undefined ? r.limit : r.limit === undefined ? old.limit : Math.min(old.limit, r.limit);
+  list[i] = { ...longer, ...(limit === undefined ? {} : { limit }) };
 }

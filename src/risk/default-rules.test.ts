@@ -60,6 +60,16 @@ const CASES: Record<string, { fires: Case; nearMiss: Case }> = {
       signals: { minutesSinceLastCharge: 45, lastChargeAmount: 50_000 },
     },
   },
+  new_link_cash_out: {
+    fires: {
+      event: { type: 'transfer', amount: 10_000, recipientKind: 'person' },
+      signals: { minutesSinceLastCharge: 45, lastChargeAmount: 10_000, lastLinkAgeHours: 20 },
+    },
+    nearMiss: {
+      event: { type: 'transfer', amount: 10_000, recipientKind: 'person' },
+      signals: { minutesSinceLastCharge: 45, lastChargeAmount: 10_000, lastLinkAgeHours: 200 },
+    },
+  },
   mule_recipient: {
     fires: {
       event: { type: 'transfer', amount: 3_000, recipientKind: 'person' },
