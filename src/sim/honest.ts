@@ -148,7 +148,23 @@ async function planDay(ctx: HonestCtx, p: Honest, people: Honest[], day: number)
     agenda.at(tokyoHour(dice, dayStart), () => withdraw(ctx, p, dice.int(1, 5) * 1_000), 'withdraw');
   if (dice.chance(0.002))
     p.session.source = { ...p.session.source, deviceId: `${p.session.source.deviceId}_new${day}` };
+  // A new phone number (most people carry theirs over to a new carrier; about 3 % a year do not).
+  if (dice.chance(0.0001)) agenda.at(tokyoHour(dice, dayStart), () => newPhone(ctx, p), 'phone');
   agenda.at(dayStart + DAY, () => planDay(ctx, p, people, day + 1), 'plan');
+}
+
+/** A new number: a second factor on the old phone, the change (transfers and withdrawals pause for a day), the new code. */
+async function newPhone(ctx: HonestCtx, p: Honest): Promise<void> {
+  const next = phoneOf('080', 50_000_000 + p.n);
+  if (p.session.phone === next) return;
+  try {
+    await p.session.stepUp();
+    await ctx.w.security.changePhone(await p.session.actor(), next, p.session.source);
+    p.session.phone = next;
+    await p.session.confirmPhone();
+  } catch (e) {
+    frictionFromCode(ctx, p, `phone:${codeOf(e)}`);
+  }
 }
 
 async function charge(ctx: HonestCtx, p: Honest, yen: number): Promise<void> {
@@ -207,6 +223,7 @@ function frictionFromCode(ctx: HonestCtx, p: Honest, code: string): void {
     bare.startsWith('risk_') ||
     bare.startsWith('restricted_') ||
     bare === 'name_mismatch' ||
+    bare === 'security_hold' ||
     bare === 'too_many_attempts' ||
     bare.startsWith('ekyc_')
   )
