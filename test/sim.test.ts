@@ -104,6 +104,7 @@ describe('the attack simulator', () => {
     bad({ users: '-1' }, /--users must be a whole number/);
     bad({ victims: '2.5' }, /--victims must be a whole number/);
     bad({ days: '0' }, /--days must be a whole number ≥ 1/);
+    bad({ databaseUrl: 'mysql://localhost/x' } as Partial<typeof ok>, /--database-url must be a postgres:\/\/ URL/);
     const file = join(ok.out, 'a-file');
     writeFileSync(file, '');
     bad({ out: join(file, 'below') }, /--out .* is not writable/);

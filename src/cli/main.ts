@@ -259,7 +259,10 @@ program
   .option('--days <n>', 'simulated days', '30')
   .option('--seed <n>', 'seed (same seed, same result.json)', '42')
   .option('--out <dir>', 'where result.json and report.html go', 'sim-out')
-  .option('--database-url <url>', 'an empty PostgreSQL database instead of in-process PGlite')
+  .option(
+    '--database-url <url>',
+    'PostgreSQL instead of in-process PGlite: an empty database, or with --config all a server to create one scratch database per configuration on',
+  )
   .option('--quiet', 'no progress bar or table')
   .action(async (opts) => {
     try {

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { PGlite } from '@electric-sql/pglite';
 import { Kysely, type LogEvent, PGliteDialect, PostgresDialect } from 'kysely';
@@ -97,6 +97,30 @@ export interface DatabaseOptions {
 function statementLog(options: DatabaseOptions): { log?: (e: LogEvent) => void } {
   const on = options.onStatement;
   return on ? { log: (e) => on(e.queryDurationMillis) } : {};
+}
+
+/**
+ * A new, empty database on the PostgreSQL server `adminUrl` points at (its database is only used to connect), for
+ * a run that needs one of its own (the simulator's comparison: one per configuration). `drop` removes it.
+ */
+export async function createScratchDatabase(
+  adminUrl: string,
+  prefix: string,
+): Promise<{ url: string; drop(): Promise<void> }> {
+  const name = `${prefix}_${randomBytes(6).toString('hex')}`;
+  const admin = async (statement: string) => {
+    const client = new pg.Client({ connectionString: adminUrl });
+    await client.connect();
+    try {
+      await client.query(statement);
+    } finally {
+      await client.end();
+    }
+  };
+  await admin(`CREATE DATABASE ${name}`);
+  const url = new URL(adminUrl);
+  url.pathname = `/${name}`;
+  return { url: url.toString(), drop: () => admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`) };
 }
 
 export async function openDatabase(options: DatabaseOptions): Promise<Database> {

@@ -42,10 +42,8 @@ export function parseSimOptions(i: SimCommandInput) {
     quiet: i.quiet === true,
     ...(i.databaseUrl ? { databaseUrl: i.databaseUrl } : {}),
   };
-  if (o.config === 'all' && o.databaseUrl)
-    throw new SimUsageError(
-      '--config all runs each configuration on its own PGlite; give --database-url with one --config',
-    );
+  if (o.databaseUrl !== undefined && !/^postgres(ql)?:\/\/./.test(o.databaseUrl))
+    throw new SimUsageError(`--database-url must be a postgres:// URL (got '${o.databaseUrl}')`);
   try {
     assertWritableDir(o.out);
   } catch (e) {

@@ -2,6 +2,7 @@ import { fork } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
+import { createScratchDatabase } from '../db/index.ts';
 import { CONFIGS } from './configs.ts';
 import type { SimResult } from './metrics.ts';
 import { writeFile } from './output.ts';
@@ -17,6 +18,11 @@ export interface CompareOptions {
   /** The saifu entry point each configuration runs in (a process per configuration, as many at once as cores). */
   bin: string;
   onDone?: (config: string, done: number, total: number) => void;
+  /**
+   * A PostgreSQL server (any database on it) to run on instead of PGlite: each configuration gets a scratch
+   * database of its own, dropped when it ends.
+   */
+  databaseUrl?: string;
   /** Simulated days finished over all configurations, of `total` (configurations × days): for a bar with an ETA. */
   onDays?: (done: number, total: number) => void;
 }
@@ -56,9 +62,28 @@ export async function runComparison(o: CompareOptions): Promise<{ results: SimRe
   return { results, wallMs };
 }
 
-function runChild(o: CompareOptions, config: string, onDay: (config: string, day: number) => void): Promise<void> {
+async function runChild(
+  o: CompareOptions,
+  config: string,
+  onDay: (config: string, day: number) => void,
+): Promise<void> {
+  const scratch = o.databaseUrl ? await createScratchDatabase(o.databaseUrl, 'saifu_sim') : undefined;
+  try {
+    await forkChild(o, config, onDay, scratch?.url);
+  } finally {
+    await scratch?.drop();
+  }
+}
+
+function forkChild(
+  o: CompareOptions,
+  config: string,
+  onDay: (config: string, day: number) => void,
+  databaseUrl: string | undefined,
+): Promise<void> {
   const args = ['sim', '--config', config, '--users', String(o.users), '--victims', String(o.victims)];
   args.push('--days', String(o.days), '--seed', String(o.seed), '--out', join(o.out, config), '--quiet');
+  if (databaseUrl) args.push('--database-url', databaseUrl);
   return new Promise((resolve, reject) => {
     const child = fork(o.bin, args, { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
     // The child reports each simulated day it finishes (see simCommand).
