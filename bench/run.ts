@@ -389,7 +389,7 @@ if (onOff.length) {
 }
 if (sim) {
   ratios.push([
-    `simulator: standard comparison (${STANDARD.configs} configurations × ${STANDARD.users.toLocaleString('en-US')} users × ${STANDARD.days} days), projected from ${sim.users} users × ${sim.days} days`,
+    `simulator: standard comparison (${STANDARD.configs} configurations × ${STANDARD.users.toLocaleString('en-US')} users × ${STANDARD.days} days), projected linearly from ${sim.users} users × ${sim.days} days (a lower bound)`,
     'pglite',
     `${sim.projectedMinutes} min`,
     `a few minutes (≤ ${COMPARISON_TARGET_MINUTES})`,

@@ -3,8 +3,9 @@
  * on PGlite (BENCH_SIM_USERS honest users, 30 days, seed 42; the same run `saifu sim` does), timed by kind of step,
  * with the database statements each kind runs and the share of its time spent inside the database. From it, the
  * standard comparison (12 configurations × 10,000 users × 30 days, one process per configuration, as many at once
- * as cores) is projected: a run's time grows linearly with its honest users (measured: 300 → 1,000 users, 57 s →
- * 173 s), so the projection scales the measured month and says so. The issue's target is "a few minutes".
+ * as cores) is projected by scaling the measured month linearly with honest users. That is a lower bound: 300 →
+ * 1,000 users went 57 s → 173 s (linear), but one 10,000-user month of `default` took 47 CPU-minutes, 1.7× the
+ * linear figure, as the tables grow. The issue's target is "a few minutes".
  * Env: BENCH_SIM_USERS (300), BENCH_SIM_DAYS (30).
  */
 import { availableParallelism } from 'node:os';
