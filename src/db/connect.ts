@@ -29,6 +29,7 @@ import * as m0022 from './migrations/0022_merchants.ts';
 import * as m0023 from './migrations/0023_withdrawal_accounts.ts';
 import * as m0024 from './migrations/0024_risk_events_time_brin.ts';
 import * as m0025 from './migrations/0025_link_purpose.ts';
+import * as m0026 from './migrations/0026_link_lookups.ts';
 import type { DB } from './schema.ts';
 
 const INT8_OID = 20;
@@ -172,6 +173,7 @@ const migrations: Record<string, Migration> = {
   '0023_withdrawal_accounts': m0023,
   '0024_risk_events_time_brin': m0024,
   '0025_link_purpose': m0025,
+  '0026_link_lookups': m0026,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };
