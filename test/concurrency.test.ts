@@ -6,6 +6,12 @@ import { AppError } from '../src/platform/index.ts';
 import { HAS_POSTGRES } from './support/databases.ts';
 import { type World, createWorld, customer } from './support/world.ts';
 
+const snake = (a: { bankCode: string; branchCode: string; accountNumber: string }) => ({
+  bank_code: a.bankCode,
+  branch_code: a.branchCode,
+  account_number: a.accountNumber,
+});
+
 /** Locking bugs only show on PostgreSQL (PGlite runs one transaction at a time). */
 describe.skipIf(!HAS_POSTGRES)('concurrency on PostgreSQL', () => {
   let w: World;
@@ -113,5 +119,35 @@ describe.skipIf(!HAS_POSTGRES)('concurrency on PostgreSQL', () => {
       .execute();
     expect(resolutions).toHaveLength(1);
     expect(resolutions[0]!.phase).toBe(row.status === 'succeeded' ? 'post' : 'void');
+  });
+
+  it('30 holder reports naming one failed attempt at once, while the holder charges: its wallet frozen, the holder’s link and wallet untouched', async () => {
+    const holder = await customer(w);
+    const thief = await customer(w);
+    // The thief's failed attempt at the holder's account (their own link row, moved there: a test shortcut for the
+    // linking flow, which test/linking.test.ts walks over HTTP).
+    await w.db
+      .updateTable('bank_links')
+      .set({ ...snake(holder.bankAccount), status: 'failed', failure_code: 'bank_auth_failed' })
+      .where('id', '=', thief.link.id)
+      .execute();
+    const stolen = thief.link;
+    const results = await Promise.allSettled([
+      ...Array.from({ length: 30 }, () => w.cases.reportUnauthorized(holder.bankAccount, stolen.id)),
+      ...Array.from({ length: 5 }, () =>
+        w.wallet.charges.createCharge(holder.actor, { bankLinkId: holder.link.id, amount: amount(1_000) }),
+      ),
+    ]);
+    expect(codesOf(results)).toEqual([]);
+    for (const r of results.slice(0, 30))
+      expect(r.status === 'fulfilled' && r.value).toMatchObject({
+        frozenLinks: [stolen.id],
+        frozenWallets: [thief.actor.id],
+      });
+    expect((await w.banks.links.getLink(thief.actor.id, stolen.id)).status).toBe('failed');
+    expect((await w.identity.getUser(thief.actor.id))?.frozen).toBe(true);
+    expect((await w.banks.links.getLink(holder.actor.id, holder.link.id)).status).toBe('active');
+    expect((await w.identity.getUser(holder.actor.id))?.frozen).toBe(false);
+    expect((await w.wallet.history.summary(holder.actor)).balance).toBe(5_000);
   });
 });

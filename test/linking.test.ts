@@ -746,8 +746,21 @@ describe.each(DATABASES)('bank linking on %s', (kind) => {
     expect(notices.some((n) => n.body.includes(`連携ID ${t.json.id}`))).toBe(true);
     expect(notices.some((n) => n.body.includes(`連携ID ${own.id}`))).toBe(true);
     const url = `/sandbox/bank-accounts/${acct.bankCode}/${acct.branchCode}/${acct.accountNumber}/report-unauthorized`;
+    const casesBefore = await w.db.selectFrom('cases').select('id').where('kind', '=', 'unauthorized_report').execute();
+    const attemptBefore = await call(app, 'GET', `/v1/bank-links/${t.json.id}`, { token: thief.token });
     const unknown = await call(app, 'POST', url, { body: { reference: 'lnk_not_on_this_account' } });
     expect([unknown.status, unknown.json.error.code]).toEqual([404, 'not_found']);
+    for (const body of [{ reference: '' }, { reference: t.json.id, also: 'x' }, { reference: 'x'.repeat(65) }]) {
+      const bad = await call(app, 'POST', url, { body });
+      expect([bad.status, bad.json.error.code], JSON.stringify(body)).toEqual([400, 'invalid_request']);
+    }
+    // None of those changed anything: the attempt is as it was, the thief's wallet still moves money, no case opened.
+    const attempt = await call(app, 'GET', `/v1/bank-links/${t.json.id}`, { token: thief.token });
+    expect(attempt.json).toEqual(attemptBefore.json);
+    expect((await w.identity.getUser(thief.userId))?.frozen).toBe(false);
+    expect(await w.db.selectFrom('cases').select('id').where('kind', '=', 'unauthorized_report').execute()).toEqual(
+      casesBefore,
+    );
     expect((await call(app, 'GET', `/v1/bank-links/${own.id}`, { token: u.token })).json.status).toBe('active');
     const r = await call(app, 'POST', url, { body: { reference: t.json.id } });
     expect(r.status, r.body).toBe(200);

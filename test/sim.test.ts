@@ -11,6 +11,10 @@ import {
   runSimulation,
   writeRun,
 } from '../src/sim/index.ts';
+import type { SimTiming } from '../src/sim/run.ts';
+import { sql } from 'kysely';
+import { createScratchDatabase, openDatabase } from '../src/db/index.ts';
+import { HAS_POSTGRES } from './support/databases.ts';
 
 /**
  * The attack simulator, small and deterministic: 100 honest users, 10 phished victims, 4 simulated days on PGlite.
@@ -18,7 +22,12 @@ import {
  * after every run, and the same seed gives the same result.json.
  */
 const SMALL = { users: 100, victims: 10, days: 4, seed: 7 };
-const run = async (name: string) => (await runSimulation({ ...SMALL, config: findConfig(name)! })).result;
+const timings = new Map<string, SimTiming>();
+const run = async (name: string) => {
+  const { result, timing } = await runSimulation({ ...SMALL, config: findConfig(name)! });
+  timings.set(name, timing);
+  return result;
+};
 const json = (r: SimResult) => JSON.stringify(r, null, 2);
 
 describe('the attack simulator', () => {
@@ -49,6 +58,13 @@ describe('the attack simulator', () => {
     expect(r.honestBlocked, JSON.stringify(r.honestFrictionReasons)).toBe(0);
     expect(r.honestMoneyObjects).toBeGreaterThan(100);
     expect(r.ledgerVerified).toBe(true);
+    // Where the time went: every honest person joined, each join ran statements, and the kinds add up to the run.
+    const t = timings.get('default')!;
+    expect(t.bySteps['honest:join']).toMatchObject({ steps: SMALL.users });
+    expect(t.bySteps['honest:join']!.statements).toBeGreaterThan(10 * SMALL.users);
+    const kinds = Object.values(t.bySteps);
+    expect(kinds.reduce((n, k) => n + k.statements, 0)).toBeLessThanOrEqual(t.statements);
+    expect(kinds.reduce((n, k) => n + k.steps, 0)).toBe(Object.values(t.byActor).reduce((n, a) => n + a.steps, 0));
   });
 
   // Families sharing one device share a family name, which is how identities_per_device tells them from forged
@@ -108,5 +124,25 @@ describe('the attack simulator', () => {
     const file = join(ok.out, 'a-file');
     writeFileSync(file, '');
     bad({ out: join(file, 'below') }, /--out .* is not writable/);
+  });
+});
+
+describe.skipIf(!HAS_POSTGRES)('a scratch database per configuration (--config all --database-url)', () => {
+  it('is created empty on the server and dropped afterwards', async () => {
+    const admin = process.env.TEST_DATABASE_URL!;
+    const scratch = await createScratchDatabase(admin, 'saifu_sim_test');
+    const name = new URL(scratch.url).pathname.slice(1);
+    expect(name).toMatch(/^saifu_sim_test_[0-9a-f]{12}$/);
+    const d = await openDatabase({ url: scratch.url, poolSize: 1 });
+    const tables = (
+      await sql`SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'`.execute(d.db)
+    ).rows;
+    expect(tables).toEqual([]);
+    await d.close();
+    await scratch.drop();
+    const check = await openDatabase({ url: admin, poolSize: 1 });
+    const left = (await sql`SELECT datname FROM pg_database WHERE datname = ${name}`.execute(check.db)).rows;
+    await check.close();
+    expect(left).toEqual([]);
   });
 });

@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import { verifyLedger } from '../ledger/index.ts';
 import { Campaign, recruitMules } from './attack.ts';
 import type { SimConfig } from './configs.ts';
@@ -239,29 +240,22 @@ async function stolen(w: SimWorld, links: Map<string, string>): Promise<{ yen: n
 
 /** Ground truth, for measuring only: what the criminals' wallets moved out of reach (they sign up as drop…@). */
 async function cashedOut(w: SimWorld): Promise<number> {
-  const sum = (rows: Array<{ amount: number | string }>) => rows.reduce((s, r) => s + Number(r.amount), 0);
   const drops = w.db.selectFrom('users').select('id').where('email', 'like', 'drop%');
   const mules = w.db.selectFrom('users').select('id').where('email', 'like', 'mule%');
-  const withdrawn = await w.db
-    .selectFrom('withdrawals')
-    .select('amount')
-    .where('status', '=', 'succeeded')
-    .where('user_id', 'in', drops)
-    .execute();
-  const paid = await w.db
-    .selectFrom('payments')
-    .select('amount')
-    .where('status', '=', 'succeeded')
-    .where('user_id', 'in', drops)
-    .execute();
-  const sent = await w.db
-    .selectFrom('wallet_transfers')
-    .select('amount')
-    .where('status', '=', 'succeeded')
-    .where('from_user_id', 'in', drops)
-    .where('to_user_id', 'in', mules)
-    .execute();
-  return sum(withdrawn) + sum(paid) + sum(sent);
+  const yen = sql<number>`coalesce(sum(amount), 0)::int8`.as('yen');
+  const [withdrawn, paid, sent] = await Promise.all(
+    [
+      w.db.selectFrom('withdrawals').select(yen).where('status', '=', 'succeeded').where('user_id', 'in', drops),
+      w.db.selectFrom('payments').select(yen).where('status', '=', 'succeeded').where('user_id', 'in', drops),
+      w.db
+        .selectFrom('wallet_transfers')
+        .select(yen)
+        .where('status', '=', 'succeeded')
+        .where('from_user_id', 'in', drops)
+        .where('to_user_id', 'in', mules),
+    ].map((q) => q.executeTakeFirstOrThrow()),
+  );
+  return Number(withdrawn!.yen) + Number(paid!.yen) + Number(sent!.yen);
 }
 
 async function countAttackerWallets(w: SimWorld): Promise<number> {
