@@ -1,4 +1,4 @@
-import type { IdentitySubmission } from '../identity/index.ts';
+import type { SimSubmission } from './api.ts';
 import type { SimConfig } from './configs.ts';
 import type { Tally } from './metrics.ts';
 import { moveMoney } from './money.ts';
@@ -15,8 +15,10 @@ import {
 import type { Dice } from './random.ts';
 import type { Schedule } from './scheduler.ts';
 import { SimSession, type Source, codeOf } from './session.ts';
+import type { Observed } from './truth.ts';
 import type { Victim } from './victims.ts';
-import { DAY, HOUR, MINUTE, SIM_BANKS, type SimWorld } from './world.ts';
+import { DAY, HOUR, MINUTE, SIM_BANKS } from './world.ts';
+import type { SimApi } from './api.ts';
 
 /**
  * The criminals, as campaigns with budgets: throw-away wallets from a small pool of devices and IPs, eKYC
@@ -24,15 +26,15 @@ import { DAY, HOUR, MINUTE, SIM_BANKS, type SimWorld } from './world.ts';
  * blocks. What they know is only what they would know; what Saifu answers is all they learn.
  */
 export interface AttackCtx {
-  w: SimWorld;
+  w: SimApi;
   config: SimConfig;
   dice: Dice;
   agenda: Schedule;
   tally: Tally;
   start: number;
   days: number;
-  /** Ground truth, read only by the measurements: the links the criminals made, by victim. */
-  attackerLinks: Map<string, string>;
+  /** Ground truth, read only by the measurements: the links, charges, wallets and cash-out the criminals made. */
+  seen: Observed;
   mules: Mule[];
   fence: string;
   /** Holders who may report what they see (victims and sprayed honest people alike). */
@@ -54,7 +56,7 @@ export class Campaign {
   private budget = MAX_WALLETS_PER_DAY;
   private openedToday = new Map<number, number>();
   private readonly variant: boolean;
-  private ownDocument: IdentitySubmission | undefined;
+  private ownDocument: SimSubmission | undefined;
   /** How far down the leaked list the PIN spray has come. */
   private sprayed = 0;
 
@@ -89,7 +91,7 @@ export class Campaign {
   }
 
   private now(): number {
-    return this.ctx.w.clock.now().getTime();
+    return this.ctx.w.now();
   }
 
   /** A step stopped (or not); adapts when blocked. */
@@ -110,6 +112,7 @@ export class Campaign {
     const s = new SimSession(w, `drop${n}@mail.test`, phoneOf('070', n), this.source());
     try {
       await s.signup();
+      this.ctx.seen.attackerWallets++;
       if (config.linkingPolicy.requirePhoneConfirmed || config.walletPolicy.requirePhoneConfirmed)
         await s.confirmPhone();
     } catch (e) {
@@ -151,7 +154,7 @@ export class Campaign {
         agenda.at(this.now() + dice.int(6, 30) * HOUR, () => this.takeOver(account, v, tries - 1), 'takeover');
       return;
     }
-    this.ctx.attackerLinks.set(r.link.id, `${account.bankCode}-${account.accountNumber}`);
+    this.ctx.seen.attackerLinks.set(r.link.id, account);
     let cashOut: string | undefined;
     if (config.campaign === 'forged-id-same-name') cashOut = await this.sameNameAccount(s, identity);
     const link = r.link.id;
@@ -186,13 +189,14 @@ export class Campaign {
     let got = 0;
     for (const yen of amounts) {
       const o = await moveMoney(w, s, 'charge', link, yen);
+      if (o.id) this.ctx.seen.attackerCharges.add(o.id);
       const code = o.code ?? (o.status === 'succeeded' ? undefined : o.status === 'in_review' ? 'in_review' : o.status);
       if (!this.step(code)) {
         if (o.code === 'wallet_frozen' || o.code === 'link_not_active') return;
         continue;
       }
       got += yen;
-      w.clock.advance(30_000);
+      await w.advance(30_000);
     }
     if (got > 0)
       this.ctx.agenda.at(
@@ -212,6 +216,7 @@ export class Campaign {
         : roll < 0.75 && ring.length > 0
           ? await moveMoney(w, s, 'transfer', dice.pick(ring).session.userId, yen)
           : await moveMoney(w, s, 'payment', fence, yen);
+    if (o.status === 'succeeded') this.ctx.seen.cashedOutYen += yen;
     this.step(o.code ?? (o.status === 'succeeded' ? undefined : (o.status ?? 'failed')));
   }
 
@@ -232,14 +237,14 @@ export class Campaign {
         if (r.code === 'too_many_attempts' || r.code?.startsWith('risk_')) return;
         continue;
       }
-      this.ctx.attackerLinks.set(r.link.id, `${target.bankCode}-${target.accountNumber}`);
+      this.ctx.seen.attackerLinks.set(r.link.id, target);
       await this.drain(s, r.link.id, [100_000, 90_000, 90_000, 20_000]);
     }
   }
 }
 
 /** Mules: real people paid to receive and pass money on, each with their own identity, bank account and wallet. */
-export async function recruitMules(w: SimWorld, config: SimConfig, count: number): Promise<Mule[]> {
+export async function recruitMules(w: SimApi, config: SimConfig, count: number): Promise<Mule[]> {
   const mules: Mule[] = [];
   for (let i = 0; i < count; i++) {
     const p = personOf(800_000 + i, phoneOf('070', 9_000_000 + i));

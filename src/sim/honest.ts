@@ -14,7 +14,8 @@ import type { Dice } from './random.ts';
 import type { Schedule } from './scheduler.ts';
 import { SimSession, codeOf } from './session.ts';
 import { type OwnLinks, accountKey } from './victims.ts';
-import { DAY, HOUR, MINUTE, SIM_BANKS, type SimWorld } from './world.ts';
+import { DAY, HOUR, MINUTE, SIM_BANKS } from './world.ts';
+import type { SimApi } from './api.ts';
 
 /** Honest people: each joins once, links their own account(s), tops up, pays shops, now and then sends or withdraws. */
 interface Honest {
@@ -29,7 +30,7 @@ interface Honest {
 }
 
 export interface HonestCtx {
-  w: SimWorld;
+  w: SimApi;
   config: SimConfig;
   dice: Dice;
   agenda: Schedule;
@@ -129,8 +130,8 @@ async function join(ctx: HonestCtx, p: Honest, people: Honest[]): Promise<void> 
   p.joined = true;
   if (p.links.length === 0) return;
   const first = dice.chance(0.02) ? 100_000 : dice.pick(FIRST_CHARGE);
-  ctx.agenda.at(w.clock.now().getTime() + dice.int(2, 60) * MINUTE, () => charge(ctx, p, first), 'charge');
-  const today = Math.floor((w.clock.now().getTime() - ctx.start) / DAY);
+  ctx.agenda.at(w.now() + dice.int(2, 60) * MINUTE, () => charge(ctx, p, first), 'charge');
+  const today = Math.floor((w.now() - ctx.start) / DAY);
   ctx.agenda.at(ctx.start + (today + 1) * DAY, () => planDay(ctx, p, people, today + 1), 'plan');
 }
 
@@ -159,7 +160,7 @@ async function newPhone(ctx: HonestCtx, p: Honest): Promise<void> {
   if (p.session.phone === next) return;
   try {
     await p.session.stepUp();
-    await ctx.w.security.changePhone(await p.session.actor(), next, p.session.source);
+    await p.session.as((c) => ctx.w.changePhone(c, next));
     p.session.phone = next;
     await p.session.confirmPhone();
   } catch (e) {
@@ -182,7 +183,7 @@ async function charge(ctx: HonestCtx, p: Honest, yen: number): Promise<void> {
 async function pay(ctx: HonestCtx, p: Honest, yen: number): Promise<void> {
   if (p.balance < yen) {
     await charge(ctx, p, ctx.dice.pick(TOP_UP));
-    ctx.w.clock.advance(MINUTE);
+    await ctx.w.advance(MINUTE);
   }
   if (p.balance < yen) return;
   const o = await money(ctx, p, 'payment', ctx.dice.pick(ctx.merchants), yen);

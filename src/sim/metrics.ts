@@ -84,9 +84,11 @@ export interface SimResult {
   honestBlocked: number;
   /** The rules and codes behind honest friction. */
   honestFrictionReasons: Record<string, number>;
-  casesOpened: number;
-  casesByKind: Record<string, number>;
-  ledgerVerified: boolean;
+  /** null when the simulator drove a server whose database it cannot read. */
+  casesOpened: number | null;
+  casesByKind: Record<string, number> | null;
+  /** The ledger verified after the run; null when the simulator drove a server whose database it cannot read. */
+  ledgerVerified: boolean | null;
 }
 
 /** Counters filled during a run. */

@@ -1,9 +1,7 @@
-import { type LinkView, listBranches } from '../banks/index.ts';
-import type { IdentitySubmission } from '../identity/index.ts';
-import { amount } from '../money/index.ts';
+import { listBranches } from '../banks/index.ts';
+import type { SimApi, SimLink, SimSubmission } from './api.ts';
 import { type PersonName, birthDateOf, nameOf } from './names.ts';
 import { type SimSession, codeOf } from './session.ts';
-import type { SimWorld } from './world.ts';
 
 /** A person in the simulated world: their name, birth date, phone, and the ID document they hold. */
 export interface Person extends PersonName {
@@ -32,22 +30,21 @@ export interface BankAccount {
 
 /** Opens a sandbox bank account (the real world's bank, not a Saifu table). */
 export async function openBankAccount(
-  w: SimWorld,
+  w: SimApi,
   p: { holderNameKana: string; birthDate: string; phone: string },
   bankCode: string,
   pin: string,
   balance: number,
 ): Promise<BankAccount> {
   const branchCode = listBranches(bankCode)?.[0]?.code ?? '001';
-  const { accountNumber } = await w.sandbox.bank.openAccount({
+  const { accountNumber } = await w.openBankAccount({
     bankCode,
     branchCode,
-    accountType: 'ordinary',
     holderNameKana: p.holderNameKana,
     birthDate: p.birthDate,
     pin,
     phone: p.phone,
-    balance: amount(balance),
+    balance,
   });
   return {
     bankCode,
@@ -61,10 +58,10 @@ export async function openBankAccount(
 }
 
 /** Registers an ID document in the sandbox registry (`forged` = one a provider can tell is counterfeit). */
-export async function idDocument(w: SimWorld, p: Person, serial: string, forged = false): Promise<IdentitySubmission> {
+export async function idDocument(w: SimApi, p: Person, serial: string, forged = false): Promise<SimSubmission> {
   const address = '東京都千代田区1-1';
   const document = { type: 'drivers_license' as const, number: serial.padStart(12, '0') };
-  const { selfie } = await w.sandbox.identity.register({
+  const { selfie } = await w.registerIdentity({
     familyName: p.familyName,
     givenName: p.givenName,
     familyNameKana: p.familyNameKana,
@@ -79,10 +76,10 @@ export async function idDocument(w: SimWorld, p: Person, serial: string, forged 
 }
 
 /** Submits eKYC; the error code (or `ekyc_<reason>`) when it did not verify. */
-export async function verifyIdentity(w: SimWorld, s: SimSession, sub: IdentitySubmission): Promise<string | undefined> {
+export async function verifyIdentity(w: SimApi, s: SimSession, sub: SimSubmission): Promise<string | undefined> {
   try {
-    const r = await w.ekyc.submit(await s.actor(), sub, s.source);
-    return r.status === 'verified' ? undefined : `ekyc_${(r.reasons as string[])[0] ?? 'rejected'}`;
+    const r = await s.as((c) => w.submitIdentity(c, sub));
+    return r.status === 'verified' ? undefined : `ekyc_${r.reasons[0] ?? 'rejected'}`;
   } catch (e) {
     return codeOf(e);
   }
@@ -94,29 +91,30 @@ export async function verifyIdentity(w: SimWorld, s: SimSession, sub: IdentitySu
  * or the code that refused it (`otp_unavailable` when a code was needed and not readable).
  */
 export async function linkAccount(
-  w: SimWorld,
+  w: SimApi,
   s: SimSession,
   a: BankAccount,
   o: { pin?: string; otpPhone?: string | undefined; mistypePin?: boolean; mistypeOtp?: boolean; stepUp: boolean },
-): Promise<{ link?: LinkView; code?: string }> {
+): Promise<{ link?: SimLink; code?: string }> {
   try {
     if (o.stepUp) await s.stepUp();
     const ref = { bankCode: a.bankCode, branchCode: a.branchCode, accountNumber: a.accountNumber };
-    let link = await w.linking.startLink(await s.actor(), ref, s.source);
+    let link = await s.as((c) => w.startLink(c, ref));
+    const id = link.id;
+    const authorize = (body: { pin?: string; birthDate?: string; otp?: string }) =>
+      s.as((c) => w.authorizeLink(c, id, body));
     const pin = o.pin ?? a.pin;
-    if (o.mistypePin)
-      link = await w.linking.authorize(await s.actor(), link.id, { pin: wrong(pin), birthDate: a.birthDate }, s.source);
+    if (o.mistypePin) link = await authorize({ pin: wrong(pin), birthDate: a.birthDate });
     if (link.status === 'pending_authorization' && link.authorization?.step === 'pin')
-      link = await w.linking.authorize(await s.actor(), link.id, { pin, birthDate: a.birthDate }, s.source);
+      link = await authorize({ pin, birthDate: a.birthDate });
     // Still asking for the PIN: the bank said no (a wrong PIN); the authorization lapses on its own.
     if (link.status === 'pending_authorization' && link.authorization?.step === 'pin')
       return { link, code: 'bank_auth_failed' };
     if (link.status === 'pending_authorization' && link.authorization?.step === 'otp') {
       const otp = o.otpPhone ? await s.latestCode(o.otpPhone) : undefined;
       if (!otp) return { link, code: 'otp_unavailable' };
-      if (o.mistypeOtp) link = await w.linking.authorize(await s.actor(), link.id, { otp: wrong(otp) }, s.source);
-      if (link.status === 'pending_authorization')
-        link = await w.linking.authorize(await s.actor(), link.id, { otp }, s.source);
+      if (o.mistypeOtp) link = await authorize({ otp: wrong(otp) });
+      if (link.status === 'pending_authorization') link = await authorize({ otp });
     }
     if (link.status === 'active') return { link };
     return { link, code: link.status === 'in_review' ? 'in_review' : (link.failureCode ?? link.status) };

@@ -32,8 +32,8 @@ export function summaryRows(results: SimResult[]): string[][] {
     `${r.honestChallenged} (${pct(r.honestChallenged, r.honestUsers)})`,
     `${r.honestDenied} (${pct(r.honestDenied, r.honestUsers)})`,
     `${r.honestBlocked}`,
-    `${r.casesOpened}`,
-    r.ledgerVerified ? 'ok' : 'BROKEN',
+    r.casesOpened === null ? 'not read' : `${r.casesOpened}`,
+    r.ledgerVerified === null ? 'not checked' : r.ledgerVerified ? 'ok' : 'BROKEN',
   ]);
   return [header, ...rows];
 }

@@ -1,14 +1,17 @@
-import { sql } from 'kysely';
-import { verifyLedger } from '../ledger/index.ts';
+import { openDatabase } from '../db/index.ts';
+import type { SimApi } from './api.ts';
 import { Campaign, recruitMules } from './attack.ts';
 import type { SimConfig } from './configs.ts';
 import { scheduleHonest } from './honest.ts';
+import { httpApi } from './http-api.ts';
+import { inProcessApi } from './in-process.ts';
 import { type SimResult, Tally, sortedRecord } from './metrics.ts';
 import type { BankAccount } from './people.ts';
 import { createDice } from './random.ts';
 import { Agenda } from './scheduler.ts';
+import { type GroundTruth, type Observed, bankTruth, databaseTruth, newObserved } from './truth.ts';
 import { type OwnLinks, type Victim, accountKey, createVictims, readNotices, readStatement } from './victims.ts';
-import { DAY, HOUR, SIM_START, type SimWorld, openSimWorld } from './world.ts';
+import { DAY, HOUR, SIM_START, openSimWorld } from './world.ts';
 
 export interface SimOptions {
   config: SimConfig;
@@ -16,8 +19,13 @@ export interface SimOptions {
   victims: number;
   days: number;
   seed: number;
-  /** PostgreSQL (an empty database); absent = in-process PGlite. */
+  /**
+   * PostgreSQL: in-process, the (empty) database Saifu runs on; with `target`, the running server's database, read
+   * for the measurements only. Absent = in-process PGlite.
+   */
   databaseUrl?: string;
+  /** A running Saifu server (`SAIFU_SANDBOX_CLOCK=1`, `SAIFU_TRUST_PROXY=1`) to drive over HTTP instead. */
+  target?: string;
   /** Called after each simulated day. */
   onProgress?: (day: number, days: number) => void;
 }
@@ -46,26 +54,78 @@ export interface StepTiming {
   dbMs: number;
 }
 
+/** Where a run happens: the API the people use, what the measurements read, the statements Saifu ran. */
+interface Arena {
+  api: SimApi;
+  truth: GroundTruth;
+  /** The simulated time the run starts at (00:00 UTC, 09:00 in Tokyo). */
+  start: number;
+  statements: { count: number; ms: number };
+  close(): Promise<void>;
+}
+
 /** One configuration, one seed: a whole simulated run, measured. */
 export async function runSimulation(o: SimOptions): Promise<{ result: SimResult; timing: SimTiming }> {
   const t0 = performance.now();
   const dice = createDice(o.seed);
-  const w = await openSimWorld(o.config, dice.fork('world'), o.databaseUrl);
+  const seen = newObserved();
+  const arena = o.target ? await targetArena(o.target, o.databaseUrl, seen) : await inProcessArena(o, dice, seen);
   try {
-    return await simulate(w, o, dice, t0);
+    return await simulate(arena, o, dice, t0, seen);
   } finally {
-    await w.close();
+    await arena.close();
   }
 }
 
-async function simulate(w: SimWorld, o: SimOptions, dice: ReturnType<typeof createDice>, t0: number) {
-  const start = SIM_START;
+async function inProcessArena(o: SimOptions, dice: ReturnType<typeof createDice>, seen: Observed): Promise<Arena> {
+  const w = await openSimWorld(o.config, dice.fork('world'), o.databaseUrl);
+  return {
+    api: inProcessApi(w),
+    truth: databaseTruth(w.db, seen),
+    start: SIM_START,
+    statements: w.statements,
+    close: () => w.close(),
+  };
+}
+
+/**
+ * A running server: its clock moved to the next 00:00 UTC, its people new to it (a server that already knows the
+ * simulator's mules ran a simulation before: the people would collide), measured from its database when given.
+ */
+async function targetArena(target: string, databaseUrl: string | undefined, seen: Observed): Promise<Arena> {
+  const api = await httpApi(target);
+  const known = await api.login('mule0@mail.test', PROBE_PASSWORD, { deviceId: 'sim_probe', ip: '192.0.2.250' }).then(
+    () => true,
+    () => false,
+  );
+  if (known)
+    throw new Error(
+      `--target ${target}: the server already holds a simulation's people; start it on an empty database`,
+    );
+  const start = Math.ceil(api.now() / DAY) * DAY;
+  await api.setClock(start);
+  const database = databaseUrl ? await openDatabase({ url: databaseUrl }) : undefined;
+  return {
+    api,
+    truth: database ? databaseTruth(database.db, seen) : bankTruth(api, seen),
+    start,
+    statements: { count: 0, ms: 0 },
+    close: async () => database?.close(),
+  };
+}
+
+/** Every simulated person's password (SimSession's default). */
+const PROBE_PASSWORD = 'a long enough password for sim';
+
+async function simulate(arena: Arena, o: SimOptions, dice: ReturnType<typeof createDice>, t0: number, seen: Observed) {
+  const { api: w, truth } = arena;
+  const start = arena.start;
   const end = start + o.days * DAY;
   const agenda = new Agenda();
   const tally = new Tally();
   const merchants: string[] = [];
-  for (let i = 0; i < 40; i++) merchants.push((await w.wallet.payments.createMerchant(`Shop ${i}`)).id);
-  const fence = (await w.wallet.payments.createMerchant('Electronics resale')).id;
+  for (let i = 0; i < 40; i++) merchants.push((await w.createMerchant(`Shop ${i}`)).id);
+  const fence = (await w.createMerchant('Electronics resale')).id;
   const leaked: BankAccount[] = [];
   const own: OwnLinks = { links: new Set(), accounts: new Set() };
   const base = { w, config: o.config, tally, start, days: o.days };
@@ -75,13 +135,12 @@ async function simulate(w: SimWorld, o: SimOptions, dice: ReturnType<typeof crea
   const holders = new Map<string, Victim>(victims.map((v) => [keyOf(v.account), v]));
   const holderDice = dice.fork('holders');
   const holderAgenda = agenda.labelled('holders');
-  const attackerLinks = new Map<string, string>();
   const notices = o.config.linkingPolicy.notifyHolder;
   const onTargeted = (account: BankAccount) => {
     if (!notices) return;
     const v = holderOf(holders, account, holderDice, start);
     if (!v.readsNotices) return;
-    const now = w.clock.now().getTime();
+    const now = w.now();
     const back = Math.max(now, v.simSwappedUntil ?? 0);
     for (const later of [v.noticeDelayMs, DAY + v.noticeDelayMs, 3 * DAY + v.noticeDelayMs])
       holderAgenda.at(back + later, async () => void (await readNotices(w, v, own)), 'notices');
@@ -95,7 +154,7 @@ async function simulate(w: SimWorld, o: SimOptions, dice: ReturnType<typeof crea
     ...base,
     dice: dice.fork('attack'),
     agenda: agenda.labelled('attack'),
-    attackerLinks,
+    seen,
     mules,
     fence,
     onTargeted,
@@ -110,14 +169,14 @@ async function simulate(w: SimWorld, o: SimOptions, dice: ReturnType<typeof crea
   let day = 0;
   for (let task = agenda.pop(); task && task.at < end; task = agenda.pop()) {
     while (task.at >= start + (day + 1) * DAY) {
-      lossesByDay.push((await stolen(w, attackerLinks)).yen);
+      lossesByDay.push((await truth.stolen()).yen);
       day++;
       o.onProgress?.(day, o.days);
     }
-    if (task.at > w.clock.now().getTime()) w.clock.set(new Date(task.at));
+    await w.setClock(task.at);
     const t = performance.now();
-    const q0 = w.statements.count;
-    const qms0 = w.statements.ms;
+    const q0 = arena.statements.count;
+    const qms0 = arena.statements.ms;
     try {
       await task.run();
     } catch (e) {
@@ -134,21 +193,19 @@ async function simulate(w: SimWorld, o: SimOptions, dice: ReturnType<typeof crea
     const k = bySteps[key]!;
     k.steps++;
     k.ms += ms;
-    k.statements += w.statements.count - q0;
-    k.dbMs += w.statements.ms - qms0;
+    k.statements += arena.statements.count - q0;
+    k.dbMs += arena.statements.ms - qms0;
   }
   while (day < o.days) {
-    lossesByDay.push((await stolen(w, attackerLinks)).yen);
+    lossesByDay.push((await truth.stolen()).yen);
     day++;
     o.onProgress?.(day, o.days);
   }
   const tv = performance.now();
-  const ledgerVerified = (await verifyLedger(w.db)).length === 0;
+  const ledgerVerified = await truth.ledgerVerified();
   const verifyMs = performance.now() - tv;
-  const loss = await stolen(w, attackerLinks);
-  const cases = await w.db.selectFrom('cases').select(['kind']).execute();
-  const casesByKind: Record<string, number> = {};
-  for (const c of cases) casesByKind[c.kind] = (casesByKind[c.kind] ?? 0) + 1;
+  const loss = await truth.stolen();
+  const cases = await truth.cases();
   const result: SimResult = {
     config: o.config.name,
     description: o.config.description,
@@ -157,10 +214,10 @@ async function simulate(w: SimWorld, o: SimOptions, dice: ReturnType<typeof crea
     users: o.users,
     victims: o.victims,
     stolenYen: loss.yen,
-    cashedOutYen: await cashedOut(w),
+    cashedOutYen: await truth.cashedOut(),
     victimsHit: loss.accounts,
     lossesByDay,
-    attackerWallets: await countAttackerWallets(w),
+    attackerWallets: seen.attackerWallets,
     attackSteps: tally.attackSteps,
     stopsByLayer: tally.stops,
     stopsByCode: sortedRecord(tally.stopsByCode),
@@ -174,8 +231,8 @@ async function simulate(w: SimWorld, o: SimOptions, dice: ReturnType<typeof crea
     honestDenied: tally.denied.size,
     honestBlocked: tally.blocked.size,
     honestFrictionReasons: sortedRecord(tally.frictionReasons),
-    casesOpened: cases.length,
-    casesByKind: sortedRecord(casesByKind),
+    casesOpened: cases ? Object.values(cases).reduce((a, b) => a + b, 0) : null,
+    casesByKind: cases ? sortedRecord(cases) : null,
     ledgerVerified,
   };
   const timing: SimTiming = {
@@ -191,8 +248,8 @@ async function simulate(w: SimWorld, o: SimOptions, dice: ReturnType<typeof crea
           { steps: v.steps, ms: Math.round(v.ms), statements: v.statements, dbMs: Math.round(v.dbMs) },
         ]),
     ),
-    statements: w.statements.count,
-    dbMs: Math.round(w.statements.ms),
+    statements: arena.statements.count,
+    dbMs: Math.round(arena.statements.ms),
     unexpectedErrors,
   };
   return { result, timing };
@@ -223,46 +280,4 @@ function holderOf(
     holders.set(keyOf(account), v);
   }
   return v;
-}
-
-/** Ground truth, for measuring only: what left victims' accounts through the criminals' links. */
-async function stolen(w: SimWorld, links: Map<string, string>): Promise<{ yen: number; accounts: number }> {
-  if (links.size === 0) return { yen: 0, accounts: 0 };
-  const rows = await w.db
-    .selectFrom('charges')
-    .select(['bank_link_id', 'amount'])
-    .where('status', '=', 'succeeded')
-    .where('bank_link_id', 'in', [...links.keys()])
-    .execute();
-  const accounts = new Set(rows.map((r) => links.get(r.bank_link_id)));
-  return { yen: rows.reduce((s, r) => s + Number(r.amount), 0), accounts: accounts.size };
-}
-
-/** Ground truth, for measuring only: what the criminals' wallets moved out of reach (they sign up as drop…@). */
-async function cashedOut(w: SimWorld): Promise<number> {
-  const drops = w.db.selectFrom('users').select('id').where('email', 'like', 'drop%');
-  const mules = w.db.selectFrom('users').select('id').where('email', 'like', 'mule%');
-  const yen = sql<number>`coalesce(sum(amount), 0)::int8`.as('yen');
-  const [withdrawn, paid, sent] = await Promise.all(
-    [
-      w.db.selectFrom('withdrawals').select(yen).where('status', '=', 'succeeded').where('user_id', 'in', drops),
-      w.db.selectFrom('payments').select(yen).where('status', '=', 'succeeded').where('user_id', 'in', drops),
-      w.db
-        .selectFrom('wallet_transfers')
-        .select(yen)
-        .where('status', '=', 'succeeded')
-        .where('from_user_id', 'in', drops)
-        .where('to_user_id', 'in', mules),
-    ].map((q) => q.executeTakeFirstOrThrow()),
-  );
-  return Number(withdrawn!.yen) + Number(paid!.yen) + Number(sent!.yen);
-}
-
-async function countAttackerWallets(w: SimWorld): Promise<number> {
-  const r = await w.db
-    .selectFrom('users')
-    .select((eb) => eb.fn.countAll<number>().as('n'))
-    .where('email', 'like', 'drop%')
-    .executeTakeFirstOrThrow();
-  return Number(r.n);
 }

@@ -1,28 +1,24 @@
 import { AppError } from '../platform/index.ts';
-import type { Actor } from '../wallet/index.ts';
+import type { Caller, SimApi, Source } from './api.ts';
 import { DAY } from './world.ts';
-import type { SimWorld } from './world.ts';
 
-/** Where a simulated person's requests come from: what the defences see (X-Device-Id and the client's IP). */
-export interface Source {
-  deviceId: string;
-  ip: string;
-}
+export type { Source } from './api.ts';
 
-/** What a failed step answered: an AppError's code, else the message (a bug in the simulator or Saifu). */
+/** What a failed step answered: the API's error code, else the message (a bug in the simulator or Saifu). */
 export const codeOf = (e: unknown): string =>
   e instanceof AppError ? e.code : ((e as { code?: string }).code ?? String(e));
 
 /**
- * One simulated person's use of their wallet, in-process: sign-up, sign-in when the session lapsed, and the
- * second factor they hold (an SMS code to their phone, read from the sandbox mailbox, as their phone would show it).
+ * One simulated person's use of their wallet: sign-up, sign-in when the session lapsed (or the server ended it),
+ * and the second factor they hold (an SMS code to their phone, read from the sandbox mailbox, as their phone would
+ * show it).
  */
 export class SimSession {
   userId = '';
   private token = '';
   private expiresAt = 0;
   constructor(
-    private readonly w: SimWorld,
+    private readonly api: SimApi,
     readonly email: string,
     public phone: string,
     public source: Source,
@@ -30,55 +26,49 @@ export class SimSession {
   ) {}
 
   async signup(): Promise<void> {
-    const r = await this.w.identity.signup(
-      { email: this.email, phone: this.phone, password: this.password },
-      this.source,
-    );
-    this.userId = r.user.id;
+    const r = await this.api.signup({ email: this.email, phone: this.phone, password: this.password }, this.source);
+    this.userId = r.userId;
     this.token = r.token;
-    this.expiresAt = this.w.clock.now().getTime() + DAY / 2;
+    this.expiresAt = this.api.now() + DAY / 2;
   }
 
   /** The latest one-time code sent to a phone (a user's own, or a victim's whose SIM the attacker holds). */
   async latestCode(phone: string): Promise<string | undefined> {
-    const messages = await this.w.sandbox.mailbox.messagesTo(phone);
-    for (let i = messages.length - 1; i >= 0; i--) if (messages[i]!.code) return messages[i]!.code;
+    const messages = await this.api.messagesTo(phone);
+    for (let i = messages.length - 1; i >= 0; i--) if (messages[i]!.code) return messages[i]!.code ?? undefined;
     return undefined;
   }
 
   async confirmPhone(mistype = false): Promise<void> {
-    if (mistype) await this.w.identity.confirmPhone(this.userId, '000000').catch(() => undefined);
-    await this.w.identity.confirmPhone(this.userId, (await this.latestCode(this.phone)) ?? '');
+    if (mistype) await this.as((c) => this.api.confirmPhone(c, '000000')).catch(() => undefined);
+    const code = (await this.latestCode(this.phone)) ?? '';
+    await this.as((c) => this.api.confirmPhone(c, code));
   }
 
-  /** The user as the session sees them now, with the request's source: what a route hands the use cases. */
-  async actor(): Promise<Actor & { session: { id: string; elevatedUntil: string | null } } & SessionFields> {
-    if (this.w.clock.now().getTime() >= this.expiresAt - 60_000) await this.login();
-    let u = await this.w.identity.authenticate(this.token);
-    if (!u) {
+  /**
+   * A request as this person, signed in: an app keeps its session for half a day and signs in again after; a
+   * session the server no longer knows (401 `unauthorized`) is signed in again once.
+   */
+  async as<T>(f: (c: Caller) => Promise<T>): Promise<T> {
+    if (this.api.now() >= this.expiresAt - 60_000) await this.login();
+    try {
+      return await f({ token: this.token, source: this.source });
+    } catch (e) {
+      if (codeOf(e) !== 'unauthorized') throw e;
       await this.login();
-      u = await this.w.identity.authenticate(this.token);
+      return f({ token: this.token, source: this.source });
     }
-    if (!u) throw new AppError('invalid_credentials', 'simulated session lost');
-    return { ...u, source: this.source };
   }
 
   private async login(): Promise<void> {
-    const r = await this.w.identity.login(this.email, this.password, undefined, this.source);
-    this.token = r.token;
-    this.expiresAt = this.w.clock.now().getTime() + DAY / 2;
+    this.token = (await this.api.login(this.email, this.password, this.source)).token;
+    this.expiresAt = this.api.now() + DAY / 2;
   }
 
   /** A fresh second factor: the SMS code sent to the confirmed phone. */
   async stepUp(): Promise<void> {
-    const u = await this.actor();
-    await this.w.mfa.sendStepUpSms(u, u.session.id);
+    await this.as((c) => this.api.sendStepUpSms(c));
     const code = (await this.latestCode(this.phone)) ?? '';
-    await this.w.mfa.stepUp(u, u.session.id, { smsCode: code });
+    await this.as((c) => this.api.stepUp(c, code));
   }
-}
-
-interface SessionFields {
-  phone: string;
-  email: string;
 }

@@ -2,7 +2,8 @@ import type { BankAccount } from './people.ts';
 import { codeOf } from './session.ts';
 import { openBankAccount, personOf, phoneOf } from './people.ts';
 import type { Dice } from './random.ts';
-import { DAY, HOUR, SIM_BANKS, type SimWorld } from './world.ts';
+import { DAY, HOUR, SIM_BANKS } from './world.ts';
+import type { SimApi } from './api.ts';
 
 /** A bank-account holder whose account number, PIN, birth date and name were phished. Most have no wallet. */
 export interface Victim {
@@ -31,7 +32,7 @@ export interface OwnLinks {
 
 export const accountKey = (a: { bankCode: string; accountNumber: string }) => `${a.bankCode}-${a.accountNumber}`;
 
-export async function createVictims(w: SimWorld, dice: Dice, count: number, days: number, start: number) {
+export async function createVictims(w: SimApi, dice: Dice, count: number, days: number, start: number) {
   const victims: Victim[] = [];
   const spread = Math.max(1, Math.floor(days * 0.6));
   for (let n = 0; n < count; n++) {
@@ -68,10 +69,10 @@ const LINK_REFERENCE = /連携ID (\S+?)\)/;
  * link of their own takes debits for theirs, one without reports each debit by its statement reference. Returns
  * whether they reported.
  */
-export async function readNotices(w: SimWorld, v: Victim, own: OwnLinks): Promise<boolean> {
-  const now = w.clock.now().getTime();
+export async function readNotices(w: SimApi, v: Victim, own: OwnLinks): Promise<boolean> {
+  const now = w.now();
   if (v.simSwappedUntil !== undefined && now < v.simSwappedUntil) return false;
-  const fresh = (await w.sandbox.mailbox.messagesTo(v.account.phone)).filter(
+  const fresh = (await w.messagesTo(v.account.phone)).filter(
     (m) => m.channel === 'bank_notice' && Date.parse(m.createdAt) > v.lastRead,
   );
   const since = v.lastRead;
@@ -85,7 +86,7 @@ export async function readNotices(w: SimWorld, v: Victim, own: OwnLinks): Promis
     } else if (m.body.includes('出金しました')) debits = true;
   }
   if (debits && !own.accounts.has(accountKey(v.account)))
-    for (const line of await w.sandbox.bank.statement(v.account))
+    for (const line of await w.statement(v.account))
       if (Date.parse(line.createdAt) > since && line.amount < 0) references.add(line.reference);
   let reported = false;
   for (const reference of references) {
@@ -98,17 +99,17 @@ export async function readNotices(w: SimWorld, v: Victim, own: OwnLinks): Promis
 }
 
 /** The 2020 holder: no notices; on the statement, large Saifu debits are noticed and reported, small ones are not. */
-export async function readStatement(w: SimWorld, v: Victim, since: number): Promise<boolean> {
-  const lines = await w.sandbox.bank.statement(v.account);
+export async function readStatement(w: SimApi, v: Victim, since: number): Promise<boolean> {
+  const lines = await w.statement(v.account);
   const large = lines.filter((l) => Date.parse(l.createdAt) > since && l.amount <= -50_000);
   if (large.length === 0) return false;
   await report(w, v);
   return true;
 }
 
-async function report(w: SimWorld, v: Victim, reference?: string): Promise<void> {
+async function report(w: SimApi, v: Victim, reference?: string): Promise<void> {
   try {
-    await w.cases.reportUnauthorized(v.account, reference);
+    await w.reportUnauthorized(v.account, reference);
     v.reports++;
   } catch (e) {
     // Someone with two accounts gets both accounts' notices on one phone: a link on their other account is not
