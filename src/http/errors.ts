@@ -119,6 +119,9 @@ export const STATUS: Record<ErrorCode, number> = {
   // risk
   rule_invalid: 422,
   self_approval: 403,
+  // sandbox
+  clock_not_manual: 409,
+  clock_backwards: 422,
   // ops
   email_taken: 409,
   operator_forbidden: 403,

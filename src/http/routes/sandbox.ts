@@ -4,6 +4,7 @@ import { yen } from '../../money/index.ts';
 import { isValidZenginName } from '../../banks/names/index.ts';
 import { normalizePhone } from '../../notify/index.ts';
 import { AppError } from '../../platform/index.ts';
+import { isManualClock, moveSandboxClock } from '../../sandbox/index.ts';
 import type { Services } from '../../services.ts';
 import * as S from '../schemas.ts';
 
@@ -11,8 +12,14 @@ const BankCode = z.string().regex(/^\d{4}$/, 'a 4-digit bank code');
 const BranchCode = z.string().regex(/^\d{3}$/, 'a 3-digit branch code');
 const AccountNumber = z.string().regex(/^\d{7}$/, 'exactly 7 digits');
 const BirthDate = z.iso.date();
+/** A year and a day: the longest single step of the simulated clock. */
+const MAX_ADVANCE_MS = 366 * 24 * 60 * 60 * 1000;
+const ClockState = z.object({
+  now: S.Timestamp,
+  manual: z.boolean().describe('true: simulated time that POST /sandbox/clock moves (SAIFU_SANDBOX_CLOCK=1)'),
+});
 
-/** The simulated world: banks, their customers' accounts, the mailbox, fault injection, merchants. */
+/** The simulated world: banks, their customers' accounts, the mailbox, fault injection, merchants, the clock. */
 export function sandboxRoutes(s: Services): FastifyPluginAsyncZod {
   const bank = s.sandbox.bank;
   return async (app) => {
@@ -189,6 +196,38 @@ export function sandboxRoutes(s: Services): FastifyPluginAsyncZod {
       handler: async (req) => {
         await bank.setFault(req.body.bankCode, req.body.kind, req.body.rate);
         return req.body;
+      },
+    });
+
+    app.get('/sandbox/clock', {
+      schema: {
+        tags: ['sandbox'],
+        summary: 'The server\u2019s time, and whether it is simulated',
+        response: { 200: ClockState, ...S.errors(400) },
+      },
+      handler: async () => ({ now: s.clock.now().toISOString(), manual: isManualClock(s.clock) }),
+    });
+
+    app.post('/sandbox/clock', {
+      schema: {
+        tags: ['sandbox'],
+        summary: 'Move the simulated clock forward: to a moment, or by some milliseconds',
+        description:
+          'Exactly one of `to` (ISO 8601) and `advanceMs` (1 \u2026 366 days). Time stands still between moves. A `to` earlier than now is 422 `clock_backwards`; a server on the system clock answers 409 `clock_not_manual` (start it with SAIFU_SANDBOX_CLOCK=1).',
+        body: z
+          .strictObject({
+            to: z.iso.datetime({ offset: true }).optional(),
+            advanceMs: z.number().int().min(1).max(MAX_ADVANCE_MS).optional(),
+          })
+          .refine((b) => (b.to === undefined) !== (b.advanceMs === undefined), {
+            message: 'give exactly one of to and advanceMs',
+          }),
+        response: { 200: ClockState.extend({ manual: z.literal(true) }), ...S.errors(400, 409, 422) },
+      },
+      handler: async (req) => {
+        const { to, advanceMs } = req.body;
+        const now = moveSandboxClock(s.clock, to !== undefined ? { to: new Date(to) } : { advanceMs: advanceMs ?? 0 });
+        return { now: now.toISOString(), manual: true as const };
       },
     });
 
