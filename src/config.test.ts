@@ -66,6 +66,9 @@ describe('configuration', () => {
     [{ SAIFU_REQUEST_TIMEOUT_MS: '5000', SAIFU_HEADERS_TIMEOUT_MS: '8000' }, 'SAIFU_HEADERS_TIMEOUT_MS'],
     [{ SAIFU_KEEP_ALIVE_TIMEOUT_MS: '10' }, 'SAIFU_KEEP_ALIVE_TIMEOUT_MS'],
     [{ SAIFU_MAX_CONNECTIONS: '0' }, 'SAIFU_MAX_CONNECTIONS'],
+    [{ SAIFU_SANDBOX_CLOCK: 'yes' }, 'SAIFU_SANDBOX_CLOCK'],
+    [{ SAIFU_SANDBOX_CLOCK: '1', SAIFU_SANDBOX: '0' }, 'SAIFU_SANDBOX_CLOCK'],
+    [{ SAIFU_SANDBOX_CLOCK: '1', SAIFU_REDIS_URL: 'redis://cache:6379' }, 'SAIFU_SANDBOX_CLOCK'],
   ])('%j stops start-up with one line naming %s', (env, name) => {
     let message = '';
     try {
@@ -158,6 +161,35 @@ describe('configuration', () => {
     });
     // One worker keeps the in-process counters.
     expect(loadConfig({ ...db, SAIFU_WORKERS: '1' }).redisUrl).toBeUndefined();
+  });
+
+  it('the sandbox clock: off by default; 1/true turn it on; empty is unset', () => {
+    expect(loadConfig({}).sandboxClock).toBe(false);
+    expect(loadConfig({ SAIFU_SANDBOX_CLOCK: '' }).sandboxClock).toBe(false);
+    expect(loadConfig({ SAIFU_SANDBOX_CLOCK: '0' }).sandboxClock).toBe(false);
+    expect(loadConfig({ SAIFU_SANDBOX_CLOCK: 'false' }).sandboxClock).toBe(false);
+    expect(loadConfig({ SAIFU_SANDBOX_CLOCK: '1' }).sandboxClock).toBe(true);
+    expect(loadConfig({ SAIFU_SANDBOX_CLOCK: 'true' }).sandboxClock).toBe(true);
+    // A staging deployment with the sandbox routes on may run it too.
+    expect(loadConfig({ ...PRODUCTION, SAIFU_SANDBOX: '1', SAIFU_SANDBOX_CLOCK: '1' }).sandboxClock).toBe(true);
+  });
+
+  it('the sandbox clock refuses to start where it could not be moved or would not be followed', () => {
+    expect(configError({ SAIFU_SANDBOX_CLOCK: '1', SAIFU_SANDBOX: '0' })).toBe(
+      'invalid SAIFU_SANDBOX_CLOCK="1" with the sandbox routes off: the clock is moved through /sandbox/clock (SAIFU_SANDBOX=1 turns them on; in production only on staging)',
+    );
+    // Production without the sandbox routes.
+    expect(configError({ ...PRODUCTION, SAIFU_SANDBOX_CLOCK: 'true' })).toMatch(
+      /^invalid SAIFU_SANDBOX_CLOCK="true" with the sandbox routes off: /,
+    );
+    expect(configError({ SAIFU_SANDBOX_CLOCK: '1', SAIFU_REDIS_URL: 'redis://cache:6379' })).toBe(
+      'invalid SAIFU_SANDBOX_CLOCK="1" with SAIFU_REDIS_URL: Redis expires the risk counters on its own clock (PEXPIRE), so counts would be dropped on real time, not simulated time (leave SAIFU_REDIS_URL unset)',
+    );
+    const cluster = { DATABASE_URL: 'postgres://db/saifu', SAIFU_REDIS_URL: 'redis://cache:6379', SAIFU_WORKERS: '4' };
+    expect(loadConfig(cluster).workers).toBe(4);
+    expect(configError({ ...cluster, SAIFU_SANDBOX_CLOCK: '1' })).toBe(
+      'invalid SAIFU_SANDBOX_CLOCK="1" with SAIFU_WORKERS="4": each process would hold its own clock (run one worker)',
+    );
   });
 
   it('secret keys need real entropy: random hex or base64 pass; spaces, repeats and short keys do not', () => {

@@ -92,6 +92,7 @@ const schema = z.object({
     'must be at least 16 characters without whitespace',
   ),
   SAIFU_ALLOW_LEGACY_PIN: bool(false),
+  SAIFU_SANDBOX_CLOCK: bool(false),
   SAIFU_COMPENSATION_POLICY: optionalString,
   SAIFU_WORKERS: int(1, 1, 64),
   SAIFU_REDIS_URL: optionalString.refine(
@@ -127,6 +128,11 @@ export interface Config {
   secretKey: string | undefined;
   /** Accept `legacy_pin` banks (the 2020 weakness); off unless explicitly enabled, for the simulator. */
   allowLegacyPin: boolean;
+  /**
+   * The server runs a ManualClock (starting at the real time) that POST /sandbox/clock moves, so a simulator can
+   * drive it over HTTP on simulated time; off = the system clock. Needs the sandbox routes, one process, no Redis.
+   */
+  sandboxClock: boolean;
   /** HTTP worker processes (node:cluster) sharing the port; more than 1 needs PostgreSQL and Redis. */
   workers: number;
   /** Redis for the risk engine's velocity counters, shared by every process; absent = in-process counters. */
@@ -194,6 +200,21 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError(
       'invalid SAIFU_SMTP_URL="": required in production (users are told of sign-ins, charges and withdrawals by email); a staging deployment may set SAIFU_STAGING_ALLOW_SANDBOX_PROVIDERS=1 to keep email in the sandbox mailbox',
     );
+  // The simulated clock lives in one process's memory and is moved through /sandbox/clock: whatever keeps time
+  // elsewhere (another worker, Redis expiring the risk counters on its own clock) would not follow it.
+  const sandboxClock = `invalid SAIFU_SANDBOX_CLOCK=${JSON.stringify(env.SAIFU_SANDBOX_CLOCK)}`;
+  if (v.SAIFU_SANDBOX_CLOCK && !sandbox)
+    throw new ConfigError(
+      `${sandboxClock} with the sandbox routes off: the clock is moved through /sandbox/clock (SAIFU_SANDBOX=1 turns them on; in production only on staging)`,
+    );
+  if (v.SAIFU_SANDBOX_CLOCK && v.SAIFU_WORKERS > 1)
+    throw new ConfigError(
+      `${sandboxClock} with SAIFU_WORKERS=${JSON.stringify(env.SAIFU_WORKERS)}: each process would hold its own clock (run one worker)`,
+    );
+  if (v.SAIFU_SANDBOX_CLOCK && v.SAIFU_REDIS_URL)
+    throw new ConfigError(
+      `${sandboxClock} with SAIFU_REDIS_URL: Redis expires the risk counters on its own clock (PEXPIRE), so counts would be dropped on real time, not simulated time (leave SAIFU_REDIS_URL unset)`,
+    );
   const docs = v.SAIFU_DOCS === undefined ? !production : v.SAIFU_DOCS === '1' || v.SAIFU_DOCS === 'true';
   return {
     port: v.PORT,
@@ -214,6 +235,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     secretKey: v.SAIFU_SECRET_KEY,
     allowLegacyPin: v.SAIFU_ALLOW_LEGACY_PIN,
+    sandboxClock: v.SAIFU_SANDBOX_CLOCK,
     publicUrl: v.SAIFU_PUBLIC_URL ?? `http://localhost:${v.PORT}`,
     workers: v.SAIFU_WORKERS,
     redisUrl: v.SAIFU_REDIS_URL,

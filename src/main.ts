@@ -8,6 +8,7 @@ import { seedParticipatingBanks } from './banks/seed.ts';
 import { type Database, migrate, openDatabase } from './db/index.ts';
 import { buildApp } from './http/index.ts';
 import { smtpEmail } from './outbox/index.ts';
+import { ManualClock } from './platform/index.ts';
 import { redisCounters } from './risk/index.ts';
 import { seedSandbox, type SeedReport } from './sandbox/index.ts';
 import { type Services, createServices } from './services.ts';
@@ -46,8 +47,12 @@ export async function startPlatform(config: Config, opts: StartOptions = {}): Pr
   const email = config.smtpUrl
     ? smtpEmail({ url: config.smtpUrl, from: `Saifu <no-reply@${host}>`, domain: host })
     : undefined;
+  // SAIFU_SANDBOX_CLOCK: simulated time from the real now, standing still until POST /sandbox/clock moves it (config
+  // keeps it to one process without Redis, so no other process or store keeps the time).
+  const clock = config.sandboxClock ? new ManualClock(new Date()) : undefined;
   const services = createServices({
     database,
+    clock,
     secretKey,
     linkingPolicy,
     relyingParty,

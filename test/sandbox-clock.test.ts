@@ -1,6 +1,12 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../src/config.ts';
 import { buildApp } from '../src/http/index.ts';
+import { startPlatform } from '../src/main.ts';
+import { ManualClock } from '../src/platform/index.ts';
 import { createServices } from '../src/services.ts';
 import { DATABASES, freshDatabase } from './support/databases.ts';
 import { call, httpApp } from './support/http.ts';
@@ -143,6 +149,40 @@ describe('a server on the system clock', () => {
     } finally {
       await app.close();
       await database.close();
+    }
+  });
+});
+
+describe('SAIFU_SANDBOX_CLOCK=1', () => {
+  it('the server runs a manual clock from the real time, which POST /sandbox/clock moves; unset, the system clock', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'saifu-clock-'));
+    try {
+      for (const on of [true, false]) {
+        const config = loadConfig({
+          SAIFU_DATA_DIR: join(dir, String(on)),
+          SAIFU_LOG_LEVEL: 'silent',
+          SAIFU_SANDBOX_CLOCK: on ? '1' : '',
+        });
+        const before = Date.now();
+        const p = await startPlatform(config, { listen: false });
+        try {
+          expect(p.services.clock instanceof ManualClock).toBe(on);
+          const state = (await call(p.app, 'GET', '/sandbox/clock')).json;
+          expect(state.manual).toBe(on);
+          expect(new Date(state.now).getTime()).toBeGreaterThanOrEqual(before - 1000);
+          expect(new Date(state.now).getTime()).toBeLessThanOrEqual(Date.now() + 1000);
+          const move = await call(p.app, 'POST', '/sandbox/clock', { body: { advanceMs: 30 * DAY } });
+          expect(move.status).toBe(on ? 200 : 409);
+          if (on)
+            expect(p.services.clock.now().toISOString()).toBe(
+              new Date(new Date(state.now).getTime() + 30 * DAY).toISOString(),
+            );
+        } finally {
+          await p.close();
+        }
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });
