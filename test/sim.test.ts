@@ -121,6 +121,16 @@ describe('the attack simulator', () => {
     bad({ victims: '2.5' }, /--victims must be a whole number/);
     bad({ days: '0' }, /--days must be a whole number ≥ 1/);
     bad({ databaseUrl: 'mysql://localhost/x' } as Partial<typeof ok>, /--database-url must be a postgres:\/\/ URL/);
+    bad({ target: 'ftp://localhost' } as Partial<typeof ok>, /--target must be an http:\/\/ or https:\/\/ URL/);
+    // Over HTTP the simulator cannot switch the server's settings: only the campaign variants of `default` run.
+    bad({ target: 'http://localhost:3000', config: 'no-risk' } as Partial<typeof ok>, /--config no-risk changes Saifu/);
+    bad(
+      { target: 'http://localhost:3000', config: 'all' } as Partial<typeof ok>,
+      /--target runs one configuration .* not --config all/,
+    );
+    expect(() =>
+      parseSimOptions({ ...ok, config: 'sim-swap', target: 'http://localhost:3000' } as typeof ok),
+    ).not.toThrow();
     const file = join(ok.out, 'a-file');
     writeFileSync(file, '');
     bad({ out: join(file, 'below') }, /--out .* is not writable/);

@@ -10,7 +10,7 @@ import { ROLES, type Role, verifyAudit } from '../ops/index.ts';
 import { AppError } from '../platform/index.ts';
 import { seedSandbox } from '../sandbox/index.ts';
 import { createServices } from '../services.ts';
-import { SimUsageError, simCommand } from '../sim/index.ts';
+import { SimTargetError, SimUsageError, simCommand } from '../sim/index.ts';
 
 function config(): Config {
   try {
@@ -261,16 +261,20 @@ program
   .option('--out <dir>', 'where result.json and report.html go', 'sim-out')
   .option(
     '--database-url <url>',
-    'PostgreSQL instead of in-process PGlite: an empty database, or with --config all a server to create one scratch database per configuration on',
+    'PostgreSQL instead of in-process PGlite: an empty database, or with --config all a server to create one scratch database per configuration on; with --target, the server\'s database, read for the measurements',
+  )
+  .option(
+    '--target <url>',
+    'drive a running server over HTTP (started with SAIFU_SANDBOX_CLOCK=1 SAIFU_TRUST_PROXY=1 on an empty database) instead of in-process',
   )
   .option('--quiet', 'no progress bar or table')
   .action(async (opts) => {
     try {
       await simCommand(opts);
     } catch (e) {
-      if (!(e instanceof SimUsageError)) throw e;
+      if (!(e instanceof SimUsageError) && !(e instanceof SimTargetError)) throw e;
       process.stderr.write(`saifu sim: ${e.message}\n`);
-      process.exit(2);
+      process.exit(e instanceof SimUsageError ? 2 : 1);
     }
   });
 

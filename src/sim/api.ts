@@ -84,7 +84,8 @@ export interface SimApi {
   startLink(c: Caller, ref: { bankCode: string; branchCode: string; accountNumber: string }): Promise<SimLink>;
   authorizeLink(c: Caller, id: string, body: { pin?: string; birthDate?: string; otp?: string }): Promise<SimLink>;
   createMoney(c: Caller, kind: MoneyKind, target: string, yen: number): Promise<SimMoneyObject>;
-  confirmMoney(c: Caller, kind: MoneyKind, id: string): Promise<{ status: string }>;
+  /** Completes a `requires_action` object with the SMS code sent by `sendStepUpSms` (the route's `{smsCode}`). */
+  confirmMoney(c: Caller, kind: MoneyKind, id: string, smsCode: string): Promise<{ status: string }>;
 
   /** The sandbox: phones' messages, banks, the identity registry, merchants, holders' reports. */
   messagesTo(phone: string): Promise<SimMessage[]>;
@@ -113,3 +114,6 @@ export class SimApiError extends Error {
     super(message);
   }
 }
+
+/** The `--target` server cannot be driven (unreachable, wall clock, not empty): the command prints it as one line. */
+export class SimTargetError extends Error {}

@@ -1,7 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { SingleBar } from 'cli-progress';
 import { runComparison } from './compare.ts';
-import { CONFIG_NAMES, findConfig } from './configs.ts';
+import { CONFIGS, CONFIG_NAMES, type SimConfig, findConfig } from './configs.ts';
 import { assertWritableDir, timingText, writeRun } from './output.ts';
 import { summaryRows, textTable } from './report.ts';
 import { runSimulation } from './run.ts';
@@ -15,6 +15,7 @@ export interface SimCommandInput {
   seed: string;
   out: string;
   databaseUrl?: string;
+  target?: string;
   quiet?: boolean;
 }
 
@@ -41,9 +42,24 @@ export function parseSimOptions(i: SimCommandInput) {
     out: i.out,
     quiet: i.quiet === true,
     ...(i.databaseUrl ? { databaseUrl: i.databaseUrl } : {}),
+    ...(i.target ? { target: i.target } : {}),
   };
   if (o.databaseUrl !== undefined && !/^postgres(ql)?:\/\/./.test(o.databaseUrl))
     throw new SimUsageError(`--database-url must be a postgres:// URL (got '${o.databaseUrl}')`);
+  if (o.target !== undefined) {
+    if (!/^https?:\/\/[^/]+/.test(o.target))
+      throw new SimUsageError(`--target must be an http:// or https:// URL (got '${o.target}')`);
+    // Over HTTP the simulator cannot switch Saifu's settings: only configurations that keep them as shipped run.
+    const runnable = CONFIGS.filter(keepsSettings).map((c) => c.name);
+    if (o.config === 'all')
+      throw new SimUsageError(
+        `--target runs one configuration against the server as it is configured (one of: ${runnable.join(', ')}), not --config all`,
+      );
+    if (!runnable.includes(o.config))
+      throw new SimUsageError(
+        `--target drives the server as it is configured; --config ${o.config} changes Saifu's own settings (with --target: ${runnable.join(', ')})`,
+      );
+  }
   try {
     assertWritableDir(o.out);
   } catch (e) {
@@ -103,4 +119,13 @@ export async function simCommand(input: SimCommandInput): Promise<void> {
     );
   if (Object.keys(timing.unexpectedErrors).length > 0)
     process.stderr.write(`sim ${config.name}: unexpected errors ${JSON.stringify(timing.unexpectedErrors)}\n`);
+}
+
+/** A configuration that runs Saifu with its shipped settings (only the campaign differs from `default`). */
+function keepsSettings(c: SimConfig): boolean {
+  const d = findConfig('default')!;
+  return (
+    JSON.stringify([c.linkingPolicy, c.walletPolicy, c.risk, c.legacyPinBanks]) ===
+    JSON.stringify([d.linkingPolicy, d.walletPolicy, d.risk, d.legacyPinBanks])
+  );
 }

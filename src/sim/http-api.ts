@@ -8,7 +8,7 @@ import type {
   SimStatementLine,
   Source,
 } from './api.ts';
-import { SimApiError } from './api.ts';
+import { SimApiError, SimTargetError } from './api.ts';
 
 const PLURAL: Record<MoneyKind, string> = {
   charge: 'charges',
@@ -77,14 +77,14 @@ export async function httpApi(target: string): Promise<SimApi> {
     clock = await request<ClockState>('GET', '/sandbox/clock');
   } catch (e) {
     const code = (e as SimApiError).code;
-    throw new Error(
+    throw new SimTargetError(
       code === 'unreachable'
         ? `--target ${base}: no server answers there (${(e as Error).message})`
         : `--target ${base}: GET /sandbox/clock answered ${code}: the server needs its sandbox on (SAIFU_SANDBOX=1 outside development)`,
     );
   }
   if (!clock.manual)
-    throw new Error(
+    throw new SimTargetError(
       `--target ${base}: the server runs on the wall clock; start it with SAIFU_SANDBOX_CLOCK=1 (and SAIFU_TRUST_PROXY=1) so the simulator can move its time`,
     );
   let now = Date.parse(clock.now);
@@ -138,10 +138,10 @@ export async function httpApi(target: string): Promise<SimApi> {
             : { bankLinkId: target, amount };
       return request<SimMoneyObject>('POST', `/v1/${PLURAL[kind]}`, { caller: c, body, idempotent: true });
     },
-    confirmMoney: (c, kind, id) =>
+    confirmMoney: (c, kind, id, smsCode) =>
       request<{ status: string }>('POST', `/v1/${PLURAL[kind]}/${encodeURIComponent(id)}/confirm`, {
         caller: c,
-        body: {},
+        body: { smsCode },
         idempotent: true,
       }),
     messagesTo: async (phone) =>

@@ -22,8 +22,11 @@ export function inProcessApi(w: SimWorld): SimApi {
     if (kind === 'transfer') return w.wallet.transfers.createTransfer(a, { to: { userId: target }, amount: money });
     return w.wallet.withdrawals.createWithdrawal(a, { bankLinkId: target, amount: money });
   };
-  const confirm = async (c: Caller, kind: MoneyKind, id: string): Promise<{ status: string }> => {
-    const a = await actor(c);
+  // As the confirm routes do: the factor steps the session up, then the object is confirmed under it.
+  const confirm = async (c: Caller, kind: MoneyKind, id: string, smsCode: string): Promise<{ status: string }> => {
+    const u = await actor(c);
+    const { elevatedUntil } = await w.mfa.stepUp(u, u.session.id, { smsCode });
+    const a = { ...u, session: { ...u.session, elevatedUntil } };
     if (kind === 'charge') return w.wallet.charges.confirmCharge(a, id);
     if (kind === 'payment') return w.wallet.payments.confirmPayment(a, id);
     if (kind === 'transfer') return w.wallet.transfers.confirmTransfer(a, id);

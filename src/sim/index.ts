@@ -14,3 +14,4 @@ export { assertWritableDir, writeRun } from './output.ts';
 export { markdownTable, reportHtml, summaryRows, textTable } from './report.ts';
 export { lossesChart } from './charts.ts';
 export { SimUsageError, parseSimOptions, simCommand, type SimCommandInput } from './command.ts';
+export { SimTargetError } from './api.ts';

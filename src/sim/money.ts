@@ -33,8 +33,8 @@ export async function moveMoney(
     const created = await s.as((c) => api.createMoney(c, kind, target, yen));
     const base = { id: created.id, decision: created.risk.decision, rules: created.risk.reasons.map((r) => r.rule) };
     if (created.status !== 'requires_action') return { ...base, status: created.status, steppedUp: false };
-    await s.stepUp();
-    const done = await s.as((c) => api.confirmMoney(c, kind, created.id));
+    const smsCode = await s.requestCode();
+    const done = await s.as((c) => api.confirmMoney(c, kind, created.id, smsCode));
     return { ...base, status: done.status, steppedUp: true };
   } catch (e) {
     return { code: codeOf(e), rules: [], steppedUp: false };

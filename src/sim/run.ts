@@ -1,5 +1,5 @@
 import { openDatabase } from '../db/index.ts';
-import type { SimApi } from './api.ts';
+import { type SimApi, SimTargetError } from './api.ts';
 import { Campaign, recruitMules } from './attack.ts';
 import type { SimConfig } from './configs.ts';
 import { scheduleHonest } from './honest.ts';
@@ -99,7 +99,7 @@ async function targetArena(target: string, databaseUrl: string | undefined, seen
     () => false,
   );
   if (known)
-    throw new Error(
+    throw new SimTargetError(
       `--target ${target}: the server already holds a simulation's people; start it on an empty database`,
     );
   const start = Math.ceil(api.now() / DAY) * DAY;

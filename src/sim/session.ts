@@ -65,10 +65,15 @@ export class SimSession {
     this.expiresAt = this.api.now() + DAY / 2;
   }
 
-  /** A fresh second factor: the SMS code sent to the confirmed phone. */
-  async stepUp(): Promise<void> {
+  /** A second factor's SMS code, sent to the confirmed phone and read off it. */
+  async requestCode(): Promise<string> {
     await this.as((c) => this.api.sendStepUpSms(c));
-    const code = (await this.latestCode(this.phone)) ?? '';
+    return (await this.latestCode(this.phone)) ?? '';
+  }
+
+  /** A fresh second factor for the session (before linking or changing the phone). */
+  async stepUp(): Promise<void> {
+    const code = await this.requestCode();
     await this.as((c) => this.api.stepUp(c, code));
   }
 }
