@@ -25,6 +25,7 @@ import { outboxAdminRoutes } from './routes/outbox-admin.ts';
 import { bankLinkRoutes } from './routes/bank-links.ts';
 import { bankRoutes } from './routes/banks.ts';
 import { hasOperatorGuard } from './operator-auth.ts';
+import { clockRateLimitStore } from './rate-limit-store.ts';
 import { identityRoutes, sandboxIdentityRoutes } from './routes/identity.ts';
 import { moneyRoutes } from './routes/money.ts';
 import { merchantRoutes } from './routes/merchants.ts';
@@ -132,6 +133,8 @@ export async function buildApp(s: Services, o: HttpOptions): Promise<FastifyInst
   await app.register(rateLimit, {
     global: false,
     keyGenerator: rateLimitKey,
+    // Windows in the server's time (the injected clock), like every other window in Saifu.
+    store: clockRateLimitStore(s.clock),
     errorResponseBuilder: (_req, ctx) => ({
       statusCode: 429,
       ...errorBody('too_many_attempts', `too many attempts: retry after ${Math.ceil(ctx.ttl / 1000)} s`, {

@@ -58,7 +58,13 @@ export async function httpApi(target: string): Promise<SimApi> {
       throw new SimApiError('unreachable', `${method} ${path}: ${(e as Error).message}`);
     }
     const text = await res.text();
-    const json = text ? (JSON.parse(text) as unknown) : undefined;
+    let json: unknown;
+    try {
+      json = text ? JSON.parse(text) : undefined;
+    } catch {
+      // Not JSON (a proxy's error page, say): the status is all there is to go on.
+      if (res.ok) throw new SimApiError('invalid_response', `${method} ${path}: ${res.status} without JSON`);
+    }
     if (!res.ok) {
       const err = (json as { error?: { code?: string; message?: string } } | undefined)?.error;
       throw new SimApiError(
