@@ -1,10 +1,12 @@
 /**
  * sim: the attack simulator. Replays the 2020 fraud (and its variants) against every configuration of Saifu, with
  * an honest population beside it, through the real services and database on a simulated clock, and measures what
- * was stolen, what stopped it, and what the defences cost honest users.
+ * was stolen, what stopped it, and what the defences cost honest users. The people act through one face
+ * (`SimApi`): in-process over Saifu's use cases, or over HTTP against a running server (`--target`).
  * Invariants: a run is deterministic for its seed (result.json holds no wall-clock time); the defences see only
  * what a real system would see: the ground truth (who is an attacker) is read only by the measurements.
- * Never: import HTTP types, or let a defence read the simulator's ground truth.
+ * Never: import Saifu's HTTP layer (over HTTP it is a client, like any other), or let a defence read the
+ * simulator's ground truth.
  */
 export { CONFIGS, CONFIG_NAMES, findConfig, type CampaignKind, type SimConfig } from './configs.ts';
 export { LAYERS, LAYER_LABELS, layerOf, type Layer, type SimResult } from './metrics.ts';
