@@ -107,6 +107,34 @@ describe('--target measures losses from the banks', () => {
     }
   });
 
+  it('a server that stops answering mid-run stops the run with one line', { timeout: 120_000 }, async () => {
+    const s = await server({});
+    let closed = false;
+    try {
+      const run = runSimulation({
+        ...SMALL,
+        days: 10,
+        config: findConfig('default')!,
+        target: s.url,
+        // The server goes away after the first simulated day.
+        onProgress: (d) => {
+          if (d === 1 && !closed) {
+            closed = true;
+            void s.platform.close();
+          }
+        },
+      });
+      const e = await run.catch((x) => x);
+      expect(closed).toBe(true);
+      expect(e).toBeInstanceOf(SimTargetError);
+      expect((e as Error).message).toMatch(/stopped answering .*the run stops here/);
+      expect((e as Error).message).not.toContain('\n');
+    } finally {
+      if (!closed) await s.platform.close();
+      rmSync(s.dir, { recursive: true, force: true });
+    }
+  });
+
   it('a server on the wall clock is refused with one line naming SAIFU_SANDBOX_CLOCK', async () => {
     const s = await server({ SAIFU_SANDBOX_CLOCK: '' });
     const users = () => s.platform.database.db.selectFrom('users').select('id').execute();

@@ -64,6 +64,11 @@ export type SimSubmission = Omit<SimIdentityInput, 'forged'> & { selfie: string 
  */
 export interface SimApi {
   readonly kind: 'in-process' | 'http';
+  /**
+   * Why the world can no longer be driven (a `--target` server that stopped answering), once it happens: the run
+   * stops there with that line instead of counting every later step as refused.
+   */
+  broken(): string | undefined;
   /** The simulated time (ms). */
   now(): number;
   /** Moves the world's clock forward to `at` (never back). */

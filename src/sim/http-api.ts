@@ -32,6 +32,7 @@ interface ClockState {
 export async function httpApi(target: string): Promise<SimApi> {
   const base = target.replace(/\/+$/, '');
   let keys = 0;
+  let broken: string | undefined;
   const request = async <T>(
     method: string,
     path: string,
@@ -55,6 +56,8 @@ export async function httpApi(target: string): Promise<SimApi> {
         ...(o.body !== undefined ? { body: JSON.stringify(o.body) } : {}),
       });
     } catch (e) {
+      const cause = (e as { cause?: { code?: string } }).cause?.code;
+      broken ??= `${base} stopped answering (${method} ${path}: ${cause ?? (e as Error).message})`;
       throw new SimApiError('unreachable', `${method} ${path}: ${(e as Error).message}`);
     }
     const text = await res.text();
@@ -103,6 +106,7 @@ export async function httpApi(target: string): Promise<SimApi> {
 
   return {
     kind: 'http',
+    broken: () => broken,
     now: () => now,
     setClock,
     advance: (ms) => setClock(now + ms),

@@ -34,6 +34,7 @@ export function inProcessApi(w: SimWorld): SimApi {
   };
   return {
     kind: 'in-process',
+    broken: () => undefined,
     now: () => w.clock.now().getTime(),
     setClock: async (at) => {
       if (at > w.clock.now().getTime()) w.clock.set(new Date(at));

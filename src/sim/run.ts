@@ -72,6 +72,11 @@ export async function runSimulation(o: SimOptions): Promise<{ result: SimResult;
   const arena = o.target ? await targetArena(o.target, o.databaseUrl, seen) : await inProcessArena(o, dice, seen);
   try {
     return await simulate(arena, o, dice, t0, seen);
+  } catch (e) {
+    // A target that stopped answering fails whatever step came next (moving the clock, setting up): say so.
+    const broken = arena.api.broken();
+    if (broken && !(e instanceof SimTargetError)) throw new SimTargetError(`--target ${broken}; the run stops here`);
+    throw e;
   } finally {
     await arena.close();
   }
@@ -183,6 +188,8 @@ async function simulate(arena: Arena, o: SimOptions, dice: ReturnType<typeof cre
       const code = (e as { code?: string }).code ?? (e instanceof Error ? e.message.slice(0, 80) : String(e));
       unexpectedErrors[code] = (unexpectedErrors[code] ?? 0) + 1;
     }
+    const broken = w.broken();
+    if (broken) throw new SimTargetError(`--target ${broken} on simulated day ${day + 1}; the run stops here`);
     byActor[task.label] ??= { steps: 0, ms: 0 };
     const a = byActor[task.label]!;
     const ms = performance.now() - t;
