@@ -5,7 +5,11 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config.ts';
 import { type Platform, startPlatform } from '../src/main.ts';
+import { buildApp } from '../src/http/index.ts';
 import { SimTargetError, findConfig, runSimulation } from '../src/sim/index.ts';
+import type { SimResult } from '../src/sim/index.ts';
+import { createDice } from '../src/sim/random.ts';
+import { openSimWorld } from '../src/sim/world.ts';
 import { HAS_POSTGRES, freshDatabase } from './support/databases.ts';
 
 /**
@@ -177,5 +181,37 @@ describe.skipIf(!HAS_POSTGRES)('--target with the server database (PostgreSQL)',
       rmSync(s.dir, { recursive: true, force: true });
       await database.close();
     }
+  });
+});
+
+/**
+ * The HTTP client is a faithful twin of the in-process one: a server built over the very world the in-process run
+ * opens (same configuration, simulated start, seeded ids and hashing cost) gives the same result.json for a seed,
+ * request by request through the routes. Cases and the ledger are read from the database in-process only.
+ */
+describe('over HTTP, the same seed gives the same result as in-process', () => {
+  const TWIN = { users: 100, victims: 10, days: 4, seed: 7 };
+  const strip = ({ casesOpened: _c, casesByKind: _k, ledgerVerified: _l, ...rest }: SimResult) => rest;
+  it.each(['default', '2020'])('%s', { timeout: 240_000 }, async (name) => {
+    const config = findConfig(name)!;
+    const world = await openSimWorld(config, createDice(TWIN.seed).fork('world'));
+    const app = await buildApp(world, { sandbox: true, trustProxy: true, logLevel: 'silent' });
+    let http: SimResult;
+    try {
+      await app.listen({ port: 0, host: '127.0.0.1' });
+      const { port } = app.server.address() as AddressInfo;
+      const run = await runSimulation({ ...TWIN, config, target: `http://127.0.0.1:${port}` });
+      expect(run.timing.unexpectedErrors).toEqual({});
+      http = run.result;
+    } finally {
+      await app.close();
+      await world.close();
+    }
+    const inProcess = (await runSimulation({ ...TWIN, config })).result;
+    expect(JSON.stringify(strip(http), null, 1)).toBe(JSON.stringify(strip(inProcess), null, 1));
+    expect(http.ledgerVerified).toBeNull();
+    // Not a run where nothing happens: money moved, and the 2020 service lost some.
+    expect(http.honestMoneyObjects).toBeGreaterThan(100);
+    if (name === '2020') expect(http.stolenYen).toBeGreaterThan(0);
   });
 });
