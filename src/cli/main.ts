@@ -261,7 +261,7 @@ program
   .option('--out <dir>', 'where result.json and report.html go', 'sim-out')
   .option(
     '--database-url <url>',
-    'PostgreSQL instead of in-process PGlite: an empty database, or with --config all a server to create one scratch database per configuration on; with --target, the server\'s database, read for the measurements',
+    "PostgreSQL instead of in-process PGlite: an empty database, or with --config all a server to create one scratch database per configuration on; with --target, the server's database, read for the measurements",
   )
   .option(
     '--target <url>',
