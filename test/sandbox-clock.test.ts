@@ -186,3 +186,38 @@ describe('SAIFU_SANDBOX_CLOCK=1', () => {
     }
   });
 });
+
+describe('GET /sandbox/request-source', () => {
+  it('answers the address and device the defences see: the forwarded address only behind a trusted proxy', async () => {
+    const database = await freshDatabase('pglite');
+    const headers = { 'x-forwarded-for': '192.0.2.77, 10.0.0.1', 'x-device-id': 'phone-1' };
+    try {
+      for (const trustProxy of [true, false]) {
+        const app = await buildApp(createServices({ database }), { sandbox: true, trustProxy, logLevel: 'silent' });
+        try {
+          const r = await call(app, 'GET', '/sandbox/request-source', { headers });
+          expect([r.status, r.json]).toEqual([
+            200,
+            { ip: trustProxy ? '192.0.2.77' : '127.0.0.1', deviceId: 'phone-1' },
+          ]);
+          const bare = await call(app, 'GET', '/sandbox/request-source');
+          expect(bare.json).toEqual({ ip: '127.0.0.1', deviceId: null });
+        } finally {
+          await app.close();
+        }
+      }
+      const off = await buildApp(createServices({ database }), {
+        sandbox: false,
+        trustProxy: true,
+        logLevel: 'silent',
+      });
+      try {
+        expect((await call(off, 'GET', '/sandbox/request-source', { headers })).status).toBe(404);
+      } finally {
+        await off.close();
+      }
+    } finally {
+      await database.close();
+    }
+  });
+});

@@ -139,6 +139,19 @@ describe('--target measures losses from the banks', () => {
     }
   });
 
+  it('a server that ignores X-Forwarded-For is refused with one line naming SAIFU_TRUST_PROXY', async () => {
+    const s = await server({ SAIFU_TRUST_PROXY: '' });
+    try {
+      const e = await runSimulation({ ...SMALL, config: findConfig('default')!, target: s.url }).catch((x) => x);
+      expect(e).toBeInstanceOf(SimTargetError);
+      expect((e as Error).message).toMatch(/not X-Forwarded-For; start it with SAIFU_TRUST_PROXY=1/);
+      expect((e as Error).message).not.toContain('\n');
+    } finally {
+      await s.platform.close();
+      rmSync(s.dir, { recursive: true, force: true });
+    }
+  });
+
   it('a server on the wall clock is refused with one line naming SAIFU_SANDBOX_CLOCK', async () => {
     const s = await server({ SAIFU_SANDBOX_CLOCK: '' });
     const users = () => s.platform.database.db.selectFrom('users').select('id').execute();

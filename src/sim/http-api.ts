@@ -96,6 +96,17 @@ export async function httpApi(target: string): Promise<SimApi> {
     throw new SimTargetError(
       `--target ${base}: the server runs on the wall clock; start it with SAIFU_SANDBOX_CLOCK=1 (and SAIFU_TRUST_PROXY=1) so the simulator can move its time`,
     );
+  // Each simulated person has their own address: a server that ignores X-Forwarded-For would see one client for
+  // everybody, and its per-address limits would refuse honest people by the hundred.
+  const probe = { deviceId: 'sim_probe', ip: '192.0.2.77' };
+  const seen = await request<{ ip: string }>('GET', '/sandbox/request-source', { source: probe }).catch((e) => {
+    if ((e as SimApiError).status === 404) return undefined; // a server without the route: nothing to check
+    throw e;
+  });
+  if (seen && seen.ip !== probe.ip)
+    throw new SimTargetError(
+      `--target ${base}: the server takes the client address from the socket (${seen.ip}), not X-Forwarded-For; start it with SAIFU_TRUST_PROXY=1 so each simulated person has their own address`,
+    );
   let now = Date.parse(clock.now);
   const setClock = async (at: number) => {
     if (at <= now) return;

@@ -7,6 +7,7 @@ import { AppError } from '../../platform/index.ts';
 import { isManualClock, moveSandboxClock } from '../../sandbox/index.ts';
 import type { Services } from '../../services.ts';
 import * as S from '../schemas.ts';
+import { sourceOf } from './bank-links.ts';
 
 const BankCode = z.string().regex(/^\d{4}$/, 'a 4-digit bank code');
 const BranchCode = z.string().regex(/^\d{3}$/, 'a 3-digit branch code');
@@ -196,6 +197,23 @@ export function sandboxRoutes(s: Services): FastifyPluginAsyncZod {
       handler: async (req) => {
         await bank.setFault(req.body.bankCode, req.body.kind, req.body.rate);
         return req.body;
+      },
+    });
+
+    app.get('/sandbox/request-source', {
+      schema: {
+        tags: ['sandbox'],
+        summary: 'Where this request comes from, as the defences see it: the client address and the device id',
+        description:
+          'The address is the socket\u2019s, or the first `X-Forwarded-For` address when the server runs with `SAIFU_TRUST_PROXY=1`. A client that sends many people\u2019s traffic (the attack simulator) checks here that its per-person addresses arrive.',
+        response: {
+          200: z.object({ ip: z.string(), deviceId: z.string().nullable() }),
+          ...S.errors(400),
+        },
+      },
+      handler: async (req) => {
+        const source = sourceOf(req);
+        return { ip: source.ip, deviceId: source.deviceId ?? null };
       },
     });
 
