@@ -51,7 +51,25 @@ describe('route rate limits on the injected clock', () => {
       await w.close();
     });
 
+    it('40 step-up SMS requests from one address at once: exactly 5 get past the route limit', async () => {
+      const phone = newPhone();
+      const r = await call(app, 'POST', '/v1/signup', {
+        body: { email: `${phone}@example.test`, phone, password: 'correct horse battery staple' },
+      });
+      expect(r.status, r.body).toBe(201);
+      w.clock.advance(120_000); // a fresh window for this address
+      const all = await Promise.all(
+        Array.from({ length: 40 }, () =>
+          call(app, 'POST', '/v1/sessions/current/step-up/sms', { token: r.json.token }),
+        ),
+      );
+      // The route limit answers before the handler runs; whatever got through was counted, nothing more.
+      const limited = all.filter((x) => x.status === 429 && x.json.error.details?.retryAfterSeconds !== undefined);
+      expect(all.length - limited.length).toBe(5);
+    });
+
     it('a sixth step-up SMS in a minute is 429 until the server clock passes the minute', async () => {
+      w.clock.advance(120_000);
       const phone = newPhone();
       const r = await call(app, 'POST', '/v1/signup', {
         body: { email: `${phone}@example.test`, phone, password: 'correct horse battery staple' },

@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -149,6 +150,26 @@ describe('--target measures losses from the banks', () => {
     } finally {
       await s.platform.close();
       rmSync(s.dir, { recursive: true, force: true });
+    }
+  });
+
+  it('saifu sim --target exits 1 with one line when nothing answers, and 2 for a configuration it cannot run', () => {
+    const out = mkdtempSync(join(tmpdir(), 'saifu-target-cli-'));
+    const sim = (...args: string[]) =>
+      spawnSync(process.execPath, ['bin/saifu.mjs', 'sim', '--users', '1', '--days', '1', '--out', out, ...args], {
+        encoding: 'utf8',
+        timeout: 60_000,
+      });
+    try {
+      const down = sim('--target', 'http://127.0.0.1:9');
+      expect(down.status, down.stderr).toBe(1);
+      expect(down.stderr).toMatch(/^saifu sim: --target http:\/\/127\.0\.0\.1:9: no server answers there/);
+      expect(down.stderr.trim()).not.toContain('\n');
+      const ablation = sim('--target', 'http://127.0.0.1:9', '--config', 'no-risk');
+      expect(ablation.status, ablation.stderr).toBe(2);
+      expect(ablation.stderr).toMatch(/--config no-risk changes Saifu's own settings/);
+    } finally {
+      rmSync(out, { recursive: true, force: true });
     }
   });
 

@@ -1,3 +1,4 @@
+import type { IdentitySubmission } from '../identity/index.ts';
 import type { BankAccount } from './people.ts';
 
 /** Where a simulated person's requests come from: what the defences see (X-Device-Id and the client's IP). */
@@ -43,18 +44,11 @@ export interface SimStatementLine {
   createdAt: string;
 }
 
-export interface SimIdentityInput {
-  familyName: string;
-  givenName: string;
-  familyNameKana: string;
-  givenNameKana: string;
-  birthDate: string;
-  address: string;
-  document: { type: 'drivers_license'; number: string };
-  forged: boolean;
-}
+/** A person in the sandbox identity registry: what eKYC is shown, and whether the document is a detectable forgery. */
+export type SimIdentityInput = Omit<IdentitySubmission, 'selfie'> & { forged: boolean };
 
-export type SimSubmission = Omit<SimIdentityInput, 'forged'> & { selfie: string };
+/** What eKYC receives: the identity's fields and the selfie token the registry handed back. */
+export type SimSubmission = IdentitySubmission;
 
 /**
  * Everything the simulated people do, and the sandbox world around them (banks, phones, the identity registry,
@@ -63,7 +57,6 @@ export type SimSubmission = Omit<SimIdentityInput, 'forged'> & { selfie: string 
  * as an error with the API's `code`, the same code either way.
  */
 export interface SimApi {
-  readonly kind: 'in-process' | 'http';
   /**
    * Why the world can no longer be driven (a `--target` server that stopped answering), once it happens: the run
    * stops there with that line instead of counting every later step as refused.

@@ -116,7 +116,6 @@ export async function httpApi(target: string): Promise<SimApi> {
   };
 
   return {
-    kind: 'http',
     broken: () => broken,
     now: () => now,
     setClock,

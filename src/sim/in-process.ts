@@ -33,7 +33,6 @@ export function inProcessApi(w: SimWorld): SimApi {
     return w.wallet.withdrawals.confirmWithdrawal(a, id);
   };
   return {
-    kind: 'in-process',
     broken: () => undefined,
     now: () => w.clock.now().getTime(),
     setClock: async (at) => {

@@ -9,6 +9,7 @@ import { type SimResult, Tally, sortedRecord } from './metrics.ts';
 import type { BankAccount } from './people.ts';
 import { createDice } from './random.ts';
 import { Agenda } from './scheduler.ts';
+import { SIM_PASSWORD } from './session.ts';
 import { type GroundTruth, type Observed, bankTruth, databaseTruth, newObserved } from './truth.ts';
 import { type OwnLinks, type Victim, accountKey, createVictims, readNotices, readStatement } from './victims.ts';
 import { DAY, HOUR, SIM_START, openSimWorld } from './world.ts';
@@ -99,7 +100,7 @@ async function inProcessArena(o: SimOptions, dice: ReturnType<typeof createDice>
  */
 async function targetArena(target: string, databaseUrl: string | undefined, seen: Observed): Promise<Arena> {
   const api = await httpApi(target);
-  const known = await api.login('mule0@mail.test', PROBE_PASSWORD, { deviceId: 'sim_probe', ip: '192.0.2.250' }).then(
+  const known = await api.login('mule0@mail.test', SIM_PASSWORD, { deviceId: 'sim_probe', ip: '192.0.2.250' }).then(
     () => true,
     () => false,
   );
@@ -118,9 +119,6 @@ async function targetArena(target: string, databaseUrl: string | undefined, seen
     close: async () => database?.close(),
   };
 }
-
-/** Every simulated person's password (SimSession's default). */
-const PROBE_PASSWORD = 'a long enough password for sim';
 
 async function simulate(arena: Arena, o: SimOptions, dice: ReturnType<typeof createDice>, t0: number, seen: Observed) {
   const { api: w, truth } = arena;

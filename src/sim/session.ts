@@ -4,6 +4,9 @@ import { DAY } from './world.ts';
 
 export type { Source } from './api.ts';
 
+/** Every simulated person's password (what a server that already ran a simulation would recognise). */
+export const SIM_PASSWORD = 'a long enough password for sim';
+
 /** What a failed step answered: the API's error code, else the message (a bug in the simulator or Saifu). */
 export const codeOf = (e: unknown): string =>
   e instanceof AppError ? e.code : ((e as { code?: string }).code ?? String(e));
@@ -22,7 +25,7 @@ export class SimSession {
     readonly email: string,
     public phone: string,
     public source: Source,
-    private readonly password = 'a long enough password for sim',
+    private readonly password = SIM_PASSWORD,
   ) {}
 
   async signup(): Promise<void> {
